@@ -1,0 +1,1 @@
+"""Sáng kiến bot: the channel-free core, the composition root and the CLI."""

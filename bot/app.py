@@ -1,0 +1,101 @@
+"""The composition root: wires configuration, storage, the core and the channels together."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TextIO
+
+from bot.clock import Clock, utc_now
+from bot.config import Config
+from bot.conversation import Conversation
+from bot.i18n import Catalog
+from handlers.console.channel import ConsoleChannel
+from handlers.telegram.application import Services, build_application
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.store import SqlStore, seed_units
+
+log = logging.getLogger(__name__)
+PRUNE_AFTER = timedelta(days=7)
+
+
+@dataclass
+class Runtime:
+    """Everything built from the configuration."""
+
+    config: Config
+    store: SqlStore
+    conversation: Conversation
+    catalog: Catalog
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self.store.close()
+
+
+async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool = True) -> Runtime:
+    """Migrate the database, seed the configured units, build the core."""
+    if migrate:
+        await upgrade(config.database.url)
+    store = SqlStore(make_engine(config.database.url))
+    await seed_units(
+        store, [(u.code, u.name, u.parent, u.sector, u.level, u.headcount) for u in config.units]
+    )
+    return Runtime(config, store, Conversation(store, config, clock), Catalog())
+
+
+def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:
+    """Build the Telegram application on an open runtime."""
+    telegram = runtime.config.telegram
+    return build_application(
+        telegram.token,
+        Services(runtime.conversation, runtime.catalog),
+        base_url=telegram.base_url,
+        base_file_url=telegram.base_file_url,
+        **kwargs,
+    )
+
+
+def run_telegram(config: Config) -> None:
+    """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown."""
+    holder: dict[str, Runtime] = {}
+
+    async def post_init(application: Any) -> None:
+        runtime = await open_runtime(config)
+        holder["runtime"] = runtime
+        application.bot_data["services"] = Services(runtime.conversation, runtime.catalog)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(prune, interval=3600, first=60)
+        log.info("bot @%s is polling", application.bot.username)
+
+    async def prune(_context: Any) -> None:
+        removed = await holder["runtime"].conversation.prune_updates(PRUNE_AFTER)
+        log.debug("forgot %s handled updates", removed)
+
+    async def post_shutdown(_application: Any) -> None:
+        if "runtime" in holder:
+            await holder["runtime"].close()
+
+    telegram = config.telegram
+    application = build_application(
+        telegram.token,
+        base_url=telegram.base_url,
+        base_file_url=telegram.base_file_url,
+        post_init=post_init,
+        post_shutdown=post_shutdown,
+    )
+    application.run_polling(allowed_updates=["message", "callback_query"])
+
+
+async def run_console(
+    config: Config, person: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
+    """Run the console channel on the configured database."""
+    runtime = await open_runtime(config)
+    try:
+        await ConsoleChannel(runtime.conversation, runtime.catalog, person, stdin, stdout).run()
+    finally:
+        await runtime.close()

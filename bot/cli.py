@@ -1,0 +1,79 @@
+"""The `sangkien` command line: run the bot, the console channel, database migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+from bot.config import Config, load_config
+
+NO_TOKEN = """No Telegram bot token is configured.
+
+To run the bot on Telegram:
+  1. In Telegram, open @BotFather, send /newbot and follow the steps; it answers with a token.
+  2. export SANGKIEN_TELEGRAM_TOKEN=<that token>   (or set [telegram] token in bot.toml)
+  3. run this command again.
+
+To try the bot without a token or network, use the console channel:
+  sangkien console        (or: sangkien run --or-console)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Describe the commands."""
+    parser = argparse.ArgumentParser(
+        prog="sangkien", description="Sáng kiến bot: workplace initiatives in chat."
+    )
+    parser.add_argument(
+        "--config", help="path to bot.toml (default: SANGKIEN_CONFIG or ./bot.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    run.add_argument(
+        "--or-console", action="store_true", help="without a token, run the console channel instead"
+    )
+    run.add_argument("--user", default=None, help="console identity (default: your login name)")
+    console = commands.add_parser("console", help="run the console channel in this terminal")
+    console.add_argument("--user", default=None, help="console identity (default: your login name)")
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply database migrations")
+    return parser
+
+
+def _console(config: Config, user: str | None) -> int:
+    """Run the console channel."""
+    from bot.app import run_console
+
+    asyncio.run(run_console(config, user or getpass.getuser()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `sangkien` and `python -m bot`."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    config = load_config(args.config)
+    if args.command == "db":
+        from storage.migrate import upgrade_sync
+
+        upgrade_sync(config.database.url)
+        print(f"database is up to date: {config.database.url}")
+        return 0
+    if args.command == "console":
+        return _console(config, args.user)
+    if not config.telegram.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return _console(config, args.user) if args.or_console else 2
+    from bot.app import run_telegram
+
+    run_telegram(config)
+    return 0

@@ -1,0 +1,139 @@
+"""Configuration: `bot.toml` validated as typed sections, with SANGKIEN_* environment overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "bot.toml"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'data' / 'sangkien.db'}"
+
+
+class Category(BaseModel):
+    """A campaign category; labels fall back to the locale catalogue (`category.<key>`)."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    vi: str | None = None
+    en: str | None = None
+
+
+DEFAULT_CATEGORIES = [
+    Category(key="pandemic"),
+    Category(key="production"),
+    Category(key="productivity"),
+    Category(key="union"),
+]
+
+
+class Campaign(BaseModel):
+    """An emulation campaign: dates, target and categories."""
+
+    key: str = Field(pattern=r"^[a-z0-9_\-]{1,32}$")
+    name: str
+    start: date
+    end: date
+    target: int = 0
+    categories: list[Category] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+
+    def active_on(self, day: date) -> bool:
+        """True when `day` lies within the campaign."""
+        return self.start <= day <= self.end
+
+
+class UnitSeed(BaseModel):
+    """A unit to create at start-up (demo data or the real list of a federation)."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,32}$")
+    name: str
+    parent: str | None = None
+    sector: str = "enterprise"
+    level: str = "grassroots"
+    headcount: int = 0
+
+
+class BotSection(BaseModel):
+    """General behaviour."""
+
+    locale: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    admins: list[int] = Field(default_factory=list)
+    page_size: int = Field(default=5, ge=1, le=20)
+    title_max: int = 200
+    field_max: int = 4000
+    decision_months: int = 3
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("vi", "en"):
+            raise ValueError("locale must be vi or en")
+        return value
+
+
+class DatabaseSection(BaseModel):
+    """Where the data lives."""
+
+    url: str = DEFAULT_DATABASE_URL
+
+
+class TelegramSection(BaseModel):
+    """How to reach Telegram."""
+
+    token: str = ""
+    base_url: str = ""
+    base_file_url: str = ""
+
+
+class Config(BaseModel):
+    """The whole configuration."""
+
+    bot: BotSection = Field(default_factory=BotSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    telegram: TelegramSection = Field(default_factory=TelegramSection)
+    campaigns: list[Campaign] = Field(default_factory=list)
+    units: list[UnitSeed] = Field(default_factory=list)
+
+    def campaign_for(self, day: date) -> Campaign | None:
+        """Return the campaign a submission made on `day` belongs to (first active, else latest)."""
+        active = [c for c in self.campaigns if c.active_on(day)]
+        if active:
+            return active[0]
+        return max(self.campaigns, key=lambda c: c.end, default=None)
+
+    def campaign(self, key: str) -> Campaign | None:
+        """Return the campaign with `key`."""
+        return next((c for c in self.campaigns if c.key == key), None)
+
+
+def _resolve_sqlite_path(url: str, base: Path) -> str:
+    """Make a relative SQLite path in the config relative to the config file's folder."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and url != prefix:
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Load `path` (or SANGKIEN_CONFIG, or bot.toml), then apply SANGKIEN_* overrides."""
+    env = dict(os.environ if env is None else env)
+    chosen = Path(path or env.get("SANGKIEN_CONFIG") or DEFAULT_CONFIG)
+    data = tomllib.loads(chosen.read_text(encoding="utf-8")) if chosen.exists() else {}
+    config = Config.model_validate(data)
+    config.database.url = _resolve_sqlite_path(config.database.url, chosen.parent)
+    if env.get("SANGKIEN_DATABASE_URL"):
+        config.database.url = env["SANGKIEN_DATABASE_URL"]
+    if env.get("SANGKIEN_TELEGRAM_TOKEN"):
+        config.telegram.token = env["SANGKIEN_TELEGRAM_TOKEN"]
+    if env.get("SANGKIEN_TELEGRAM_BASE_URL"):
+        config.telegram.base_url = env["SANGKIEN_TELEGRAM_BASE_URL"]
+    if env.get("SANGKIEN_TELEGRAM_BASE_FILE_URL"):
+        config.telegram.base_file_url = env["SANGKIEN_TELEGRAM_BASE_FILE_URL"]
+    if env.get("SANGKIEN_ADMINS"):
+        ids = [part.strip() for part in env["SANGKIEN_ADMINS"].split(",") if part.strip()]
+        config.bot.admins = [int(i) for i in ids]
+    return config

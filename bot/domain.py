@@ -1,0 +1,141 @@
+"""Domain types of the core: people, units, campaigns and initiatives, free of any framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who a person is on one channel: the identity is translated to this at the edge."""
+
+    channel: str
+    external_id: str
+
+
+class RegStep(StrEnum):
+    """Where a person is in registration; DONE means registered."""
+
+    LANGUAGE = "language"
+    CONSENT = "consent"
+    NAME = "name"
+    PHONE = "phone"
+    UNIT = "unit"
+    DONE = "done"
+
+
+class InitiativeType(StrEnum):
+    """The four kinds of solution Decree 13/2012 recognises."""
+
+    TECHNICAL = "technical"
+    MANAGEMENT = "management"
+    OPERATIONAL = "operational"
+    APPLICATION = "application"
+
+
+class Status(StrEnum):
+    """Where an initiative is in its life."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+WITHDRAWABLE = frozenset(
+    {Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED, Status.CHANGES_REQUESTED}
+)
+
+
+@dataclass
+class User:
+    """A registered (or registering) person."""
+
+    id: int
+    ref: UserRef
+    locale: str
+    reg_step: RegStep = RegStep.LANGUAGE
+    full_name: str | None = None
+    phone: str | None = None
+    unit_id: int | None = None
+    consent_at: datetime | None = None
+    pending_unit_code: str | None = None
+    editing_profile: bool = False
+    username: str | None = None
+    deleted: bool = False
+
+    @property
+    def registered(self) -> bool:
+        """True once every registration step is answered."""
+        return self.reg_step is RegStep.DONE
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A union unit: grassroots, upper (district/industry) or city federation."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None = None
+    sector: str = "enterprise"
+    level: str = "grassroots"
+    headcount: int = 0
+
+
+@dataclass(frozen=True)
+class CoAuthor:
+    """A co-author and his share of the contribution, in whole percent."""
+
+    name: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or document kept by the channel's file id."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str
+    size: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+
+
+@dataclass
+class Initiative:
+    """An initiative, from draft to decision; a draft knows which field comes next."""
+
+    id: int
+    author_id: int
+    unit_id: int | None
+    campaign_key: str
+    status: Status = Status.DRAFT
+    step: str = "title"
+    editing: bool = False
+    code: str | None = None
+    title: str | None = None
+    category: str | None = None
+    kind: InitiativeType | None = None
+    problem: str | None = None
+    solution: str | None = None
+    benefit: str | None = None
+    benefit_vnd: int | None = None
+    applied_since: date | None = None
+    author_percent: int = 100
+    conditions: str | None = None
+    confidential: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    submitted_at: datetime | None = None
+    decision_due: date | None = None
+    version: int = 0
+    coauthors: list[CoAuthor] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)

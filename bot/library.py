@@ -1,0 +1,104 @@
+"""A worker's own initiatives: the paginated list, one initiative in full, withdrawal."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from bot.domain import WITHDRAWABLE, Initiative, Status
+from bot.errors import InvalidInput
+from bot.i18n import Msg
+from bot.messages import Button, Reply, rows
+from bot.turn import Turn
+from bot.views import initiative_args
+
+WITHDRAWN_EVENT = "initiative_withdrawn"
+
+
+async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
+    """Show one page of the person's initiatives, newest first."""
+    size = turn.config.bot.page_size
+    items, total = await turn.tx.initiatives_of(turn.user.id, offset=page * size, limit=size)
+    if total == 0:
+        return [
+            Reply("my.empty", {}, rows(Button("menu.new", cb.encode("menu", "new"))), edit=edit)
+        ]
+    if not items:
+        raise InvalidInput("error.stale_button")
+    pages = (total + size - 1) // size
+    buttons = [
+        Button(
+            "my.item",
+            cb.encode("open", item.id),
+            {
+                "code": item.code or "",
+                "title": _short(item.title),
+                "status": Msg(f"status.{item.status.value}"),
+            },
+        )
+        for item in items
+    ]
+    nav = []
+    if page > 0:
+        nav.append(Button("button.prev", cb.encode("my", page - 1)))
+    if page + 1 < pages:
+        nav.append(Button("button.next", cb.encode("my", page + 1)))
+    return [
+        Reply(
+            "my.list",
+            {"page": page + 1, "pages": pages, "total": total},
+            (*rows(*buttons), tuple(nav)),
+            edit=edit,
+        )
+    ]
+
+
+def _short(title: str | None, limit: int = 40) -> str:
+    """Shorten a title for a button."""
+    title = title or ""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+async def _own(turn: Turn, initiative_id: int) -> Initiative:
+    """Return one of the person's own (non-draft) initiatives, or refuse."""
+    item = await turn.tx.initiative(initiative_id)
+    if item is None or item.author_id != turn.user.id or item.status is Status.DRAFT:
+        raise InvalidInput("error.not_yours")
+    return item
+
+
+async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
+    """Show one initiative with every field and its attachments."""
+    item = await _own(turn, initiative_id)
+    await turn.tx.load_children(item)
+    args = {
+        **initiative_args(turn, item),
+        "submitted": turn.local_time(item.submitted_at) if item.submitted_at else "—",
+        "due": item.decision_due or "—",
+    }
+    buttons = [Button("button.back_to_list", cb.encode("my", 0))]
+    if item.status in WITHDRAWABLE:
+        buttons.insert(0, Button("button.withdraw", cb.encode("wd", item.id)))
+    return [Reply("my.detail", args, rows(*buttons), media=tuple(item.attachments))]
+
+
+async def ask_withdraw(turn: Turn, initiative_id: int) -> list[Reply]:
+    """Ask the author to confirm withdrawing an initiative."""
+    item = await _own(turn, initiative_id)
+    if item.status not in WITHDRAWABLE:
+        raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
+    buttons = rows(
+        Button("button.confirm_withdraw", cb.encode("wdok", item.id, item.version)),
+        Button("button.keep", cb.encode("open", item.id)),
+    )
+    return [Reply("my.confirm_withdraw", {"code": item.code or ""}, buttons)]
+
+
+async def withdraw(turn: Turn, initiative_id: int, version: int) -> list[Reply]:
+    """Withdraw an initiative that is still waiting for a decision."""
+    item = await _own(turn, initiative_id)
+    if item.status not in WITHDRAWABLE or item.version != version:
+        raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
+    item.status = Status.WITHDRAWN
+    item.version += 1
+    await turn.tx.save_initiative(item, now=turn.now)
+    await turn.tx.record_event(WITHDRAWN_EVENT, item.id, {"code": item.code}, now=turn.now)
+    return [Reply("my.withdrawn", {"code": item.code or ""}, edit=True)]

@@ -1,0 +1,26 @@
+"""The main menu and the help text."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from bot.messages import Button, Reply, rows
+
+
+def main_menu() -> Reply:
+    """Offer what a registered person can do."""
+    return Reply(
+        "menu.text",
+        {},
+        rows(
+            Button("menu.new", cb.encode("menu", "new")),
+            Button("menu.my", cb.encode("menu", "my")),
+            Button("menu.profile", cb.encode("menu", "profile")),
+            Button("menu.help", cb.encode("menu", "help")),
+            per_row=2,
+        ),
+    )
+
+
+def help_text() -> Reply:
+    """List what the bot can do."""
+    return Reply("help.text")

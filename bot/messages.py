@@ -1,0 +1,104 @@
+"""What the core hands to channels: inbound events in, replies (locale keys + arguments) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain import Attachment, UserRef
+
+
+@dataclass(frozen=True)
+class Text:
+    """A typed text message."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command such as /start with its argument text."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press carrying (untrusted) callback data."""
+
+    data: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A shared contact; `own` is True when the contact is the sender's own."""
+
+    phone: str
+    own: bool
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A photo or document sent by the user."""
+
+    attachment: Attachment
+
+
+@dataclass(frozen=True)
+class Other:
+    """Anything else: a sticker, voice note, location, video note…"""
+
+    kind: str
+
+
+Payload = Text | Command | Press | Contact | Upload | Other
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One update from a channel, translated at the edge."""
+
+    ref: UserRef
+    payload: Payload
+    seq: int = 0
+    private: bool = True
+    chat_key: str = ""
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: a label (locale key + args) and the callback data it sends."""
+
+    label: str
+    data: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileOut:
+    """A file to send to the user (for example their data export)."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: a locale key with arguments, buttons in rows, and extras."""
+
+    key: str
+    args: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    ask_contact: bool = False
+    remove_keyboard: bool = False
+    edit: bool = False
+    file: FileOut | None = None
+    media: tuple[Attachment, ...] = ()
+    notice: str | None = None
+
+
+def rows(*buttons: Button, per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
+    """Lay buttons out `per_row` to a row."""
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))

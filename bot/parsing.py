@@ -1,0 +1,150 @@
+"""Parsers for what workers type: money in VND, dates, Vietnamese phone numbers, contributions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+
+from bot.errors import InvalidInput
+from bot.textnorm import clean, fold
+
+_UNQUANTIFIABLE = re.compile(
+    r"^(?:(?:khong|chua)(?: the)? (?:xac dinh|dinh luong|uoc tinh|tinh|do)(?: duoc)?"
+    r"|khong xac dinh duoc gia tri|khong|chua co"
+    r"|(?:cannot|can't|can not) be (?:quantified|estimated)|not quantifiable|unknown|n/?a)$"
+)
+_MULTIPLIERS = {
+    "ty": 10**9,
+    "ti": 10**9,
+    "billion": 10**9,
+    "bn": 10**9,
+    "trieu": 10**6,
+    "tr": 10**6,
+    "million": 10**6,
+    "m": 10**6,
+    "nghin": 10**3,
+    "ngan": 10**3,
+    "k": 10**3,
+    "thousand": 10**3,
+}
+_CURRENCY = re.compile(r"(?:vnd|dong|d|₫)\.?$")
+_MONEY_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)")
+_GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
+_NOT_APPLIED = re.compile(
+    r"^(?:chua(?: duoc)?(?: ap dung| ap dung thu| trien khai)?|chua co"
+    r"|not (?:yet )?applied|no|none|khong)$"
+)
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_SHARE_LINE = re.compile(r"^(?P<name>.*?)[\s,;:–—\-]*(?P<pct>\d{1,3})\s*%?$")
+
+MAX_VND = 10**15
+
+
+@dataclass(frozen=True)
+class Money:
+    """A benefit value: a whole number of VND, or None when it cannot be quantified."""
+
+    vnd: int | None
+
+
+@dataclass(frozen=True)
+class Share:
+    """One contributor's share of an initiative, in whole percent."""
+
+    name: str
+    percent: int
+
+
+def _number(token: str) -> Decimal:
+    """Read `50.000.000`, `50,000,000`, `1,5` or `1.5` as a number."""
+    if _GROUPED.match(token):
+        return Decimal(re.sub(r"[.,]", "", token))
+    if token.count(",") + token.count(".") > 1:
+        raise InvalidInput("error.money")
+    try:
+        return Decimal(token.replace(",", "."))
+    except InvalidOperation as exc:
+        raise InvalidInput("error.money") from exc
+
+
+def parse_money(text: str) -> Money:
+    """Parse a benefit value: "50 triệu", "1,5 tỷ", "50.000.000đ", "không xác định được"…"""
+    key = fold(text).rstrip(".")
+    if not key:
+        raise InvalidInput("error.money")
+    if _UNQUANTIFIABLE.match(key):
+        return Money(None)
+    compact = _CURRENCY.sub("", key.replace(" ", ""))
+    parts = _MONEY_PART.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise InvalidInput("error.money")
+    total = Decimal(0)
+    for number, unit in parts:
+        if unit and unit not in _MULTIPLIERS:
+            raise InvalidInput("error.money")
+        value = _number(number)
+        total += value * _MULTIPLIERS.get(unit, 1)
+    if total != total.to_integral_value() or total <= 0 or total > MAX_VND:
+        raise InvalidInput("error.money")
+    return Money(int(total))
+
+
+def parse_applied_since(text: str, *, today: date) -> date | None:
+    """Parse dd/mm/yyyy (not in the future), or "chưa áp dụng" for None."""
+    key = fold(text).rstrip(".")
+    if _NOT_APPLIED.match(key):
+        return None
+    match = _DATE.match(key.replace(" ", ""))
+    if not match:
+        raise InvalidInput("error.date")
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        value = date(year, month, day)
+    except ValueError as exc:
+        raise InvalidInput("error.date") from exc
+    if value > today:
+        raise InvalidInput("error.date_future")
+    if value.year < 1950:
+        raise InvalidInput("error.date")
+    return value
+
+
+def parse_phone(text: str) -> str:
+    """Return a Vietnamese phone number in E.164 (+84…), or raise InvalidInput."""
+    raw = re.sub(r"[\s().\-]", "", text)
+    if re.fullmatch(r"84\d{9,10}", raw):
+        raw = "+" + raw
+    try:
+        number = phonenumbers.parse(raw, "VN")
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput("error.phone") from exc
+    if phonenumbers.region_code_for_number(number) != "VN" or not phonenumbers.is_valid_number(
+        number
+    ):
+        raise InvalidInput("error.phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_shares(text: str) -> tuple[int, list[Share]]:
+    """Parse the author's share (first line) and "Name – %" co-author lines; total 100."""
+    lines = [line for line in clean(text).split("\n") if line.strip()]
+    if len(lines) < 2:
+        raise InvalidInput("error.shares_format")
+    own = re.fullmatch(r"(?:[^\d]*?)(\d{1,3})\s*%?", lines[0])
+    if not own:
+        raise InvalidInput("error.shares_format")
+    shares: list[Share] = []
+    for line in lines[1:]:
+        match = _SHARE_LINE.match(line)
+        if not match or not match.group("name").strip(" -–—,;:"):
+            raise InvalidInput("error.shares_format")
+        shares.append(Share(match.group("name").strip(" -–—,;:"), int(match.group("pct"))))
+    own_percent = int(own.group(1))
+    total = own_percent + sum(share.percent for share in shares)
+    if total != 100 or own_percent <= 0 or any(share.percent <= 0 for share in shares):
+        raise InvalidInput("error.shares_total", total=total)
+    return own_percent, shares

@@ -1,0 +1,286 @@
+"""The guided submission flow: start or resume a draft, take answers, show the summary, submit."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date
+
+from bot import callbacks as cb
+from bot.domain import CoAuthor, Initiative, InitiativeType, Status
+from bot.errors import InvalidInput
+from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
+from bot.i18n import Msg
+from bot.messages import Button, Payload, Reply, Text, Upload, rows
+from bot.parsing import parse_applied_since, parse_money, parse_shares
+from bot.textnorm import clean
+from bot.turn import Turn
+from bot.views import category_label, initiative_args, step_args
+
+SUBMITTED_EVENT = "initiative_submitted"
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day `months` later, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def format_code(year: int, number: int) -> str:
+    """Return the human code of an initiative, e.g. SK-2026-000123."""
+    return f"SK-{year}-{number:06d}"
+
+
+async def start(turn: Turn) -> list[Reply]:
+    """Begin a new draft, or offer to continue the one already open."""
+    draft = await turn.tx.draft_of(turn.user.id)
+    if draft is not None:
+        return [
+            Reply(
+                "draft.exists",
+                {**step_args(draft), "title": draft.title or Msg("common.untitled")},
+                rows(
+                    Button("button.resume", cb.encode("resume", draft.id)),
+                    Button("button.restart", cb.encode("restart", draft.id)),
+                ),
+            )
+        ]
+    campaign = turn.config.campaign_for(turn.today)
+    if campaign is None:
+        return [Reply("error.no_campaign")]
+    draft = Initiative(
+        id=0, author_id=turn.user.id, unit_id=turn.user.unit_id, campaign_key=campaign.key
+    )
+    await turn.tx.create_draft(draft, now=turn.now)
+    return [Reply("draft.started", {"campaign": campaign.name}), prompt(turn, draft)]
+
+
+def prompt(turn: Turn, draft: Initiative) -> Reply:
+    """Ask for the draft's current field (or show the summary when all are answered)."""
+    if draft.step == SUMMARY:
+        return summary(turn, draft)
+    field = spec(draft.step)
+    buttons: list[Button] = []
+    if field.kind == "category":
+        campaign = turn.config.campaign(draft.campaign_key)
+        for index, category in enumerate(campaign.categories if campaign else []):
+            label = category_label(category, turn.user.locale)
+            buttons.append(Button(label.key, cb.encode("cat", draft.id, index), dict(label.args)))
+    elif field.kind == "type":
+        buttons += [
+            Button(f"type.{kind.value}", cb.encode("type", draft.id, kind.value))
+            for kind in InitiativeType
+        ]
+    elif field.kind == "files":
+        buttons.append(Button("button.done", cb.encode("done", draft.id)))
+    nav: list[Button] = []
+    if draft.editing:
+        nav.append(Button("button.to_summary", cb.encode("summary", draft.id)))
+    elif preceding(draft.step):
+        nav.append(Button("button.back", cb.encode("back", draft.id, draft.step)))
+    if field.optional and field.kind != "files":
+        nav.append(Button("button.skip", cb.encode("skip", draft.id, draft.step)))
+    limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
+    return Reply(
+        f"ask.{draft.step}", {**step_args(draft), "limit": limit}, (*rows(*buttons), tuple(nav))
+    )
+
+
+def summary(turn: Turn, draft: Initiative) -> Reply:
+    """Show every answer with the Submit / Edit / Cancel buttons."""
+    return Reply(
+        "draft.summary",
+        initiative_args(turn, draft),
+        rows(
+            Button("button.submit", cb.encode("submit", draft.id, draft.version)),
+            Button("button.edit", cb.encode("edit", draft.id)),
+            Button("button.cancel", cb.encode("cancel", draft.id)),
+        ),
+    )
+
+
+def _text(turn: Turn, field: FieldSpec, payload: Payload) -> str:
+    """Validate a text answer: present, not blank, within the length limit."""
+    if not isinstance(payload, Text):
+        raise InvalidInput("error.expected_text")
+    value = clean(payload.text)
+    if not value:
+        raise InvalidInput("error.empty")
+    limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
+    if len(value) > limit:
+        raise InvalidInput("error.too_long", limit=limit, length=len(value))
+    return value
+
+
+async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
+    """Apply one answer to the draft; True when the flow moves on, False when it stays (files)."""
+    field = spec(draft.step)
+    if field.kind in ("category", "type"):
+        raise InvalidInput("error.use_buttons")
+    if field.kind == "files":
+        if not isinstance(payload, Upload):
+            raise InvalidInput("error.expected_file")
+        await turn.tx.add_attachment(draft.id, payload.attachment)
+        return False
+    value = _text(turn, field, payload)
+    if field.kind == "money":
+        draft.benefit_vnd = parse_money(value).vnd
+    elif field.kind == "date":
+        draft.applied_since = parse_applied_since(value, today=turn.today)
+    elif field.kind == "shares":
+        own, shares = parse_shares(value)
+        draft.author_percent = own
+        draft.coauthors = [CoAuthor(s.name[: turn.config.bot.title_max], s.percent) for s in shares]
+        await turn.tx.replace_coauthors(draft)
+    else:
+        setattr(draft, field.name, value)
+    return True
+
+
+async def _advance(turn: Turn, draft: Initiative) -> list[Reply]:
+    """Move to the next field (or back to the summary after an edit), store, and ask."""
+    draft.step = SUMMARY if draft.editing else following(draft.step)
+    draft.editing = False
+    draft.version += 1
+    if draft.step == SUMMARY:
+        await turn.tx.load_children(draft)
+    await turn.tx.save_initiative(draft, now=turn.now)
+    return [prompt(turn, draft)]
+
+
+async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]:
+    """Take a typed or sent answer for the current field."""
+    if draft.step == SUMMARY:
+        raise InvalidInput("error.use_buttons")
+    moved = await _store(turn, draft, payload)
+    if not moved:
+        draft.version += 1
+        await turn.tx.save_initiative(draft, now=turn.now)
+        await turn.tx.load_children(draft)
+        done = Button("button.done", cb.encode("done", draft.id))
+        return [Reply("file.received", {"count": len(draft.attachments)}, rows(done))]
+    return await _advance(turn, draft)
+
+
+async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]:
+    """Handle a button of the flow; presses that do not fit the draft's state are refused."""
+    action = call.action
+    if action == "cat" and draft.step == "category":
+        campaign = turn.config.campaign(draft.campaign_key)
+        index = call.int_arg(1)
+        if campaign is None or index >= len(campaign.categories):
+            raise InvalidInput("error.stale_button")
+        draft.category = campaign.categories[index].key
+        return await _advance(turn, draft)
+    if (
+        action == "type"
+        and draft.step == "kind"
+        and call.args[1] in InitiativeType._value2member_map_
+    ):
+        draft.kind = InitiativeType(call.args[1])
+        return await _advance(turn, draft)
+    if action == "skip" and call.args[1] == draft.step and spec(draft.step).optional:
+        return await _skip(turn, draft)
+    if action == "done" and draft.step == "attachments":
+        return await _advance(turn, draft)
+    if action == "back" and call.args[1] == draft.step and not draft.editing:
+        return await _back(turn, draft)
+    if action in ("summary", "resume"):
+        draft.editing = draft.editing and action == "resume"
+        if draft.step != SUMMARY and action == "summary":
+            draft.step, draft.version = SUMMARY, draft.version + 1
+            await turn.tx.save_initiative(draft, now=turn.now)
+        await turn.tx.load_children(draft)
+        return [prompt(turn, draft)]
+    if action == "edit" and draft.step == SUMMARY:
+        choices = [Button(f"field.{name}", cb.encode("editf", draft.id, name)) for name in NAMES]
+        back = Button("button.to_summary", cb.encode("summary", draft.id))
+        return [Reply("draft.pick_field", {}, (*rows(*choices, per_row=2), (back,)), edit=True)]
+    if action == "editf" and draft.step == SUMMARY and call.args[1] in NAMES:
+        draft.step, draft.editing = call.args[1], True
+        draft.version += 1
+        await turn.tx.save_initiative(draft, now=turn.now)
+        if draft.step == "attachments":
+            await turn.tx.clear_attachments(draft.id)
+        return [prompt(turn, draft)]
+    if action == "cancel":
+        keep = Button("button.keep", cb.encode("resume", draft.id))
+        drop = Button("button.confirm_cancel", cb.encode("cancelok", draft.id))
+        return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
+    if action == "cancelok":
+        await turn.tx.delete_draft(draft.id)
+        return [Reply("draft.cancelled")]
+    if action == "restart":
+        await turn.tx.delete_draft(draft.id)
+        return await start(turn)
+    if action == "submit" and draft.step == SUMMARY and call.int_arg(1) == draft.version:
+        return await submit(turn, draft)
+    raise InvalidInput("error.stale_button")
+
+
+async def _skip(turn: Turn, draft: Initiative) -> list[Reply]:
+    """Leave an optional field empty and move on."""
+    if draft.step == "coauthors":
+        draft.author_percent, draft.coauthors = 100, []
+        await turn.tx.replace_coauthors(draft)
+    elif draft.step != "attachments":
+        setattr(draft, draft.step, None)
+    return await _advance(turn, draft)
+
+
+async def _back(turn: Turn, draft: Initiative) -> list[Reply]:
+    """Go one field back, keeping every answer."""
+    previous = preceding(draft.step)
+    if previous is None:
+        raise InvalidInput("error.stale_button")
+    draft.step = previous
+    draft.version += 1
+    await turn.tx.save_initiative(draft, now=turn.now)
+    return [prompt(turn, draft)]
+
+
+def missing_fields(draft: Initiative) -> list[str]:
+    """Return the required fields that still have no answer."""
+    required = [f.name for f in FIELDS if not f.optional and f.kind not in ("money", "date")]
+    return [name for name in required if getattr(draft, name) in (None, "")]
+
+
+async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
+    """Turn the draft into a submitted initiative with a code, a receipt and a routing event."""
+    missing = missing_fields(draft)
+    if missing:
+        draft.step, draft.editing = missing[0], True
+        await turn.tx.save_initiative(draft, now=turn.now)
+        return [Reply("error.incomplete"), prompt(turn, draft)]
+    year = turn.today.year
+    draft.code = format_code(year, await turn.tx.next_code_number(year))
+    draft.status = Status.SUBMITTED
+    draft.unit_id = turn.user.unit_id
+    draft.submitted_at = turn.now
+    draft.decision_due = add_months(turn.today, turn.config.bot.decision_months)
+    draft.version += 1
+    await turn.tx.save_initiative(draft, now=turn.now)
+    await turn.tx.record_event(
+        SUBMITTED_EVENT,
+        draft.id,
+        {"code": draft.code, "unit_id": draft.unit_id, "author_id": draft.author_id},
+        now=turn.now,
+    )
+    category = initiative_args(turn, draft)["category"]
+    buttons = rows(
+        Button("button.open", cb.encode("open", draft.id)),
+        Button("menu.my", cb.encode("menu", "my")),
+        Button("menu.new", cb.encode("menu", "new")),
+    )
+    args = {
+        "code": draft.code,
+        "title": draft.title or "",
+        "category": category,
+        "submitted": turn.local_time(turn.now),
+        "due": draft.decision_due,
+        "months": turn.config.bot.decision_months,
+    }
+    return [Reply("receipt.text", args, buttons)]
+
+
+__all__ = ["answer", "position", "press", "prompt", "start", "submit"]

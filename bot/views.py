@@ -1,0 +1,67 @@
+"""Message arguments built from domain objects, shared by the summary, receipts and listings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Category
+from bot.domain import Initiative
+from bot.fields import FIELDS, position
+from bot.i18n import Lines, Msg, Vnd
+from bot.turn import Turn
+
+NONE = Msg("common.none")
+
+
+def literal(text: str) -> Msg:
+    """Wrap configured or stored text so it renders as-is (escaped) in any locale."""
+    return Msg("common.literal", {"text": text})
+
+
+def category_label(category: Category, locale: str) -> Msg:
+    """Return a category's label: the campaign's own wording if set, else the catalogue's."""
+    own = category.vi if locale == "vi" else category.en
+    own = own or category.vi or category.en
+    return literal(own) if own else Msg(f"category.{category.key}")
+
+
+def step_args(draft: Initiative) -> dict[str, Any]:
+    """Return the "step N of M" arguments of a draft."""
+    return {"step": min(position(draft.step), len(FIELDS)), "total": len(FIELDS)}
+
+
+def _category(turn: Turn, item: Initiative) -> Msg:
+    """Return the label of the initiative's category."""
+    campaign = turn.config.campaign(item.campaign_key)
+    for category in campaign.categories if campaign else []:
+        if category.key == item.category:
+            return category_label(category, turn.user.locale)
+    return literal(item.category) if item.category else NONE
+
+
+def initiative_args(turn: Turn, item: Initiative) -> dict[str, Any]:
+    """Return every field of an initiative as message arguments (children must be loaded)."""
+    value: Any = (
+        Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
+    )
+    applied: Any = item.applied_since if item.applied_since else Msg("common.not_applied")
+    people = tuple(
+        Msg("line.coauthor", {"name": c.name, "percent": c.percent}) for c in item.coauthors
+    )
+    return {
+        "code": item.code or "—",
+        "status": Msg(f"status.{item.status.value}"),
+        "title": item.title or "",
+        "category": _category(turn, item),
+        "kind": Msg(f"type.{item.kind.value}") if item.kind else NONE,
+        "problem": item.problem or "",
+        "solution": item.solution or "",
+        "benefit": item.benefit or "",
+        "value": value,
+        "applied": applied,
+        "author_percent": item.author_percent,
+        "coauthors": Lines(people, empty="common.sole_author"),
+        "conditions": item.conditions or NONE,
+        "confidential": item.confidential or NONE,
+        "attachments": len(item.attachments),
+    }

@@ -1,0 +1,1 @@
+"""The console channel: the same flows in a terminal, buttons shown as numbered choices."""

@@ -1,0 +1,114 @@
+"""Run the conversation in a terminal: type answers and /commands, pick buttons by number."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import mimetypes
+import re
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from bot.domain import Attachment, UserRef
+from bot.i18n import Catalog
+from bot.messages import Button, Command, Inbound, Payload, Press, Reply, Text, Upload
+
+CHANNEL = "console"
+_TAG = re.compile(r"<[^>]+>")
+
+
+class Core(Protocol):
+    """The one service the channel calls."""
+
+    async def handle(self, event: Inbound) -> Any:
+        """Process one event."""
+
+
+def plain(text: str) -> str:
+    """Drop the HTML markup meant for Telegram."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def upload(line: str) -> Payload:
+    """Read `:photo PATH` / `:file PATH` as an attachment kept by its path."""
+    kind, _, raw = line[1:].partition(" ")
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        return Text(line)
+    data = path.read_bytes()
+    attachment = Attachment(
+        "photo" if kind == "photo" else "document",
+        file_id=f"file://{path.resolve()}",
+        file_unique_id=hashlib.sha256(data).hexdigest()[:32],
+        size=len(data),
+        mime_type=mimetypes.guess_type(path.name)[0],
+        file_name=path.name,
+    )
+    return Upload(attachment)
+
+
+class ConsoleChannel:
+    """A terminal session of one person."""
+
+    def __init__(
+        self, core: Core, catalog: Catalog, person: str, stdin: TextIO, stdout: TextIO
+    ) -> None:
+        self.core = core
+        self.catalog = catalog
+        self.ref = UserRef(CHANNEL, person)
+        self.stdin = stdin
+        self.stdout = stdout
+        self.choices: list[Button] = []
+        self.locale = "vi"
+
+    def parse(self, line: str) -> Payload:
+        """Turn a typed line into a payload: a number picks a shown button."""
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
+            return Press(self.choices[int(stripped) - 1].data)
+        if stripped.startswith((":photo ", ":file ")):
+            return upload(stripped)
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            return Command(head.lower(), rest.strip())
+        return Text(line.rstrip("\n"))
+
+    def show(self, replies: list[Reply]) -> None:
+        """Print replies, numbering their buttons."""
+        shown: list[Button] = []
+        for reply in replies:
+            self.stdout.write(plain(self.catalog.render(self.locale, reply.key, reply.args)) + "\n")
+            for row in reply.buttons:
+                for button in row:
+                    shown.append(button)
+                    label = plain(self.catalog.render(self.locale, button.label, button.args))
+                    self.stdout.write(f"  [{len(shown)}] {label}\n")
+            if reply.file is not None:
+                target = Path.cwd() / reply.file.name
+                target.write_bytes(reply.file.content)
+                self.stdout.write(f"  -> {target}\n")
+            for item in reply.media:
+                self.stdout.write(f"  📎 {item.file_name or item.file_id}\n")
+        if shown or replies:
+            self.choices = shown
+        self.stdout.write("> ")
+        self.stdout.flush()
+
+    async def send(self, line: str) -> None:
+        """Handle one typed line."""
+        outcome = await self.core.handle(Inbound(self.ref, self.parse(line), private=True))
+        self.locale = outcome.locale
+        self.show(outcome.replies)
+
+    async def run(self) -> None:
+        """Read lines until end of input."""
+        self.stdout.write(self.catalog.render(self.locale, "console.banner") + "\n> ")
+        self.stdout.flush()
+        while True:
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            if line.strip():
+                await self.send(line)
+        self.stdout.write("\n")

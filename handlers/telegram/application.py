@@ -1,0 +1,144 @@
+"""The python-telegram-bot Application: one handler for every update, per-user ordering, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from bot.i18n import Catalog
+from bot.messages import Inbound
+from handlers.telegram.inbound import to_inbound
+from handlers.telegram.outbound import send_replies
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Protocol):
+    """What the core returns for one update."""
+
+    locale: str
+    replies: list[Any]
+
+
+class Core(Protocol):
+    """The one service the handler calls."""
+
+    async def handle(self, event: Inbound) -> Any:
+        """Process one event."""
+
+
+@dataclass
+class Services:
+    """What the Telegram handlers need, kept in `bot_data["services"]`."""
+
+    core: Core
+    catalog: Catalog
+
+
+class PerUserProcessor(BaseUpdateProcessor):
+    """Process updates of different people concurrently, and each person's in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's coroutine under its sender's lock."""
+        key = 0
+        if isinstance(update, Update):
+            key = (
+                update.effective_user.id
+                if update.effective_user
+                else (update.effective_chat.id if update.effective_chat else 0)
+            )
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Translate the update, let the core handle it, send what it answers."""
+    event = to_inbound(update)
+    if event is None:
+        return
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    services: Services = context.bot_data["services"]
+    outcome = await services.core.handle(event)
+    chat = update.effective_chat
+    if chat is not None and outcome.replies:
+        await send_replies(
+            context.bot, chat.id, services.catalog, outcome.locale, outcome.replies, query
+        )
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every failure; tell the person something went wrong, in their language if known."""
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    services: Services = context.bot_data["services"]
+    user = update.effective_user
+    locale = "en" if user and (user.language_code or "").startswith("en") else "vi"
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id, services.catalog.render(locale, "error.internal")
+        )
+    except Exception:
+        log.exception("could not report the failure to chat %s", update.effective_chat.id)
+
+
+def build_application(
+    token: str,
+    services: Services | None = None,
+    *,
+    base_url: str = "",
+    base_file_url: str = "",
+    request: BaseRequest | None = None,
+    post_init: Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
+    | None = None,
+    post_shutdown: Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
+    | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the Application; `request` replaces the network (tests, benchmarks)."""
+    builder = ApplicationBuilder().token(token).concurrent_updates(PerUserProcessor())
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if post_init is not None:
+        builder = builder.post_init(post_init)
+    if post_shutdown is not None:
+        builder = builder.post_shutdown(post_shutdown)
+    application = builder.build()
+    if services is not None:
+        application.bot_data["services"] = services
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    return application

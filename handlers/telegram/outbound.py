@@ -1,0 +1,150 @@
+"""Render core replies as Telegram messages and send them, surviving Telegram's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.i18n import Catalog
+from bot.messages import Reply
+
+log = logging.getLogger(__name__)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split a long message at line breaks so each part fits Telegram's limit."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts += [current, line[:limit]]
+            current, line = "", line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return [p for p in parts if p] or [""]
+
+
+def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
+    """Build the keyboard of a reply."""
+    if reply.ask_contact:
+        label = catalog.render(locale, "register.share_phone")
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(label, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    keyboard = [
+        [
+            InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data)
+            for b in row
+        ]
+        for row in reply.buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
+    """Run one Bot API call: wait out flood control once, log blocked users and other errors."""
+    for attempt in range(2):
+        try:
+            await action()
+            return True
+        except RetryAfter as exc:
+            if attempt:
+                raise
+            delay = (
+                exc.retry_after
+                if isinstance(exc.retry_after, int | float)
+                else exc.retry_after.total_seconds()
+            )
+            log.warning("flood control for chat %s: waiting %ss", chat_id, delay)
+            await asyncio.sleep(float(delay))
+        except Forbidden:
+            log.info("chat %s blocked the bot; reply dropped", chat_id)
+            return False
+        except TelegramError:
+            log.exception("sending to chat %s failed", chat_id)
+            return False
+    return False
+
+
+async def send_replies(
+    bot: Bot,
+    chat_id: int,
+    catalog: Catalog,
+    locale: str,
+    replies: list[Reply],
+    query: CallbackQuery | None = None,
+) -> None:
+    """Send each reply in order (editing the pressed message where the reply asks for it)."""
+    for reply in replies:
+        text = catalog.render(locale, reply.key, reply.args, escape=html.escape)
+        keyboard = markup(catalog, locale, reply)
+        parts = split_text(text)
+        if (
+            reply.edit
+            and query is not None
+            and query.message is not None
+            and len(parts) == 1
+            and not isinstance(keyboard, ReplyKeyboardMarkup | ReplyKeyboardRemove)
+        ):
+            try:
+                await query.edit_message_text(
+                    parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard
+                )
+                continue
+            except BadRequest:
+                log.debug("could not edit message in chat %s; sending a new one", chat_id)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            markup_ = keyboard if last else None
+            await guarded(
+                partial(
+                    bot.send_message, chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup_
+                ),
+                chat_id,
+            )
+        await _send_extras(bot, chat_id, reply)
+
+
+async def _send_extras(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """Send a reply's file and attachments (photos as albums, documents one by one)."""
+    if reply.file is not None:
+        upload = InputFile(reply.file.content, filename=reply.file.name)
+        await guarded(partial(bot.send_document, chat_id, upload), chat_id)
+    photos = [a for a in reply.media if a.kind == "photo"]
+    for start in range(0, len(photos), 10):
+        batch = photos[start : start + 10]
+        if len(batch) == 1:
+            await guarded(partial(bot.send_photo, chat_id, batch[0].file_id), chat_id)
+        else:
+            media = [InputMediaPhoto(p.file_id) for p in batch]
+            await guarded(partial(bot.send_media_group, chat_id, media), chat_id)
+    for doc in (a for a in reply.media if a.kind != "photo"):
+        await guarded(partial(bot.send_document, chat_id, doc.file_id), chat_id)

@@ -1,0 +1,1 @@
+"""Storage: the only package that touches the database (tables, engine, queries, migrations)."""

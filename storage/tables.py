@@ -1,0 +1,169 @@
+"""Database tables, declared with sqlmodel; every other module reaches them through storage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+class UnitRow(SQLModel, table=True):
+    """A union unit in the hierarchy."""
+
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=300)
+    name_folded: str = Field(max_length=300, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    sector: str = Field(default="enterprise", max_length=20)
+    level: str = Field(default="grassroots", max_length=20)
+    headcount: int = 0
+
+
+class UserRow(SQLModel, table=True):
+    """A person on one channel, with registration progress."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_user_channel_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    locale: str = Field(default="vi", max_length=8)
+    reg_step: str = Field(default="language", max_length=16)
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    consent_at: datetime | None = None
+    pending_unit_code: str | None = Field(default=None, max_length=32)
+    editing_profile: bool = False
+    username: str | None = Field(default=None, max_length=64)
+    deleted: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class InitiativeRow(SQLModel, table=True):
+    """An initiative; while its status is `draft` the `step` column says which field comes next."""
+
+    __tablename__ = "initiative"
+    __table_args__ = (
+        Index("ix_initiative_author_status", "author_id", "status", "id"),
+        Index("ix_initiative_status_submitted", "status", "submitted_at"),
+        Index("ix_initiative_campaign_status", "campaign_key", "status"),
+        Index(
+            "uq_initiative_one_draft",
+            "author_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=20, unique=True)
+    campaign_key: str = Field(max_length=32)
+    author_id: int = Field(foreign_key="app_user.id")
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    status: str = Field(default="draft", max_length=20)
+    step: str = Field(default="title", max_length=20)
+    editing: bool = False
+    title: str | None = Field(default=None, max_length=200)
+    title_folded: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=24)
+    kind: str | None = Field(default=None, max_length=16)
+    problem: str | None = Field(default=None, sa_column=Column(Text))
+    solution: str | None = Field(default=None, sa_column=Column(Text))
+    benefit: str | None = Field(default=None, sa_column=Column(Text))
+    benefit_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
+    applied_since: date | None = None
+    author_percent: int = 100
+    conditions: str | None = Field(default=None, sa_column=Column(Text))
+    confidential: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    decision_due: date | None = None
+    version: int = 0
+
+
+class CoAuthorRow(SQLModel, table=True):
+    """A co-author of an initiative (Circular 18, item 2)."""
+
+    __tablename__ = "coauthor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    position: int
+    name: str = Field(max_length=200)
+    percent: int
+    birth_date: date | None = None
+    workplace: str | None = Field(default=None, max_length=300)
+    job_title: str | None = Field(default=None, max_length=200)
+    qualification: str | None = Field(default=None, max_length=200)
+
+
+class AttachmentRow(SQLModel, table=True):
+    """A photo or document attached to an initiative, kept by the channel's file id."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "file_unique_id", name="uq_attachment_file"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    kind: str = Field(max_length=16)
+    file_id: str = Field(max_length=200)
+    file_unique_id: str = Field(max_length=100)
+    size: int | None = None
+    mime_type: str | None = Field(default=None, max_length=100)
+    file_name: str | None = Field(default=None, max_length=255)
+    created_at: datetime
+
+
+class CodeCounterRow(SQLModel, table=True):
+    """The last sequence number used for initiative codes of one year."""
+
+    __tablename__ = "code_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class DomainEventRow(SQLModel, table=True):
+    """Something that happened (e.g. an initiative was submitted), for other parts to act on."""
+
+    __tablename__ = "domain_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    initiative_id: int | None = Field(default=None, index=True)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    handled_at: datetime | None = Field(default=None, index=True)
+
+
+class ProcessedUpdateRow(SQLModel, table=True):
+    """An update already handled, so a repeated delivery is processed once."""
+
+    __tablename__ = "processed_update"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    created_at: datetime = Field(index=True)
+
+
+class GroupNoticeRow(SQLModel, table=True):
+    """A group chat already told that the bot answers only in private."""
+
+    __tablename__ = "group_notice"
+
+    chat_key: str = Field(primary_key=True, max_length=64)
+    created_at: datetime
+
+
+metadata = SQLModel.metadata

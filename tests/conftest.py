@@ -1,0 +1,184 @@
+"""Shared fixtures: a migrated SQLite database per test, a fixed clock, the real Application."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Runtime, open_runtime, telegram_application
+from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
+from storage.migrate import upgrade_sync
+from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+UNITS = [
+    UnitSeed(
+        code="LDLD-HN", name="Liên đoàn Lao động thành phố Hà Nội", level="city", sector="public"
+    ),
+    UnitSeed(
+        code="CD-KCN", name="Công đoàn các Khu công nghiệp Hà Nội", parent="LDLD-HN", level="upper"
+    ),
+    UnitSeed(code="MAY10", name="Công đoàn Công ty May 10", parent="CD-KCN", headcount=1200),
+    UnitSeed(code="MAYDUC", name="Công đoàn Công ty May Đức Giang", parent="CD-KCN", headcount=800),
+    UnitSeed(
+        code="DIENCO", name="Công đoàn Công ty Điện cơ Thống Nhất", parent="CD-KCN", headcount=450
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once by Alembic; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_url(template_db: Path, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database for this test."""
+    target = tmp_path / "sangkien.db"
+    shutil.copy(template_db, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    """A configuration with one campaign and a small unit hierarchy."""
+    return Config(
+        bot=BotSection(page_size=3),
+        database=DatabaseSection(url=db_url),
+        telegram=TelegramSection(token="123456:TEST"),
+        campaigns=[
+            Campaign(
+                key="c2026", name="Phong trào 2026", start=date(2026, 1, 1), end=date(2027, 12, 31)
+            )
+        ],
+        units=UNITS,
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The time the core sees."""
+    return FakeClock()
+
+
+class Harness:
+    """The bot as a whole: runtime, Application and a driver; can be restarted on the same data."""
+
+    def __init__(self, config: Config, clock: FakeClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.api = FakeBotApi()
+        self.runtime: Runtime | None = None
+        self.driver: TelegramDriver | None = None
+
+    async def start(self) -> TelegramDriver:
+        """Open the runtime and a fresh Application."""
+        self.runtime = await open_runtime(self.config, self.clock, migrate=False)
+        app = telegram_application(self.runtime, request=self.api)
+        await app.initialize()
+        ids = self.driver.update_ids if self.driver else None
+        self.driver = TelegramDriver(app, self.api)
+        if ids is not None:
+            self.driver.update_ids = ids
+        return self.driver
+
+    async def stop(self) -> None:
+        """Shut the Application and the database down, as a restart would."""
+        if self.driver is not None:
+            await self.driver.app.shutdown()
+        if self.runtime is not None:
+            await self.runtime.close()
+
+    async def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Read the database directly, as an auditor would."""
+        from sqlalchemy import text
+
+        assert self.runtime is not None
+        async with self.runtime.store.engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(text(sql), params)).all()]
+
+
+@pytest.fixture
+async def harness(config: Config, clock: FakeClock) -> AsyncIterator[Harness]:
+    """A running bot on a fresh database."""
+    h = Harness(config, clock)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+@pytest.fixture
+def tg(harness: Harness) -> TelegramDriver:
+    """The Telegram driver of the running bot."""
+    assert harness.driver is not None
+    return harness.driver
+
+
+async def register(
+    tg: TelegramDriver, person: Person, *, unit_query: str = "may 10", lang: str = "Tiếng Việt"
+) -> list[Call]:
+    """Take `person` through registration; return the calls of the last step."""
+    calls = await tg.text(person, "/start")
+    calls = await tg.press(person, button(calls, lang))
+    calls = await tg.press(person, button(calls, "✅"))
+    await tg.text(person, "Nguyễn Thị Lan")
+    await tg.text(person, "0912 345 678")
+    calls = await tg.text(person, unit_query)
+    return await tg.press(person, calls[-1].buttons[0][1])
+
+
+CORE_ANSWERS = [
+    "Máy cắt vải tự động",
+    None,
+    None,
+    "Cắt thủ công, chậm và lệch đường may",
+    "Gắn cảm biến quang và bàn trượt",
+    "Năng suất tăng 20 %",
+    "50 triệu",
+    "01/02/2026",
+]
+
+
+async def fill_core(
+    tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động"
+) -> list[Call]:
+    """Start /new and answer the seven core fields; return the calls of the last answer."""
+    calls = await tg.text(person, "/new")
+    calls = await tg.text(person, title)
+    calls = await tg.press(person, calls[-1].buttons[2][1])  # productivity
+    calls = await tg.press(person, calls[-1].buttons[0][1])  # technical
+    for answer in CORE_ANSWERS[3:]:
+        assert answer is not None
+        calls = await tg.text(person, answer)
+    return calls
+
+
+async def submit(
+    tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động"
+) -> list[Call]:
+    """Fill the core, skip the optional fields, press Submit; return the receipt calls."""
+    calls = await fill_core(tg, person, title)
+    for _ in range(3):
+        calls = await tg.press(person, button(calls, "Bỏ qua"))
+    calls = await tg.press(person, button(calls, "Xong"))
+    return await tg.press(person, button(calls, "Gửi sáng kiến"))

@@ -14,7 +14,7 @@ from bot.conversation import Conversation
 from bot.i18n import Catalog
 from handlers.console.channel import ConsoleChannel
 from handlers.telegram.application import Services, build_application
-from storage.engine import make_engine
+from storage.engine import Database
 from storage.migrate import upgrade
 from storage.store import SqlStore, seed_units
 
@@ -40,7 +40,7 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
     """Migrate the database, seed the configured units, build the core."""
     if migrate:
         await upgrade(config.database.url)
-    store = SqlStore(make_engine(config.database.url))
+    store = SqlStore(Database(config.database.url))
     await seed_units(
         store, [(u.code, u.name, u.parent, u.sector, u.level, u.headcount) for u in config.units]
     )
@@ -91,11 +91,14 @@ def run_telegram(config: Config) -> None:
 
 
 async def run_console(
-    config: Config, person: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    config: Config, person: str, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> None:
-    """Run the console channel on the configured database."""
+    """Run the console channel on the configured database (default: this process's stdio)."""
     runtime = await open_runtime(config)
     try:
-        await ConsoleChannel(runtime.conversation, runtime.catalog, person, stdin, stdout).run()
+        channel = ConsoleChannel(
+            runtime.conversation, runtime.catalog, person, stdin or sys.stdin, stdout or sys.stdout
+        )
+        await channel.run()
     finally:
         await runtime.close()

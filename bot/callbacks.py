@@ -58,7 +58,7 @@ def encode(action: str, *args: object) -> str:
     if ACTIONS.get(action) != len(args):
         raise ValueError(f"bad callback {action}{args}")
     parts = [str(a) for a in args]
-    if not all(_ARG.match(p) for p in parts):
+    if not all(_ARG.fullmatch(p) for p in parts):
         raise ValueError(f"bad callback argument in {parts}")
     data = ":".join([VERSION, action, *parts])
     if len(data.encode()) > MAX_BYTES:
@@ -74,6 +74,6 @@ def decode(data: str) -> Callback | None:
     if len(parts) < 2 or parts[0] != VERSION or parts[1] not in ACTIONS:
         return None
     args = tuple(parts[2:])
-    if len(args) != ACTIONS[parts[1]] or not all(_ARG.match(a) for a in args):
+    if len(args) != ACTIONS[parts[1]] or not all(_ARG.fullmatch(a) for a in args):
         return None
     return Callback(parts[1], args)

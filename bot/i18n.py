@@ -45,6 +45,12 @@ def format_vnd(amount: int) -> str:
     return f"{format_decimal(amount, locale='vi', group_separator=True)} ₫"
 
 
+def format_int(value: int, locale: str) -> str:
+    """Format a whole number: 1.204 in Vietnamese, 1,204 in English."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if locale == "vi" else text
+
+
 def format_date(value: date) -> str:
     """Format a date as dd/mm/yyyy."""
     return value.strftime("%d/%m/%Y")
@@ -112,5 +118,5 @@ class Catalog:
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int):
-            return format_decimal(value, locale="vi" if locale == "vi" else "en")
+            return format_int(value, locale)
         return escape(str(value))

@@ -34,10 +34,15 @@ _MULTIPLIERS = {
 _CURRENCY = re.compile(r"(?:vnd|dong|d|₫)\.?$")
 _MONEY_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)")
 _GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
+# "1 tỷ 2" = 1,2 tỷ, "5 triệu 250" = 5,25 triệu, "2 triệu rưỡi" = 2,5 triệu
+_SPOKEN_TAIL = re.compile(
+    r"(?P<number>\d+)(?P<unit>ty|ti|trieu|tr|nghin|ngan|k)(?P<tail>\d{1,3}|ruoi)"
+)
 _NOT_APPLIED = re.compile(
     r"^(?:chua(?: duoc)?(?: ap dung| ap dung thu| trien khai)?|chua co"
     r"|not (?:yet )?applied|no|none|khong)$"
 )
+_DATE_PREFIX = re.compile(r"^(?:(?:ke )?tu |since |from )?(?:ngay |on )?")
 _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _SHARE_LINE = re.compile(r"^(?P<name>.*?)[\s,;:–—\-]*(?P<pct>\d{1,3})\s*%?$")
 
@@ -79,15 +84,27 @@ def parse_money(text: str) -> Money:
     if _UNQUANTIFIABLE.match(key):
         return Money(None)
     compact = _CURRENCY.sub("", key.replace(" ", ""))
+    spoken = _SPOKEN_TAIL.fullmatch(compact)
+    if spoken:
+        tail = spoken.group("tail")
+        fraction = Decimal("0.5") if tail == "ruoi" else Decimal(f"0.{tail}")
+        return _checked(
+            (int(spoken.group("number")) + fraction) * _MULTIPLIERS[spoken.group("unit")]
+        )
     parts = _MONEY_PART.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise InvalidInput("error.money")
     total = Decimal(0)
     for number, unit in parts:
-        if unit and unit not in _MULTIPLIERS:
+        if (unit and unit not in _MULTIPLIERS) or (not unit and len(parts) > 1):
             raise InvalidInput("error.money")
         value = _number(number)
         total += value * _MULTIPLIERS.get(unit, 1)
+    return _checked(total)
+
+
+def _checked(total: Decimal) -> Money:
+    """Accept a positive whole number of VND up to MAX_VND."""
     if total != total.to_integral_value() or total <= 0 or total > MAX_VND:
         raise InvalidInput("error.money")
     return Money(int(total))
@@ -98,7 +115,7 @@ def parse_applied_since(text: str, *, today: date) -> date | None:
     key = fold(text).rstrip(".")
     if _NOT_APPLIED.match(key):
         return None
-    match = _DATE.match(key.replace(" ", ""))
+    match = _DATE.match(_DATE_PREFIX.sub("", key).replace(" ", ""))
     if not match:
         raise InvalidInput("error.date")
     day, month, year = (int(g) for g in match.groups())
@@ -145,6 +162,8 @@ def parse_shares(text: str) -> tuple[int, list[Share]]:
         shares.append(Share(match.group("name").strip(" -–—,;:"), int(match.group("pct"))))
     own_percent = int(own.group(1))
     total = own_percent + sum(share.percent for share in shares)
-    if total != 100 or own_percent <= 0 or any(share.percent <= 0 for share in shares):
+    if own_percent <= 0 or any(share.percent <= 0 for share in shares):
+        raise InvalidInput("error.shares_zero")
+    if total != 100:
         raise InvalidInput("error.shares_total", total=total)
     return own_percent, shares

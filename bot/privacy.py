@@ -46,7 +46,7 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
     if choice == "delete":
         buttons = rows(
             Button("privacy.confirm_delete", cb.encode("priv", "deleteok")),
-            Button("button.keep", cb.encode("menu", "help")),
+            Button("button.keep", cb.encode("menu", "privacy")),
         )
         return [Reply("privacy.confirm", {}, buttons)]
     if choice == "deleteok":

@@ -82,6 +82,8 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         if user.reg_step is RegStep.LANGUAGE:
             user.reg_step = RegStep.CONSENT
             return [Reply("language.set", edit=True), consent_prompt()]
+        if user.reg_step is not RegStep.DONE:  # mid-registration: ask again, in the new language
+            return [Reply("language.set", edit=True), await prompt(turn)]
         return [Reply("language.set", edit=True)]
     if call.action == "consent" and user.reg_step is RegStep.CONSENT:
         if call.args[0] != "yes":

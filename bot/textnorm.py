@@ -22,6 +22,20 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
-def sort_key(text: str) -> tuple[str, str]:
-    """Return a key that sorts Vietnamese names alphabetically (base letters first, then tones)."""
-    return (fold(text), unicodedata.normalize("NFC", text).casefold())
+# Vietnamese dictionary order: ă, â, đ, ê, ô, ơ, ư are letters of their own; tones come second,
+# in the order ngang, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER = {letter: chr(0xE000 + index) for index, letter in enumerate(_ALPHABET)}
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+
+
+def sort_key(text: str) -> tuple[str, str, str]:
+    """Return a key that sorts Vietnamese names alphabetically (letters first, then tones)."""
+    letters: list[str] = []
+    tones: list[str] = []
+    for char in _SPACES.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip():
+        decomposed = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        letters.append(_LETTER.get(base, base))
+        tones.append(next((_TONES[c] for c in decomposed if c in _TONES), "0"))
+    return ("".join(letters), "".join(tones), unicodedata.normalize("NFC", text))

@@ -25,5 +25,5 @@ def upgrade_sync(url: str) -> None:
 
 
 async def upgrade(url: str) -> None:
-    """Run migrations from async code (Alembic's async env needs its own event loop thread)."""
+    """Run migrations from async code, in a worker thread (Alembic's API is synchronous)."""
     await asyncio.to_thread(upgrade_sync, url)

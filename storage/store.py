@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain import (
     Attachment,
@@ -24,6 +25,7 @@ from bot.domain import (
     UserRef,
 )
 from bot.textnorm import fold
+from storage.engine import Conn, Database
 from storage.tables import metadata
 
 units = metadata.tables["unit"]
@@ -120,18 +122,52 @@ def _initiative(row: Row[Any]) -> Initiative:
     )
 
 
+_USER_FIELDS = (
+    "locale", "reg_step", "full_name", "phone", "unit_id", "consent_at",
+    "pending_unit_code", "editing_profile", "username", "deleted", "updated_at",
+)  # fmt: skip
+
+
+def _setter(table: Any, fields: tuple[str, ...]) -> Any:
+    """An UPDATE of `fields` by primary key, built once with bind parameters."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({f: bindparam(f) for f in fields})
+    )
+
+
+# Statements of the per-update path, built once: building a statement costs more than running it.
+USER_BY_REF = select(users).where(
+    users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
+)
+SAVE_USER = _setter(users, _USER_FIELDS)
+DRAFT_OF = select(initiatives).where(
+    initiatives.c.author_id == bindparam("author_id"), initiatives.c.status == "draft"
+)
+SAVE_INITIATIVE = _setter(initiatives, (*_INITIATIVE_FIELDS, "title_folded", "updated_at"))
+INITIATIVE_BY_ID = select(initiatives).where(initiatives.c.id == bindparam("id"))
+UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
+CLAIM_UPDATE = {
+    "sqlite": sqlite_insert(processed).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(processed).on_conflict_do_nothing(),
+}
+
+
 class SqlTx:
     """One database transaction offering the operations the core needs."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn, dialect: str) -> None:
         self.conn = conn
+        self.dialect = dialect
 
     async def user_by_ref(self, ref: UserRef) -> User | None:
         """Return the person behind `ref`, if known."""
-        stmt = select(users).where(
-            users.c.channel == ref.channel, users.c.external_id == ref.external_id
-        )
-        row = (await self.conn.execute(stmt)).first()
+        row = (
+            await self.conn.execute(
+                USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id}
+            )
+        ).first()
         return _user(row) if row else None
 
     async def create_user(self, ref: UserRef, *, locale: str, now: datetime) -> User:
@@ -153,34 +189,16 @@ class SqlTx:
 
     async def save_user(self, user: User, *, now: datetime) -> None:
         """Store every mutable field of `user`."""
-        await self.conn.execute(
-            update(users)
-            .where(users.c.id == user.id)
-            .values(
-                locale=user.locale,
-                reg_step=user.reg_step.value,
-                full_name=user.full_name,
-                phone=user.phone,
-                unit_id=user.unit_id,
-                consent_at=user.consent_at,
-                pending_unit_code=user.pending_unit_code,
-                editing_profile=user.editing_profile,
-                username=user.username,
-                deleted=user.deleted,
-                updated_at=now,
-            )
-        )
+        values = {name: getattr(user, name) for name in _USER_FIELDS if name != "updated_at"}
+        values.update(_id=user.id, reg_step=user.reg_step.value, updated_at=now)
+        await self.conn.execute(SAVE_USER, values)
 
     async def claim_update(self, channel: str, seq: int, *, now: datetime) -> bool:
         """Record an update as handled; False when it was handled before (a repeated delivery)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.conn.execute(
-                    insert(processed).values(channel=channel, seq=seq, created_at=now)
-                )
-        except IntegrityError:
-            return False
-        return True
+        result = await self.conn.execute(
+            CLAIM_UPDATE[self.dialect], {"channel": channel, "seq": seq, "created_at": now}
+        )
+        return bool(result.rowcount)
 
     async def prune_updates(self, *, before: datetime) -> int:
         """Forget handled updates older than `before`; returns how many were removed."""
@@ -201,7 +219,7 @@ class SqlTx:
 
     async def unit(self, unit_id: int) -> Unit | None:
         """Return a unit by id."""
-        row = (await self.conn.execute(select(units).where(units.c.id == unit_id))).first()
+        row = (await self.conn.execute(UNIT_BY_ID, {"id": unit_id})).first()
         return _unit(row) if row else None
 
     async def unit_by_code(self, code: str) -> Unit | None:
@@ -244,10 +262,7 @@ class SqlTx:
 
     async def draft_of(self, author_id: int) -> Initiative | None:
         """Return the author's open draft, without children."""
-        stmt = select(initiatives).where(
-            initiatives.c.author_id == author_id, initiatives.c.status == Status.DRAFT.value
-        )
-        row = (await self.conn.execute(stmt)).first()
+        row = (await self.conn.execute(DRAFT_OF, {"author_id": author_id})).first()
         return _initiative(row) if row else None
 
     def _values(self, item: Initiative, now: datetime) -> dict[str, Any]:
@@ -273,9 +288,7 @@ class SqlTx:
     async def save_initiative(self, initiative: Initiative, *, now: datetime) -> None:
         """Store every field of the initiative (not its children)."""
         await self.conn.execute(
-            update(initiatives)
-            .where(initiatives.c.id == initiative.id)
-            .values(**self._values(initiative, now))
+            SAVE_INITIATIVE, {"_id": initiative.id, **self._values(initiative, now)}
         )
 
     async def delete_draft(self, initiative_id: int) -> None:
@@ -373,9 +386,7 @@ class SqlTx:
 
     async def initiative(self, initiative_id: int) -> Initiative | None:
         """Return an initiative by id, without children."""
-        row = (
-            await self.conn.execute(select(initiatives).where(initiatives.c.id == initiative_id))
-        ).first()
+        row = (await self.conn.execute(INITIATIVE_BY_ID, {"id": initiative_id})).first()
         return _initiative(row) if row else None
 
     async def initiatives_of(
@@ -457,18 +468,18 @@ class SqlTx:
 class SqlStore:
     """Hands out transactions on one engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTx]:
         """Open a transaction that commits on success and rolls back on error."""
-        async with self.engine.begin() as conn:
-            yield SqlTx(conn)
+        async with self.database.begin() as conn:
+            yield SqlTx(conn, self.database.dialect)
 
     async def close(self) -> None:
         """Release the engine's connections."""
-        await self.engine.dispose()
+        await self.database.dispose()
 
 
 async def seed_units(

@@ -114,8 +114,8 @@ class Harness:
         from sqlalchemy import text
 
         assert self.runtime is not None
-        async with self.runtime.store.engine.connect() as conn:
-            return [tuple(r) for r in (await conn.execute(text(sql), params)).all()]
+        async with self.runtime.store.transaction() as tx:
+            return [tuple(r) for r in (await tx.conn.execute(text(sql), params)).all()]
 
 
 @pytest.fixture
@@ -182,3 +182,43 @@ async def submit(
         calls = await tg.press(person, button(calls, "Bỏ qua"))
     calls = await tg.press(person, button(calls, "Xong"))
     return await tg.press(person, button(calls, "Gửi sáng kiến"))
+
+
+# One valid answer per field of the submission flow (buttons are pressed by label).
+FLOW_ANSWERS: dict[str, str] = {
+    "title": "Máy cắt vải tự động",
+    "category": "Tăng năng suất lao động",
+    "kind": "Giải pháp kỹ thuật",
+    "problem": "Cắt thủ công, chậm và lệch đường may",
+    "solution": "Gắn cảm biến quang và bàn trượt",
+    "benefit": "Năng suất tăng 20 %",
+    "benefit_vnd": "50 triệu",
+    "applied_since": "01/02/2026",
+    "coauthors": "50\nNguyễn Văn Bình – 30\nTrần Thị Cúc – 20",
+    "conditions": "Cần khí nén 6 bar",
+    "confidential": "Sơ đồ mạch cảm biến",
+    "attachments": "Xong",
+}
+BUTTON_STEPS = ("category", "kind", "attachments")
+
+
+async def answer_until(tg: TelegramDriver, person: Person, step: str, **answers: str) -> list[Call]:
+    """Send /new, then answer field after field (FLOW_ANSWERS unless overridden) until the
+    draft waits at `step` ("summary" for the end); return the calls of the last answer."""
+    calls = await tg.text(person, "/new")
+    for name, default in FLOW_ANSWERS.items():
+        if name == step:
+            return calls
+        answer = answers.get(name, default)
+        if name in BUTTON_STEPS:
+            calls = await tg.press(person, button(calls, answer))
+        else:
+            calls = await tg.text(person, answer)
+    return calls
+
+
+async def draft_row(harness: Harness, *columns: str) -> tuple[Any, ...]:
+    """The given columns of the one open draft (fails unless exactly one exists)."""
+    rows = await harness.query(f"select {', '.join(columns)} from initiative where status='draft'")
+    assert len(rows) == 1, rows
+    return rows[0]

@@ -29,6 +29,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    files: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -125,7 +126,12 @@ class FakeBotApi(BaseRequest):
         """Record the call and answer it."""
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(name, params))
+        files: dict[str, tuple[str | None, bytes]] = {}
+        for part, (filename, content, *_rest) in (
+            request_data.multipart_data if request_data else {}
+        ).items():
+            files[part] = (filename, content if isinstance(content, bytes) else content.read())
+        self.calls.append(Call(name, params, files))
         queued = self.failures.get(name)
         if queued:
             status, body = queued.pop(0)

@@ -26,7 +26,7 @@ class Core(Protocol):
 
 
 def plain(text: str) -> str:
-    """Drop the HTML markup meant for Telegram."""
+    """Drop the HTML markup meant for Telegram (user text inside arrives escaped, so it survives)."""
     return html.unescape(_TAG.sub("", text))
 
 
@@ -78,11 +78,16 @@ class ConsoleChannel:
         """Print replies, numbering their buttons."""
         shown: list[Button] = []
         for reply in replies:
-            self.stdout.write(plain(self.catalog.render(self.locale, reply.key, reply.args)) + "\n")
+            text = self.catalog.render(self.locale, reply.key, reply.args, escape=html.escape)
+            self.stdout.write(plain(text) + "\n")
             for row in reply.buttons:
                 for button in row:
                     shown.append(button)
-                    label = plain(self.catalog.render(self.locale, button.label, button.args))
+                    label = plain(
+                        self.catalog.render(
+                            self.locale, button.label, button.args, escape=html.escape
+                        )
+                    )
                     self.stdout.write(f"  [{len(shown)}] {label}\n")
             if reply.file is not None:
                 target = Path.cwd() / reply.file.name

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -86,7 +87,10 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError:  # a query answered late or twice: the press itself still counts
+            log.info("could not answer callback query of update %s", update.update_id)
     services: Services = context.bot_data["services"]
     outcome = await services.core.handle(event)
     chat = update.effective_chat

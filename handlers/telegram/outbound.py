@@ -30,14 +30,26 @@ log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
+def _cut(line: str, limit: int) -> int:
+    """Where to cut a line longer than `limit`: after a blank if one is near, never inside an
+    HTML entity such as `&amp;` (a cut entity makes Telegram refuse the whole part)."""
+    space = line.rfind(" ", limit // 2, limit)
+    cut = space + 1 if space != -1 else limit
+    amp = line.rfind("&", max(0, cut - 8), cut)
+    if amp > 0 and ";" not in line[amp:cut]:
+        cut = amp
+    return cut
+
+
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """Split a long message at line breaks so each part fits Telegram's limit."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
         while len(line) > limit:
-            parts += [current, line[:limit]]
-            current, line = "", line[limit:]
+            cut = _cut(line, limit)
+            parts += [current, line[:cut]]
+            current, line = "", line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             parts.append(current)

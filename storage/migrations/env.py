@@ -6,8 +6,9 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.engine import make_engine
+from storage.engine import is_sqlite, make_sqlite_engine
 from storage.tables import metadata
 
 config = context.config
@@ -25,13 +26,26 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _main() -> None:
-    """Connect and migrate."""
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+async def _main_async(url: str) -> None:
+    """Connect through the async engine and migrate."""
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()
 
 
-asyncio.run(_main())
+def _main() -> None:
+    """Migrate SQLite with the standard driver, other databases through their async driver."""
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if not is_sqlite(url):
+        asyncio.run(_main_async(url))
+        return
+    engine = make_sqlite_engine(url)
+    with engine.connect() as connection:
+        _run(connection)
+        connection.commit()
+    engine.dispose()
+
+
+_main()

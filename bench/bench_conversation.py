@@ -1,0 +1,192 @@
+"""Throughput of registration + submission through real dispatch, against a bare PTB baseline.
+
+Drives N simulated workers concurrently (default 200) through registration (7 updates) and a
+full submission (14 updates) with `Application.process_update`, against a real SQLite database
+(WAL, every accepted answer committed before the reply), and the same number of updates through
+a bare python-telegram-bot handler with no storage, through the same fake Bot API. Each mode runs
+in its own process so peak RSS is its own.
+
+    .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
+
+from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
+
+REGISTRATION = 7
+SUBMISSION = 14
+STEPS = REGISTRATION + SUBMISSION
+NAMES = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Đức", "Đỗ Thị Hạnh"]
+
+
+class BenchApi(FakeBotApi):
+    """The tests' fake Bot API, keeping only the last buttons per chat instead of every call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buttons: dict[int, list[str]] = {}
+        self.count = 0
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """Answer like the Bot API; remember inline buttons per chat."""
+        status, body = await super().do_request(url, method, request_data, *args, **kwargs)
+        call = self.calls.pop()
+        self.count += 1
+        if call.buttons:
+            self.buttons[int(call.params["chat_id"])] = [data for _, data in call.buttons]
+        return status, body
+
+
+class Worker:
+    """One simulated worker: a person, the driver and the timings of their updates."""
+
+    def __init__(self, driver: TelegramDriver, api: BenchApi, index: int, timings: list[float]) -> None:
+        self.person = Person(10_000_000 + index, first_name=f"Worker {index}")
+        self.driver, self.api, self.timings = driver, api, timings
+
+    async def _timed(self, coro: Any) -> None:
+        start = time.perf_counter()
+        await coro
+        self.timings.append(time.perf_counter() - start)
+
+    def button(self, index: int) -> str:
+        return self.api.buttons[self.person.id][index]
+
+    async def text(self, text: str) -> None:
+        await self._timed(self.driver.text(self.person, text))
+
+    async def press(self, index: int) -> None:
+        await self._timed(self.driver.press(self.person, self.button(index)))
+
+    async def press_label(self, prefix: str) -> None:
+        data = next(d for d in self.api.buttons[self.person.id] if d.startswith(prefix))
+        await self._timed(self.driver.press(self.person, data))
+
+    async def run(self) -> None:
+        """Register, then submit one initiative."""
+        await self.text("/start")
+        await self.press(0)  # Vietnamese
+        await self.press(0)  # consent
+        await self.text(NAMES[self.person.id % len(NAMES)])
+        await self.text(f"09{self.person.id % 100_000_000:08d}")
+        await self.text("cong ty may")
+        await self.press(0)
+        await self.text("/new")
+        await self.text(f"Cải tiến số {self.person.id}: đồ gá cắt vải nhanh hơn")
+        await self.press(2)
+        await self.press(0)
+        await self.text("Cắt vải bằng tay, mỗi tấm mất 4 phút và hay lệch")
+        await self.text("Làm đồ gá bằng thép tấm có rãnh dẫn dao, kẹp vải hai đầu")
+        await self.text("Mỗi tấm còn 2 phút, giảm 30% vải hỏng")
+        await self.text("50 triệu")
+        await self.text("01/03/2026")
+        await self.press_label("v1:skip:")
+        await self.press_label("v1:skip:")
+        await self.press_label("v1:skip:")
+        await self.press_label("v1:done:")
+        await self.press_label("v1:submit:")
+
+
+async def bare_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Baseline: answer every update with one message (with a button), no storage."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(f"Lựa chọn {i}", callback_data=f"v1:x:{i}") for i in range(3)]])
+    await context.bot.send_message(update.effective_chat.id, "Câu hỏi tiếp theo: <b>bước</b>", parse_mode="HTML", reply_markup=keyboard)
+
+
+async def run_mode(mode: str, workers: int) -> dict[str, Any]:
+    """Run one mode in this process and return its measurements."""
+    api = BenchApi()
+    timings: list[float] = []
+    runtime = None
+    if mode == "bot":
+        from bot.app import open_runtime, telegram_application
+        from bot.config import load_config
+
+        tmp = Path(tempfile.mkdtemp(prefix="sangkien-bench-"))
+        config = load_config(ROOT / "bot.toml", env={"SANGKIEN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}", "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH"})
+        runtime = await open_runtime(config)
+        app = telegram_application(runtime, request=api)
+    else:
+        app = ApplicationBuilder().token("1:BENCH").request(api).get_updates_request(api).concurrent_updates(True).build()
+        app.add_handler(TypeHandler(Update, bare_handler))
+    await app.initialize()
+    driver = TelegramDriver(app, api)
+    crew = [Worker(driver, api, i, timings) for i in range(workers)]
+    if mode == "baseline":
+        for w in crew:
+            w.press_label = w.press = lambda _x, w=w: w._timed(w.driver.press(w.person, "v1:x:0"))  # type: ignore[method-assign, assignment]
+            api.buttons[w.person.id] = ["v1:x:0"]
+    start = time.perf_counter()
+    await asyncio.gather(*(w.run() for w in crew))
+    elapsed = time.perf_counter() - start
+    await app.shutdown()
+    stored = None
+    if runtime is not None:
+        from sqlalchemy import text
+
+        async with runtime.store.transaction() as tx:
+            stored = (await tx.conn.execute(text("select count(*) from initiative where status = 'submitted'"))).scalar_one()
+        await runtime.close()
+    timings.sort()
+    return {
+        "mode": mode,
+        "updates": len(timings),
+        "seconds": round(elapsed, 3),
+        "updates_per_s": round(len(timings) / elapsed, 1),
+        "p50_ms": round(statistics.median(timings) * 1000, 2),
+        "p99_ms": round(timings[int(len(timings) * 0.99) - 1] * 1000, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "bot_api_calls": api.count,
+        "submitted": stored,
+    }
+
+
+def main() -> None:
+    """Run each mode in a subprocess, several rounds, interleaved; print a table and JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mode", choices=["bot", "baseline"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps(asyncio.run(run_mode(args.mode, args.workers))))
+        return
+    results: list[dict[str, Any]] = []
+    for _ in range(args.rounds):
+        for mode in ("baseline", "bot"):
+            out = subprocess.run([sys.executable, __file__, "--mode", mode, "--workers", str(args.workers)],
+                                 check=True, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{'mode':10} {'updates':>8} {'upd/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>8} {'stored':>7}")
+    for r in results:
+        print(f"{r['mode']:10} {r['updates']:>8} {r['updates_per_s']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['peak_rss_mb']:>8} {r['submitted'] or '-':>7}")
+    best = {m: max((r for r in results if r["mode"] == m), key=lambda r: r["updates_per_s"]) for m in ("baseline", "bot")}
+    ratio = best["bot"]["updates_per_s"] / best["baseline"]["updates_per_s"]
+    print(f"\nbest of {args.rounds}: bot {best['bot']['updates_per_s']} upd/s = {ratio:.0%} of baseline {best['baseline']['updates_per_s']} upd/s")
+    print(json.dumps({"results": results, "ratio": round(ratio, 3)}))
+
+
+if __name__ == "__main__":
+    main()

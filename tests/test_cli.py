@@ -1,0 +1,169 @@
+"""The `sangkien` command line and the configuration it loads."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.cli import main
+from bot.config import DEFAULT_CONFIG, ROOT, load_config
+from storage.tables import metadata
+
+ENV = (
+    "SANGKIEN_TELEGRAM_TOKEN",
+    "SANGKIEN_TELEGRAM_BASE_URL",
+    "SANGKIEN_TELEGRAM_BASE_FILE_URL",
+    "SANGKIEN_DATABASE_URL",
+    "SANGKIEN_ADMINS",
+    "SANGKIEN_CONFIG",
+)
+CONFIG = """
+[database]
+url = "sqlite+aiosqlite:///data/sangkien.db"
+
+[[campaigns]]
+key = "c2026"
+name = "Phong trào 2026"
+start = 2026-01-01
+end = 2027-12-31
+
+[[units]]
+code = "MAY10"
+name = "Công đoàn Công ty May 10"
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A bot.toml in a temporary folder, with no SANGKIEN_* variables around."""
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "conf" / "bot.toml"
+    path.parent.mkdir()
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def test_run_without_a_token_explains_how_to_get_one_and_exits_2(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_file), "run"]) == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "/newbot" in err
+    assert "SANGKIEN_TELEGRAM_TOKEN" in err
+    assert "sangkien console" in err
+    assert not (config_file.parent / "data").exists()
+
+
+def test_python_m_bot_run_without_a_token_exits_2(config_file: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config_file), "run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "BotFather" in done.stderr
+
+
+def test_run_or_console_without_a_token_runs_the_console(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/start\n"))
+    assert main(["--config", str(config_file), "run", "--or-console", "--user", "lan"]) == 0
+    captured = capsys.readouterr()
+    assert "BotFather" in captured.err
+    assert "[1] ✅ Tiếng Việt" in captured.out
+    assert (config_file.parent / "data" / "sangkien.db").is_file()
+
+
+def test_db_upgrade_creates_the_database_with_every_table(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_file), "db", "upgrade"]) == 0
+    database = config_file.parent / "data" / "sangkien.db"
+    assert str(database) in capsys.readouterr().out
+    with sqlite3.connect(database) as conn:
+        names = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+    assert set(metadata.tables) <= names
+    assert "alembic_version" in names
+
+
+def test_environment_overrides_the_file(config_file: Path) -> None:
+    config = load_config(
+        config_file,
+        env={
+            "SANGKIEN_TELEGRAM_TOKEN": "123:ABC",
+            "SANGKIEN_TELEGRAM_BASE_URL": "http://localhost:8081/bot",
+            "SANGKIEN_TELEGRAM_BASE_FILE_URL": "http://localhost:8081/file/bot",
+            "SANGKIEN_DATABASE_URL": "sqlite+aiosqlite:////srv/sangkien.db",
+            "SANGKIEN_ADMINS": "1, 2",
+        },
+    )
+    assert config.telegram.token == "123:ABC"
+    assert config.telegram.base_url == "http://localhost:8081/bot"
+    assert config.telegram.base_file_url == "http://localhost:8081/file/bot"
+    assert config.database.url == "sqlite+aiosqlite:////srv/sangkien.db"
+    assert config.bot.admins == [1, 2]
+
+
+def test_without_overrides_the_file_wins_and_sqlite_paths_are_relative_to_it(
+    config_file: Path,
+) -> None:
+    config = load_config(config_file, env={})
+    expected = (config_file.parent / "data" / "sangkien.db").resolve()
+    assert config.database.url == f"sqlite+aiosqlite:///{expected}"
+    assert config.telegram.token == ""
+    assert config.bot.admins == []
+    assert [c.key for c in config.campaigns] == ["c2026"]
+
+
+def test_sangkien_config_picks_the_file(config_file: Path) -> None:
+    config = load_config(env={"SANGKIEN_CONFIG": str(config_file)})
+    assert [u.code for u in config.units] == ["MAY10"]
+
+
+def test_the_shipped_bot_toml_loads_and_is_consistent() -> None:
+    assert DEFAULT_CONFIG == ROOT / "bot.toml"
+    config = load_config(DEFAULT_CONFIG, env={})
+    assert config.bot.locale == "vi"
+    assert ZoneInfo(config.bot.timezone).key == "Asia/Ho_Chi_Minh"
+    assert config.database.url == f"sqlite+aiosqlite:///{ROOT / 'data' / 'sangkien.db'}"
+    assert len(config.campaigns) >= 1
+    for campaign in config.campaigns:
+        assert campaign.start < campaign.end
+        assert [c.key for c in campaign.categories] == [
+            "pandemic",
+            "production",
+            "productivity",
+            "union",
+        ]
+    codes = [unit.code for unit in config.units]
+    assert len(codes) == len(set(codes)) >= 2
+    assert all(unit.parent in codes for unit in config.units if unit.parent is not None)
+    assert any(unit.parent is None for unit in config.units)
+    assert {unit.sector for unit in config.units} <= {"enterprise", "public"}
+    assert {unit.level for unit in config.units} <= {"grassroots", "upper", "city"}
+
+
+def test_every_key_of_the_shipped_bot_toml_is_documented() -> None:
+    lines = DEFAULT_CONFIG.read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("[") and not line.startswith("[["):
+            continue
+        if "=" in line and not line.startswith((" ", "#", "[")) and index > 0:
+            above = lines[index - 1]
+            context = lines[max(0, index - 6) : index]
+            assert above.startswith("#") or any(
+                c.startswith(("#", "[[")) for c in context
+            ), f"undocumented: {line}"

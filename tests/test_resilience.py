@@ -1,0 +1,166 @@
+"""The bot survives restarts and Telegram's errors without losing what a worker answered."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from handlers.telegram import outbound
+from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register
+from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
+
+LAN = Person(501)
+INTERNAL_ERROR = "bot gặp lỗi"
+
+
+@pytest.fixture
+async def lan(tg: TelegramDriver) -> Person:
+    """A registered worker."""
+    await register(tg, LAN)
+    return LAN
+
+
+def sent(calls: list[Call]) -> list[Call]:
+    """The sendMessage calls."""
+    return [c for c in calls if c.method == "sendMessage"]
+
+
+async def test_restart_mid_flow_keeps_answers_and_continues_at_the_same_step(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "solution")  # title, category, kind, problem answered
+    await harness.stop()
+    tg = await harness.start()
+    assert await draft_row(harness, "step", "title", "category", "kind", "problem") == (
+        "solution",
+        FLOW_ANSWERS["title"],
+        "productivity",
+        "technical",
+        FLOW_ANSWERS["problem"],
+    )
+    calls = await tg.text(lan, FLOW_ANSWERS["solution"])
+    assert "Bước 6/12" in texts(calls)[-1]
+    for step in ("benefit", "benefit_vnd", "applied_since"):
+        calls = await tg.text(lan, FLOW_ANSWERS[step])
+    for _optional in ("coauthors", "conditions", "confidential"):
+        calls = await tg.press(lan, button(calls, "Bỏ qua"))
+    calls = await tg.press(lan, button(calls, "Xong"))
+    summary = texts(calls)[-1]
+    for answer in ("title", "category", "kind", "problem", "solution", "benefit"):
+        assert FLOW_ANSWERS[answer] in summary
+    calls = await tg.press(lan, button(calls, "Gửi sáng kiến"))
+    assert "SK-2026-000001" in texts(calls)[-1]
+
+
+async def test_new_after_restart_offers_the_draft_at_its_step(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "benefit_vnd")
+    await harness.stop()
+    tg = await harness.start()
+    calls = await tg.text(lan, "/new")
+    assert "7/12" in texts(calls)[-1]
+    calls = await tg.press(lan, button(calls, "Tiếp tục"))
+    assert "Giá trị làm lợi" in texts(calls)[-1]
+    await tg.text(lan, "1,5 tỷ")
+    assert await draft_row(harness, "step", "benefit_vnd", "benefit") == (
+        "applied_since",
+        1_500_000_000,
+        FLOW_ANSWERS["benefit"],
+    )
+
+
+async def test_update_redelivered_after_a_restart_is_processed_once(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "problem")
+    raw = tg._message(lan, text="Cắt thủ công")
+    assert texts(await tg.deliver(raw))
+    await harness.stop()
+    tg = await harness.start()
+    assert texts(await tg.deliver(raw)) == []
+    assert await draft_row(harness, "step", "problem", "solution") == (
+        "solution",
+        "Cắt thủ công",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (403, "Forbidden: bot was blocked by the user"),
+        (400, "Bad Request: chat not found"),
+        (502, "Bad Gateway"),
+    ],
+)
+async def test_telegram_error_on_reply_does_not_crash_and_the_answer_is_stored(
+    tg: TelegramDriver, harness: Harness, lan: Person, status: int, description: str
+) -> None:
+    await answer_until(tg, lan, "problem")
+    tg.api.fail("sendMessage", status, description)
+    calls = await tg.text(lan, "Cắt thủ công")
+    assert len(sent(calls)) == 1  # the failed reply, and no apology after it
+    assert not any(INTERNAL_ERROR in c.text for c in calls)
+    assert await draft_row(harness, "step", "problem") == ("solution", "Cắt thủ công")
+    calls = await tg.text(lan, "Gắn cảm biến")
+    assert "Bước 6/12" in texts(calls)[-1]
+
+
+async def test_flood_control_is_waited_out_and_the_message_is_sent(
+    tg: TelegramDriver, harness: Harness, lan: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(outbound.asyncio, "sleep", fake_sleep)
+    await answer_until(tg, lan, "problem")
+    tg.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    calls = await tg.text(lan, "Cắt thủ công")
+    assert waits == [1.0]
+    first, second = sent(calls)
+    assert first.text == second.text
+    assert "Bước 5/12" in second.text
+    assert not any(INTERNAL_ERROR in c.text for c in calls)
+    assert await draft_row(harness, "step") == ("solution",)
+
+
+async def test_stale_callback_query_still_processes_the_press(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    calls = await answer_until(tg, lan, "category")
+    tg.api.fail(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    calls = await tg.press(lan, button(calls, "Tăng năng suất lao động"))
+    assert not any(INTERNAL_ERROR in c.text for c in calls)
+    assert "Bước 3/12" in texts(calls)[-1]
+    assert await draft_row(harness, "step", "category") == ("kind", "productivity")
+
+
+@pytest.mark.parametrize("filler", ["Dây chuyền may ", "<&> "])
+async def test_long_summary_is_split_into_parts_within_telegrams_limit(
+    tg: TelegramDriver, harness: Harness, lan: Person, filler: str
+) -> None:
+    long = {f: (filler * 1000)[:4000].strip() for f in ("problem", "solution", "benefit")}
+    calls = await answer_until(tg, lan, "summary", **long)  # the last call presses Done
+    summary = sent(calls)
+    assert len(summary) > 1
+    assert all(len(c.text) <= 4096 for c in summary)
+    assert all(not c.buttons for c in summary[:-1])
+    assert summary[-1].buttons[0][0] == "📨 Gửi sáng kiến"
+    for part in summary:  # every part is valid HTML on its own: no cut entity or tag
+        assert not re.search(r"&(?!(?:lt|gt|amp|quot|#x27);)", part.text), part.text[-20:]
+        assert part.text.count("<b>") == part.text.count("</b>")
+    whole = "".join(c.text for c in summary)
+    escaped = long["problem"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert whole.count(escaped[:50]) >= 3
+    assert last_buttons(calls) == summary[-1].buttons

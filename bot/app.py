@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.conversation import Conversation
 from bot.i18n import Catalog
 from handlers.console.channel import ConsoleChannel
-from handlers.telegram.application import Services, build_application
+from handlers.telegram.application import Services, build_application, publish_commands
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.store import SqlStore, seed_units
@@ -67,6 +67,7 @@ def run_telegram(config: Config) -> None:
         runtime = await open_runtime(config)
         holder["runtime"] = runtime
         application.bot_data["services"] = Services(runtime.conversation, runtime.catalog)
+        await publish_commands(application.bot, runtime.catalog)
         if application.job_queue is not None:
             application.job_queue.run_repeating(prune, interval=3600, first=60)
         log.info("bot @%s is polling", application.bot.username)

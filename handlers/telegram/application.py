@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from telegram import Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -114,6 +114,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     except Exception:
         log.exception("could not report the failure to chat %s", update.effective_chat.id)
+
+
+COMMANDS = ("new", "my", "profile", "language", "privacy", "cancel", "help")
+
+
+async def publish_commands(bot: Bot, catalog: Catalog) -> None:
+    """Show the command menu in Vietnamese by default and in English to English-language clients."""
+    for language in ("vi", "en"):
+        commands = [
+            BotCommand(name, catalog.render(language, f"command.{name}")) for name in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=None if language == "vi" else language)
 
 
 def build_application(

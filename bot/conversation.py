@@ -9,7 +9,6 @@ from bot import callbacks as cb
 from bot import library, privacy, registration, submission
 from bot.clock import Clock, utc_now
 from bot.config import Config
-from bot.domain import RegStep
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
 from bot.menu import help_text, main_menu
@@ -84,7 +83,7 @@ class Conversation:
 
     async def _reprompt(self, turn: Turn) -> list[Reply]:
         """Repeat the question the person is at, so an error never loses the place."""
-        if not turn.user.registered:
+        if not turn.user.registered or turn.user.editing_profile:
             return [await registration.prompt(turn)]
         draft = await turn.tx.draft_of(turn.user.id)
         if draft is None:
@@ -105,7 +104,7 @@ class Conversation:
                 return await self._press(turn, call)
             except ValueError as exc:
                 raise InvalidInput("error.stale_button") from exc
-        if not turn.user.registered:
+        if not turn.user.registered or turn.user.editing_profile:
             return await registration.answer(turn, payload)
         draft = await turn.tx.draft_of(turn.user.id)
         if draft is not None:
@@ -115,6 +114,8 @@ class Conversation:
     async def _command(self, turn: Turn, command: Command) -> list[Reply]:
         """Answer a slash command."""
         user, name = turn.user, command.name
+        if user.editing_profile and name != "cancel":
+            registration.stop_editing(user)
         if name == "start":
             if not user.registered:
                 return await registration.begin(turn, command.args.strip())
@@ -156,7 +157,9 @@ class Conversation:
         user = turn.user
         if call.action in ("lang", "consent", "unit"):
             return await registration.press(turn, call)
-        if not user.registered or user.reg_step is not RegStep.DONE:
+        if user.editing_profile and call.action != "prof":
+            registration.stop_editing(user)
+        if not user.registered:
             raise InvalidInput("error.register_first")
         if call.action == "menu":
             return await self._menu(turn, call.args[0])

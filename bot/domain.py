@@ -72,8 +72,8 @@ class User:
 
     @property
     def registered(self) -> bool:
-        """True once every registration step is answered."""
-        return self.reg_step is RegStep.DONE
+        """True once every registration step is answered (also while editing the profile)."""
+        return self.reg_step is RegStep.DONE or self.editing_profile
 
 
 @dataclass(frozen=True)

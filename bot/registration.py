@@ -218,11 +218,16 @@ async def edit_profile(turn: Turn, call: cb.Callback) -> list[Reply]:
 
 async def finish_edit(turn: Turn) -> list[Reply]:
     """End a profile edit and show the profile again."""
-    turn.user.reg_step, turn.user.editing_profile = RegStep.DONE, False
+    stop_editing(turn.user)
     return [Reply("profile.saved"), *await show_profile(turn)]
+
+
+def stop_editing(user: User) -> None:
+    """Leave a profile edit (the person stays registered)."""
+    user.reg_step, user.editing_profile = RegStep.DONE, False
 
 
 async def cancel_edit(turn: Turn) -> list[Reply]:
     """Stop a profile edit without changes."""
-    turn.user.reg_step, turn.user.editing_profile = RegStep.DONE, False
+    stop_editing(turn.user)
     return [Reply("profile.unchanged"), *await show_profile(turn)]

@@ -140,8 +140,9 @@ def test_lines_render_each_item_escaped_or_the_empty_message(catalog: Catalog) -
         "• Nam &lt;i&gt;: 40%"
     )
     nobody = Lines((), empty="common.sole_author")
-    assert catalog.render("en", "common.literal", {"text": nobody}) == (
-        catalog.messages["en"]["common.sole_author"]
+    assert (
+        catalog.render("en", "common.literal", {"text": nobody})
+        == (catalog.messages["en"]["common.sole_author"])
     )
 
 

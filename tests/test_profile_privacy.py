@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.conftest import Harness, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
 
@@ -101,12 +99,6 @@ async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(
     assert (await person_row(harness, lan))[1] == "+84912345678"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/conversation.py checks user.registered (reg_step is DONE) for commands and "
-    "buttons, and a profile edit moves reg_step back to NAME/PHONE/UNIT, so a registered "
-    "worker mid-edit is told to 'finish registering first'",
-)
 async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
     tg: TelegramDriver, harness: Harness
 ) -> None:

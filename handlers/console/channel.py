@@ -26,7 +26,7 @@ class Core(Protocol):
 
 
 def plain(text: str) -> str:
-    """Drop the HTML markup meant for Telegram (user text inside arrives escaped, so it survives)."""
+    """Drop the HTML markup meant for Telegram (user text arrives escaped, so it survives)."""
     return html.unescape(_TAG.sub("", text))
 
 

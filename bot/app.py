@@ -41,9 +41,7 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
     if migrate:
         await upgrade(config.database.url)
     store = SqlStore(Database(config.database.url))
-    await seed_units(
-        store, [(u.code, u.name, u.parent, u.sector, u.level, u.headcount) for u in config.units]
-    )
+    await seed_units(store, config.units)
     return Runtime(config, store, Conversation(store, config, clock), Catalog())
 
 

@@ -54,6 +54,10 @@ class UnitSeed(BaseModel):
     sector: str = "enterprise"
     level: str = "grassroots"
     headcount: int = 0
+    review_mode: str = Field(default="single", pattern=r"^(single|council)$")
+    quorum: int = Field(default=1, ge=1)
+    review_chat: str | None = None
+    covers_below: bool = False
 
 
 class BotSection(BaseModel):

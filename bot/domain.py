@@ -68,6 +68,7 @@ class User:
     pending_unit_code: str | None = None
     editing_profile: bool = False
     username: str | None = None
+    awaiting: str | None = None
     deleted: bool = False
 
     @property
@@ -87,6 +88,15 @@ class Unit:
     sector: str = "enterprise"
     level: str = "grassroots"
     headcount: int = 0
+    review_mode: str = "single"
+    quorum: int = 1
+    review_chat: str | None = None
+    covers_below: bool = False
+
+    @property
+    def council(self) -> bool:
+        """True when decisions need a council vote rather than one reviewer."""
+        return self.review_mode == "council"
 
 
 @dataclass(frozen=True)
@@ -137,5 +147,49 @@ class Initiative:
     submitted_at: datetime | None = None
     decision_due: date | None = None
     version: int = 0
+    review_unit_id: int | None = None
+    review_level: str | None = None
+    recognized_level: str | None = None
+    queued_at: datetime | None = None
+    review_round: int = 0
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    applied_at: datetime | None = None
+    applied_benefit_vnd: int | None = None
+    snapshot: str | None = None
+    changed_fields: str | None = None
     coauthors: list[CoAuthor] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A reviewer right: a person reviews one unit (and the units below it if it covers them)."""
+
+    id: int
+    user: User
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of an initiative's audit log."""
+
+    action: str
+    from_status: str
+    to_status: str
+    actor_name: str | None
+    level: str | None
+    comment: str | None
+    scores: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Vote:
+    """A council member's vote."""
+
+    user_id: int
+    name: str
+    vote: str
+    comment: str | None

@@ -82,7 +82,7 @@ class Tx(Protocol):
     async def export_user(self, user_id: int) -> dict[str, Any]:
         """Return everything stored about a person."""
 
-    async def forget_user(self, user_id: int, *, now: datetime) -> None:
+    async def forget_person(self, user_id: int, *, now: datetime) -> None:
         """Delete personal data; initiatives stay with the author anonymised."""
 
 

@@ -50,7 +50,7 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         )
         return [Reply("privacy.confirm", {}, buttons)]
     if choice == "deleteok":
-        await turn.tx.forget_user(turn.user.id, now=turn.now)
+        await turn.tx.forget_person(turn.user.id, now=turn.now)
         turn.user.deleted = True
         turn.user.reg_step = RegStep.LANGUAGE
         return [Reply("privacy.deleted", remove_keyboard=True)]

@@ -21,6 +21,10 @@ class UnitRow(SQLModel, table=True):
     sector: str = Field(default="enterprise", max_length=20)
     level: str = Field(default="grassroots", max_length=20)
     headcount: int = 0
+    review_mode: str = Field(default="single", max_length=10)
+    quorum: int = 1
+    review_chat: str | None = Field(default=None, max_length=64)
+    covers_below: bool = False
 
 
 class UserRow(SQLModel, table=True):
@@ -35,12 +39,14 @@ class UserRow(SQLModel, table=True):
     locale: str = Field(default="vi", max_length=8)
     reg_step: str = Field(default="language", max_length=16)
     full_name: str | None = Field(default=None, max_length=200)
+    name_folded: str | None = Field(default=None, max_length=200, index=True)
     phone: str | None = Field(default=None, max_length=20, index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     consent_at: datetime | None = None
     pending_unit_code: str | None = Field(default=None, max_length=32)
     editing_profile: bool = False
-    username: str | None = Field(default=None, max_length=64)
+    username: str | None = Field(default=None, max_length=64, index=True)
+    awaiting: str | None = Field(default=None, max_length=64)
     deleted: bool = False
     created_at: datetime
     updated_at: datetime
@@ -54,6 +60,7 @@ class InitiativeRow(SQLModel, table=True):
         Index("ix_initiative_author_status", "author_id", "status", "id"),
         Index("ix_initiative_status_submitted", "status", "submitted_at"),
         Index("ix_initiative_campaign_status", "campaign_key", "status"),
+        Index("ix_initiative_queue", "review_unit_id", "status", "queued_at"),
         Index(
             "uq_initiative_one_draft",
             "author_id",
@@ -88,6 +95,17 @@ class InitiativeRow(SQLModel, table=True):
     submitted_at: datetime | None = None
     decision_due: date | None = None
     version: int = 0
+    review_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    review_level: str | None = Field(default=None, max_length=20)
+    recognized_level: str | None = Field(default=None, max_length=20)
+    queued_at: datetime | None = None
+    review_round: int = 0
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    applied_at: datetime | None = None
+    applied_benefit_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
+    snapshot: str | None = Field(default=None, sa_column=Column(Text))
+    changed_fields: str | None = Field(default=None, max_length=300)
 
 
 class CoAuthorRow(SQLModel, table=True):
@@ -122,6 +140,53 @@ class AttachmentRow(SQLModel, table=True):
     size: int | None = None
     mime_type: str | None = Field(default=None, max_length=100)
     file_name: str | None = Field(default=None, max_length=255)
+    created_at: datetime
+
+
+class ReviewerRow(SQLModel, table=True):
+    """A person's right to review the initiatives of one unit (at that unit's level)."""
+
+    __tablename__ = "reviewer"
+    __table_args__ = (Index("ix_reviewer_unit_active", "unit_id", "revoked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    granted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    granted_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ReviewVoteRow(SQLModel, table=True):
+    """A council member's vote on an initiative in one review round."""
+
+    __tablename__ = "review_vote"
+    __table_args__ = (UniqueConstraint("initiative_id", "round", "user_id", name="uq_vote_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    round: int
+    user_id: int = Field(foreign_key="app_user.id")
+    vote: str = Field(max_length=10)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+
+
+class ReviewActionRow(SQLModel, table=True):
+    """The audit log: who did what to an initiative, when, from which status to which."""
+
+    __tablename__ = "review_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=20)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    level: str | None = Field(default=None, max_length=20)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    scores: str | None = Field(default=None, max_length=40)
     created_at: datetime
 
 

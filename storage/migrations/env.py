@@ -43,8 +43,17 @@ def _main() -> None:
         return
     engine = make_sqlite_engine(url)
     with engine.connect() as connection:
+        # Batch migrations rebuild tables; SQLite only allows that with foreign keys off
+        # (a no-op inside a transaction, hence on the raw connection first), checked after.
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
         _run(connection)
         connection.commit()
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        raw.execute("PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
     engine.dispose()
 
 

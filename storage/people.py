@@ -1,0 +1,266 @@
+"""Queries about people and units: users, units, reviewer rights, group chats, handled updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.domain import Grant, RegStep, Unit, User, UserRef
+from bot.textnorm import fold
+from storage.rows import (
+    UNIT_FIELDS,
+    USER_FIELDS,
+    Queries,
+    new_id,
+    notices,
+    processed,
+    reviewers,
+    setter,
+    to_unit,
+    to_user,
+    units,
+    users,
+)
+
+USER_BY_REF = select(users).where(
+    users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
+)
+USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+SAVE_USER = setter(users, USER_FIELDS)
+UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
+CLAIM_UPDATE = {
+    "sqlite": sqlite_insert(processed).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(processed).on_conflict_do_nothing(),
+}
+
+
+def _like_all(column: Any, folded: str) -> list[Any]:
+    """Conditions: the column contains every word of `folded` (LIKE wildcards escaped)."""
+    words = [
+        w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in folded.split()
+    ]
+    return [column.like(f"%{w}%", escape="\\") for w in words]
+
+
+class PeopleQueries(Queries):
+    """Users, units and reviewer rights."""
+
+    async def user_by_ref(self, ref: UserRef) -> User | None:
+        """Return the person behind `ref`, if known."""
+        row = (
+            await self.conn.execute(
+                USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id}
+            )
+        ).first()
+        return to_user(row) if row else None
+
+    async def user(self, user_id: int) -> User | None:
+        """Return a person by id."""
+        row = (await self.conn.execute(USER_BY_ID, {"id": user_id})).first()
+        return to_user(row) if row else None
+
+    async def create_user(self, ref: UserRef, *, locale: str, now: datetime) -> User:
+        """Create a person at the first registration step."""
+        result = await self.conn.execute(
+            insert(users).values(
+                channel=ref.channel,
+                external_id=ref.external_id,
+                locale=locale,
+                reg_step=RegStep.LANGUAGE.value,
+                created_at=now,
+                updated_at=now,
+                editing_profile=False,
+                deleted=False,
+            )
+        )
+        return User(id=new_id(result), ref=ref, locale=locale)
+
+    async def save_user(self, user: User, *, now: datetime) -> None:
+        """Store every mutable field of `user`."""
+        values = {name: getattr(user, name, None) for name in USER_FIELDS}
+        values.update(_id=user.id, reg_step=user.reg_step.value, updated_at=now)
+        values["name_folded"] = fold(user.full_name)[:200] if user.full_name else None
+        await self.conn.execute(SAVE_USER, values)
+
+    async def find_users(
+        self,
+        *,
+        phone: str | None = None,
+        username: str | None = None,
+        name: str | None = None,
+        limit: int = 8,
+    ) -> list[User]:
+        """Registered people matching a phone, a @username or the words of a name."""
+        stmt = select(users).where(
+            users.c.deleted.is_(False), users.c.reg_step == RegStep.DONE.value
+        )
+        if phone:
+            stmt = stmt.where(users.c.phone == phone)
+        elif username:
+            stmt = stmt.where(func.lower(users.c.username) == username.lower())
+        elif name:
+            stmt = stmt.where(*_like_all(users.c.name_folded, name))
+        else:
+            return []
+        rows = await self.conn.execute(stmt.order_by(users.c.full_name).limit(limit))
+        return [to_user(r) for r in rows]
+
+    async def claim_update(self, channel: str, seq: int, *, now: datetime) -> bool:
+        """Record an update as handled; False when it was handled before (a repeated delivery)."""
+        result = await self.conn.execute(
+            CLAIM_UPDATE[self.dialect], {"channel": channel, "seq": seq, "created_at": now}
+        )
+        return bool(result.rowcount)
+
+    async def prune_updates(self, *, before: datetime) -> int:
+        """Forget handled updates older than `before`; returns how many were removed."""
+        result = await self.conn.execute(delete(processed).where(processed.c.created_at < before))
+        return int(result.rowcount)
+
+    async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
+        """True the first time a group chat is seen."""
+        found = (
+            await self.conn.execute(
+                select(notices.c.chat_key).where(notices.c.chat_key == chat_key)
+            )
+        ).first()
+        if found:
+            return False
+        await self.conn.execute(insert(notices).values(chat_key=chat_key, created_at=now))
+        return True
+
+    async def unit(self, unit_id: int) -> Unit | None:
+        """Return a unit by id."""
+        row = (await self.conn.execute(UNIT_BY_ID, {"id": unit_id})).first()
+        return to_unit(row) if row else None
+
+    async def unit_by_code(self, code: str) -> Unit | None:
+        """Return a unit by its code (case-insensitive)."""
+        row = (
+            await self.conn.execute(select(units).where(func.upper(units.c.code) == code.upper()))
+        ).first()
+        return to_unit(row) if row else None
+
+    async def unit_by_review_chat(self, chat_key: str) -> list[Unit]:
+        """Return the units whose council works in this group chat."""
+        rows = await self.conn.execute(select(units).where(units.c.review_chat == chat_key))
+        return [to_unit(r) for r in rows]
+
+    async def set_review_chat(self, unit_id: int, chat_key: str | None) -> None:
+        """Name (or clear) the group chat where a unit's review cards go."""
+        await self.conn.execute(
+            update(units).where(units.c.id == unit_id).values(review_chat=chat_key)
+        )
+
+    async def search_units(self, folded: str, *, limit: int) -> list[Unit]:
+        """Return units whose folded name contains every word of `folded`, shortest names first."""
+        stmt = select(units).where(*_like_all(units.c.name_folded, folded))
+        stmt = stmt.order_by(func.length(units.c.name), units.c.name).limit(limit)
+        return [to_unit(row) for row in (await self.conn.execute(stmt)).all()]
+
+    async def unit_chain(self, unit_id: int) -> list[Unit]:
+        """Return the unit and its ancestors, nearest first."""
+        chain: list[Unit] = []
+        current = await self.unit(unit_id)
+        while current is not None and len(chain) < 16:
+            chain.append(current)
+            current = await self.unit(current.parent_id) if current.parent_id else None
+        return chain
+
+    async def descendants(self, unit_ids: list[int]) -> list[int]:
+        """Return the ids of every unit below the given ones (not the given ones themselves)."""
+        tree = select(units.c.id).where(units.c.parent_id.in_(unit_ids)).cte("tree", recursive=True)
+        tree = tree.union_all(select(units.c.id).where(units.c.parent_id == tree.c.id))
+        return [r[0] for r in await self.conn.execute(select(tree.c.id))]
+
+    async def upsert_unit(self, code: str, values: dict[str, Any], parent_code: str | None) -> None:
+        """Create or update a unit from configuration (parents must come first)."""
+        parent = await self.unit_by_code(parent_code) if parent_code else None
+        row = {k: values.get(k) for k in UNIT_FIELDS if k in values}
+        row.update(name_folded=fold(values["name"]), parent_id=parent.id if parent else None)
+        existing = await self.unit_by_code(code)
+        if existing:
+            await self.conn.execute(update(units).where(units.c.id == existing.id).values(**row))
+        else:
+            await self.conn.execute(insert(units).values(code=code, **row))
+
+    async def grant(self, user_id: int, unit_id: int, *, by: int | None, now: datetime) -> bool:
+        """Give a person reviewer rights on a unit; False if they already have them."""
+        active = select(reviewers.c.id).where(
+            reviewers.c.user_id == user_id,
+            reviewers.c.unit_id == unit_id,
+            reviewers.c.revoked_at.is_(None),
+        )
+        if (await self.conn.execute(active)).first():
+            return False
+        await self.conn.execute(
+            insert(reviewers).values(
+                user_id=user_id, unit_id=unit_id, granted_by=by, granted_at=now
+            )
+        )
+        return True
+
+    async def revoke(self, grant_id: int, *, now: datetime) -> bool:
+        """Take a reviewer right away; False if it was not active."""
+        stmt = update(reviewers).where(reviewers.c.id == grant_id, reviewers.c.revoked_at.is_(None))
+        result = await self.conn.execute(stmt.values(revoked_at=now))
+        return bool(result.rowcount)
+
+    async def grants(
+        self, *, unit_ids: list[int] | None = None, user_id: int | None = None
+    ) -> list[Grant]:
+        """Active reviewer rights, optionally of some units or of one person."""
+        stmt = (
+            select(reviewers.c.id.label("grant_id"), users, units.c.id.label("g_unit_id"))
+            .join(users, users.c.id == reviewers.c.user_id)
+            .join(units, units.c.id == reviewers.c.unit_id)
+            .where(reviewers.c.revoked_at.is_(None))
+        )
+        if unit_ids is not None:
+            stmt = stmt.where(reviewers.c.unit_id.in_(unit_ids))
+        if user_id is not None:
+            stmt = stmt.where(reviewers.c.user_id == user_id)
+        rows = (
+            await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))
+        ).all()
+        result = []
+        for row in rows:
+            unit = await self.unit(row.g_unit_id)
+            assert unit is not None
+            result.append(Grant(row.grant_id, to_user(row), unit))
+        return result
+
+    async def forget_user(self, user_id: int, *, now: datetime) -> None:
+        """Delete personal data; initiatives stay with the author anonymised."""
+        await self.conn.execute(
+            update(reviewers)
+            .where(reviewers.c.user_id == user_id, reviewers.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await self.conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(
+                external_id=f"deleted-{user_id}",
+                full_name=None,
+                name_folded=None,
+                phone=None,
+                username=None,
+                consent_at=None,
+                pending_unit_code=None,
+                awaiting=None,
+                deleted=True,
+                reg_step=RegStep.LANGUAGE.value,
+                updated_at=now,
+            )
+        )
+
+    async def person_record(self, user_id: int) -> dict[str, Any]:
+        """Return the stored fields of a person (for their data export)."""
+        row = (await self.conn.execute(USER_BY_ID, {"id": user_id})).one()
+        hidden = ("id", "editing_profile", "name_folded", "awaiting")
+        return {k: v for k, v in row._mapping.items() if k not in hidden}

@@ -1,0 +1,158 @@
+"""Table handles, statement builders and the mapping of rows to domain types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, bindparam, update
+
+from bot.domain import Initiative, InitiativeType, RegStep, Status, Unit, User, UserRef
+from storage.engine import Conn
+from storage.tables import metadata
+
+units = metadata.tables["unit"]
+users = metadata.tables["app_user"]
+initiatives = metadata.tables["initiative"]
+coauthors = metadata.tables["coauthor"]
+attachments = metadata.tables["attachment"]
+counters = metadata.tables["code_counter"]
+events = metadata.tables["domain_event"]
+notices = metadata.tables["group_notice"]
+processed = metadata.tables["processed_update"]
+reviewers = metadata.tables["reviewer"]
+votes = metadata.tables["review_vote"]
+actions = metadata.tables["review_action"]
+
+USER_FIELDS = (
+    "locale",
+    "reg_step",
+    "full_name",
+    "name_folded",
+    "phone",
+    "unit_id",
+    "consent_at",
+    "pending_unit_code",
+    "editing_profile",
+    "username",
+    "awaiting",
+    "deleted",
+    "updated_at",
+)
+INITIATIVE_FIELDS = (
+    "code",
+    "campaign_key",
+    "unit_id",
+    "status",
+    "step",
+    "editing",
+    "title",
+    "category",
+    "kind",
+    "problem",
+    "solution",
+    "benefit",
+    "benefit_vnd",
+    "applied_since",
+    "author_percent",
+    "conditions",
+    "confidential",
+    "submitted_at",
+    "decision_due",
+    "version",
+    "review_unit_id",
+    "review_level",
+    "recognized_level",
+    "queued_at",
+    "review_round",
+    "decided_at",
+    "decided_by",
+    "applied_at",
+    "applied_benefit_vnd",
+    "snapshot",
+    "changed_fields",
+)
+UNIT_FIELDS = (
+    "name",
+    "name_folded",
+    "parent_id",
+    "sector",
+    "level",
+    "headcount",
+    "review_mode",
+    "quorum",
+    "review_chat",
+    "covers_below",
+)
+
+
+class Queries:
+    """Base of the query mixins: one connection, one transaction."""
+
+    conn: Conn
+    dialect: str
+
+
+def setter(table: Any, fields: tuple[str, ...]) -> Any:
+    """An UPDATE of `fields` by primary key, built once with bind parameters."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({f: bindparam(f) for f in fields})
+    )
+
+
+def new_id(result: Any) -> int:
+    """Return the primary key of the row an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def to_user(row: Row[Any]) -> User:
+    """Map a user row to the domain type."""
+    return User(
+        id=row.id,
+        ref=UserRef(row.channel, row.external_id),
+        locale=row.locale,
+        reg_step=RegStep(row.reg_step),
+        full_name=row.full_name,
+        phone=row.phone,
+        unit_id=row.unit_id,
+        consent_at=row.consent_at,
+        pending_unit_code=row.pending_unit_code,
+        editing_profile=row.editing_profile,
+        username=row.username,
+        awaiting=row.awaiting,
+        deleted=row.deleted,
+    )
+
+
+def to_unit(row: Row[Any]) -> Unit:
+    """Map a unit row to the domain type."""
+    return Unit(
+        row.id,
+        row.code,
+        row.name,
+        row.parent_id,
+        row.sector,
+        row.level,
+        row.headcount,
+        row.review_mode,
+        row.quorum,
+        row.review_chat,
+        row.covers_below,
+    )
+
+
+def to_initiative(row: Row[Any]) -> Initiative:
+    """Map an initiative row to the domain type (children not loaded)."""
+    values = {name: getattr(row, name) for name in INITIATIVE_FIELDS}
+    values["status"] = Status(row.status)
+    values["kind"] = InitiativeType(row.kind) if row.kind else None
+    return Initiative(
+        id=row.id,
+        author_id=row.author_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        **values,
+    )

@@ -33,6 +33,14 @@ ACTIONS: dict[str, int] = {
     "wdok": 2,  # initiative id, version
     "prof": 1,  # profile field to edit
     "priv": 1,  # export | delete | deleteok
+    "revise": 1,  # initiative id: the author revises after changes were requested
+    "rv": 3,  # review action (ap as rj ch fw dt apl), initiative id, version
+    "rr": 3,  # initiative id, version, index of a common rejection reason
+    "card": 1,  # initiative id: show its review card
+    "pq": 3,  # pending queue: page, unit id (0 = all), category key (all = every)
+    "gp": 1,  # admin: grant rights to this person (user id)
+    "gu": 2,  # admin: user id, unit id
+    "rk": 1,  # admin: revoke this grant
 }
 
 _ARG = re.compile(r"^[a-z0-9_]{1,24}$")

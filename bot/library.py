@@ -77,6 +77,8 @@ async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
     buttons = [Button("button.back_to_list", cb.encode("my", 0))]
     if item.status in WITHDRAWABLE:
         buttons.insert(0, Button("button.withdraw", cb.encode("wd", item.id)))
+    if item.status is Status.CHANGES_REQUESTED:
+        buttons.insert(0, Button("button.revise", cb.encode("revise", item.id)))
     return [Reply("my.detail", args, rows(*buttons), media=tuple(item.attachments))]
 
 

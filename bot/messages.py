@@ -65,6 +65,7 @@ class Inbound:
     private: bool = True
     chat_key: str = ""
     username: str | None = None
+    reply_to: UserRef | None = None
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,17 @@ class Reply:
 def rows(*buttons: Button, per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
     """Lay buttons out `per_row` to a row."""
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Replies for another chat than the update's own (a reviewer, an author, a group)."""
+
+    chat: str
+    locale: str
+    replies: tuple[Reply, ...]
+
+
+def private_chat(ref: UserRef) -> str:
+    """The chat key of a person's private chat with the bot."""
+    return f"{ref.channel}:{ref.external_id}"

@@ -6,6 +6,7 @@ from calendar import monthrange
 from datetime import date
 
 from bot import callbacks as cb
+from bot import review
 from bot.domain import CoAuthor, Initiative, InitiativeType, Status
 from bot.errors import InvalidInput
 from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
@@ -208,10 +209,16 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
         drop = Button("button.confirm_cancel", cb.encode("cancelok", draft.id))
         return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
     if action == "cancelok":
+        if draft.status is not Status.DRAFT:
+            await _pause_revision(turn, draft)
+            return [Reply("review.revision_paused", {"code": draft.code or ""})]
         await turn.tx.delete_draft(draft.id)
         return [Reply("draft.cancelled")]
     if action == "restart":
-        await turn.tx.delete_draft(draft.id)
+        if draft.status is not Status.DRAFT:
+            await _pause_revision(turn, draft)
+        else:
+            await turn.tx.delete_draft(draft.id)
         return await start(turn)
     if action == "submit" and draft.step == SUMMARY and call.int_arg(1) == draft.version:
         return await submit(turn, draft)
@@ -245,6 +252,30 @@ def missing_fields(draft: Initiative) -> list[str]:
     return [name for name in required if getattr(draft, name) in (None, "")]
 
 
+async def _pause_revision(turn: Turn, item: Initiative) -> None:
+    """Stop revising an initiative sent back for changes (it stays as it is, nothing is lost)."""
+    item.step, item.editing = "done", False
+    item.version += 1
+    await turn.tx.save_initiative(item, now=turn.now)
+
+
+async def revise(turn: Turn, initiative_id: int) -> list[Reply]:
+    """The author starts revising an initiative the reviewers sent back: the summary, editable."""
+    item = await turn.tx.initiative(initiative_id)
+    if item is None or item.author_id != turn.user.id:
+        raise InvalidInput("error.not_yours")
+    if item.status is not Status.CHANGES_REQUESTED:
+        raise InvalidInput("error.cannot_revise", status=Msg(f"status.{item.status.value}"))
+    current = await turn.tx.draft_of(turn.user.id)
+    if current is not None and current.id != item.id and current.status is not Status.DRAFT:
+        await _pause_revision(turn, current)
+    item.step, item.editing = SUMMARY, False
+    item.version += 1
+    await turn.tx.save_initiative(item, now=turn.now)
+    await turn.tx.load_children(item)
+    return [Reply("review.revising", {"code": item.code or ""}), prompt(turn, item)]
+
+
 async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
     """Turn the draft into a submitted initiative with a code, a receipt and a routing event."""
     missing = missing_fields(draft)
@@ -252,12 +283,17 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
         draft.step, draft.editing = missing[0], True
         await turn.tx.save_initiative(draft, now=turn.now)
         return [Reply("error.incomplete"), prompt(turn, draft)]
+    if draft.status is Status.CHANGES_REQUESTED:
+        return await review.resubmit(turn, draft)
     year = turn.today.year
     draft.code = format_code(year, await turn.tx.next_code_number(year))
     draft.status = Status.SUBMITTED
     draft.unit_id = turn.user.unit_id
     draft.submitted_at = turn.now
     draft.decision_due = add_months(turn.today, turn.config.bot.decision_months)
+    unit = await turn.tx.unit(turn.user.unit_id) if turn.user.unit_id else None
+    draft.review_unit_id, draft.review_level = turn.user.unit_id, unit.level if unit else None
+    draft.queued_at, draft.step = turn.now, "done"
     draft.version += 1
     await turn.tx.save_initiative(draft, now=turn.now)
     await turn.tx.record_event(
@@ -280,6 +316,8 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
         "due": draft.decision_due,
         "months": turn.config.bot.decision_months,
     }
+    if draft.review_unit_id is not None:
+        await review.route(turn, draft)
     return [Reply("receipt.text", args, buttons)]
 
 

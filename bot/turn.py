@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from bot.clock import local
 from bot.config import Config
-from bot.domain import User
+from bot.domain import Initiative, User
+from bot.messages import Notice, Reply
 from bot.ports import Tx
 
 
@@ -19,6 +21,17 @@ class Turn:
     user: User
     now: datetime
     config: Config
+    finder: Any = None
+    notices: list[Notice] = field(default_factory=list)
+    alert: str | None = None
+
+    async def similar(self, item: Initiative) -> list[Any]:
+        """Earlier initiatives of the campaign that look like `item` (duplicate hints)."""
+        return await self.finder.hints(self.tx, item) if self.finder is not None else []
+
+    def notify(self, chat: str, locale: str, *replies: Reply) -> None:
+        """Queue replies for another chat, sent after the transaction commits."""
+        self.notices.append(Notice(chat, locale, replies))
 
     @property
     def today(self) -> date:

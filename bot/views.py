@@ -30,16 +30,16 @@ def step_args(draft: Initiative) -> dict[str, Any]:
     return {"step": min(position(draft.step), len(FIELDS)), "total": len(FIELDS)}
 
 
-def _category(turn: Turn, item: Initiative) -> Msg:
+def _category(turn: Turn, item: Initiative, locale: str) -> Msg:
     """Return the label of the initiative's category."""
     campaign = turn.config.campaign(item.campaign_key)
     for category in campaign.categories if campaign else []:
         if category.key == item.category:
-            return category_label(category, turn.user.locale)
+            return category_label(category, locale)
     return literal(item.category) if item.category else NONE
 
 
-def initiative_args(turn: Turn, item: Initiative) -> dict[str, Any]:
+def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> dict[str, Any]:
     """Return every field of an initiative as message arguments (children must be loaded)."""
     value: Any = (
         Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
@@ -52,7 +52,7 @@ def initiative_args(turn: Turn, item: Initiative) -> dict[str, Any]:
         "code": item.code or "—",
         "status": Msg(f"status.{item.status.value}"),
         "title": item.title or "",
-        "category": _category(turn, item),
+        "category": _category(turn, item, locale or turn.user.locale),
         "kind": Msg(f"type.{item.kind.value}") if item.kind else NONE,
         "problem": item.problem or "",
         "solution": item.solution or "",

@@ -57,3 +57,14 @@ def next_status(current: Status, action: Action) -> Status:
 def allowed_actions(current: Status) -> list[Action]:
     """Return the actions possible from `current`, in table order."""
     return [action for (status, action) in TRANSITIONS if status is current]
+
+
+def council_outcome(approvals: int, rejections: int, *, council: int, quorum: int) -> Action | None:
+    """Council decision: approve with a quorum and ≥ 2/3 of votes cast; reject once out of reach."""
+    cast = approvals + rejections
+    remaining = max(council - cast, 0)
+    if cast >= quorum and 3 * approvals >= 2 * cast:
+        return Action.APPROVE
+    if 3 * (approvals + remaining) < 2 * (cast + remaining) or (remaining == 0 and cast >= quorum):
+        return Action.REJECT
+    return None

@@ -15,6 +15,7 @@ from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSe
 from storage.migrate import upgrade_sync
 from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
 
+ADMIN_ID = 900
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
 
@@ -63,7 +64,7 @@ def db_url(template_db: Path, tmp_path: Path) -> str:
 def config(db_url: str) -> Config:
     """A configuration with one campaign and a small unit hierarchy."""
     return Config(
-        bot=BotSection(page_size=3),
+        bot=BotSection(page_size=3, admins=[ADMIN_ID]),
         database=DatabaseSection(url=db_url),
         telegram=TelegramSection(token="123456:TEST"),
         campaigns=[
@@ -135,13 +136,18 @@ def tg(harness: Harness) -> TelegramDriver:
 
 
 async def register(
-    tg: TelegramDriver, person: Person, *, unit_query: str = "may 10", lang: str = "Tiếng Việt"
+    tg: TelegramDriver,
+    person: Person,
+    *,
+    unit_query: str = "may 10",
+    lang: str = "Tiếng Việt",
+    name: str = "Nguyễn Thị Lan",
 ) -> list[Call]:
     """Take `person` through registration; return the calls of the last step."""
     calls = await tg.text(person, "/start")
     calls = await tg.press(person, button(calls, lang))
     calls = await tg.press(person, button(calls, "✅"))
-    await tg.text(person, "Nguyễn Thị Lan")
+    await tg.text(person, name)
     await tg.text(person, "0912 345 678")
     calls = await tg.text(person, unit_query)
     return await tg.press(person, calls[-1].buttons[0][1])

@@ -104,7 +104,18 @@ class ConsoleChannel:
         """Handle one typed line."""
         outcome = await self.core.handle(Inbound(self.ref, self.parse(line), private=True))
         self.locale = outcome.locale
+        if outcome.alert:
+            self.stdout.write(f"(!) {plain(self.catalog.render(self.locale, outcome.alert))}\n")
+        for notice in outcome.notices:
+            self.show_notice(notice.chat, notice.locale, list(notice.replies))
         self.show(outcome.replies)
+
+    def show_notice(self, chat: str, locale: str, replies: list[Reply]) -> None:
+        """Print what the bot sends to another chat (a reviewer, an author), indented."""
+        self.stdout.write(f"  ── → {chat}\n")
+        for reply in replies:
+            text = plain(self.catalog.render(locale, reply.key, reply.args, escape=html.escape))
+            self.stdout.write("".join(f"  │ {line}\n" for line in text.split("\n")))
 
     async def run(self) -> None:
         """Read lines until end of input."""

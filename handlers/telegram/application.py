@@ -21,7 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
 from bot.messages import Inbound
-from handlers.telegram.inbound import to_inbound
+from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ class Outcome(Protocol):
 
     locale: str
     replies: list[Any]
+    notices: list[Any]
+    alert: str | None
 
 
 class Core(Protocol):
@@ -85,19 +87,26 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     event = to_inbound(update)
     if event is None:
         return
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer()
-        except TelegramError:  # a query answered late or twice: the press itself still counts
-            log.info("could not answer callback query of update %s", update.update_id)
     services: Services = context.bot_data["services"]
     outcome = await services.core.handle(event)
+    query = update.callback_query
+    if query is not None:
+        alert = services.catalog.render(outcome.locale, outcome.alert) if outcome.alert else None
+        try:
+            await query.answer(alert, show_alert=bool(alert))
+        except TelegramError:  # a query answered late or twice: the press itself still counts
+            log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
     if chat is not None and outcome.replies:
         await send_replies(
             context.bot, chat.id, services.catalog, outcome.locale, outcome.replies, query
         )
+    for notice in outcome.notices:
+        channel, _, chat_id = notice.chat.partition(":")
+        if channel == CHANNEL and chat_id.lstrip("-").isdigit():
+            await send_replies(
+                context.bot, int(chat_id), services.catalog, notice.locale, list(notice.replies)
+            )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

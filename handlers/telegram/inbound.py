@@ -71,6 +71,8 @@ def to_inbound(update: Update) -> Inbound | None:
         payload = _payload(update.message)
     else:
         return None
+    replied = update.message.reply_to_message if update.message is not None else None
+    author = replied.from_user if replied is not None else None
     return Inbound(
         ref=UserRef(CHANNEL, str(user.id)),
         payload=payload,
@@ -78,4 +80,7 @@ def to_inbound(update: Update) -> Inbound | None:
         private=chat.type == ChatType.PRIVATE,
         chat_key=f"{CHANNEL}:{chat.id}",
         username=user.username,
+        reply_to=UserRef(CHANNEL, str(author.id))
+        if author is not None and not author.is_bot
+        else None,
     )

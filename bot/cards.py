@@ -1,0 +1,126 @@
+"""The review card: what a reviewer needs to decide, with buttons bound to the card's version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import callbacks as cb
+from bot.domain import AuditEntry, Initiative, Status
+from bot.i18n import Lines, Msg
+from bot.messages import Button, Reply
+from bot.ports import Tx
+from bot.turn import Turn
+from bot.views import NONE, initiative_args
+from bot.workflow import OPEN
+
+DUE_SOON_DAYS = 14
+
+
+def comment_arg(comment: str | None) -> Any:
+    """A stored comment as a message argument: `#key` names a common reason from the catalogue."""
+    if not comment:
+        return NONE
+    return Msg(f"reason.{comment[1:]}") if comment.startswith("#") else comment
+
+
+def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:
+    """The card's buttons for the initiative's status."""
+
+    def button(label: str, act: str) -> Button:
+        return Button(f"review.{label}", cb.encode("rv", act, item.id, item.version))
+
+    details = button("details", "dt")
+    if item.status in OPEN:
+        return (
+            (button("approve", "ap"), button("approve_scored", "as")),
+            (button("reject", "rj"), button("request_changes", "ch")),
+            (button("forward", "fw"), details),
+        )
+    if item.status is Status.APPROVED:
+        applied = () if item.applied_at else (button("mark_applied", "apl"),)
+        return ((button("forward", "fw"), *applied), (details,))
+    return ((details,),)
+
+
+async def card(
+    turn: Turn, item: Initiative, locale: str, *, media: bool = False, edit: bool = False
+) -> Reply:
+    """Render the card of an initiative for a reader in `locale`."""
+    tx = turn.tx
+    await tx.load_children(item)
+    author = await tx.user(item.author_id)
+    unit = await tx.unit(item.review_unit_id) if item.review_unit_id else None
+    days_left = (item.decision_due - turn.today).days if item.decision_due else None
+    args = {
+        **initiative_args(turn, item, locale),
+        "author": author.full_name if author and author.full_name else Msg("common.anonymous"),
+        "unit": unit.name if unit else "—",
+        "level": Msg(f"level.{item.review_level or 'grassroots'}"),
+        "due": item.decision_due or "—",
+        "days_left": days_left if days_left is not None else "—",
+        "due_soon": Msg("card.due_soon")
+        if days_left is not None and days_left < DUE_SOON_DAYS
+        else "",
+        "changes": _changes(item),
+        "votes": await _votes(tx, item, unit.quorum if unit and unit.council else 0),
+        "hints": await _hints(turn, item),
+        "applied_note": Msg("card.applied", {"when": turn.local_time(item.applied_at).date()})
+        if item.applied_at
+        else "",
+    }
+    return Reply(
+        "card.text",
+        args,
+        review_buttons(item),
+        media=tuple(item.attachments) if media else (),
+        edit=edit,
+    )
+
+
+def _changes(item: Initiative) -> Any:
+    """The fields changed since changes were requested, marked on the card."""
+    if item.status is not Status.RESUBMITTED or not item.changed_fields:
+        return ""
+    names = [Msg(f"field.{name}") for name in item.changed_fields.split(",") if name]
+    return Msg("card.changed", {"fields": Lines(tuple(names), empty="common.none")})
+
+
+async def _votes(tx: Tx, item: Initiative, quorum: int) -> Any:
+    """Council votes of the current round, as they arrive."""
+    if not quorum:
+        return ""
+    votes = await tx.votes_of(item.id, item.review_round)
+    lines = tuple(Msg(f"card.vote_{v.vote}", {"name": v.name}) for v in votes)
+    return Msg("card.votes", {"lines": Lines(lines, empty="card.no_votes"), "quorum": quorum})
+
+
+async def _hints(turn: Turn, item: Initiative) -> Any:
+    """Up to three earlier initiatives of the campaign that look like this one."""
+    hints = await turn.similar(item)
+    if not hints:
+        return ""
+    lines = tuple(
+        Msg("card.hint", {"code": h.code, "status": Msg(f"status.{h.status}"), "score": h.score})
+        for h in hints
+    )
+    return Msg("card.hints", {"lines": Lines(lines)})
+
+
+def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
+    """The audit log as message lines."""
+    items = tuple(
+        Msg(
+            "card.audit_line",
+            {
+                "when": turn.local_time(e.created_at),
+                "who": e.actor_name or Msg("common.system"),
+                "action": Msg(f"action.{e.action}"),
+                "from": Msg(f"status.{e.from_status}"),
+                "to": Msg(f"status.{e.to_status}"),
+                "comment": comment_arg(e.comment) if e.comment else "",
+                "scores": e.scores or "",
+            },
+        )
+        for e in entries
+    )
+    return Lines(items, empty="card.no_audit")

@@ -1,0 +1,75 @@
+"""The reviewer's queue: what waits, oldest first, with its age and the statutory deadline."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from bot.cards import DUE_SOON_DAYS
+from bot.errors import InvalidInput
+from bot.i18n import Lines, Msg
+from bot.messages import Button, Reply, rows
+from bot.reviewers import reviewed_units
+from bot.turn import Turn
+from bot.views import literal
+
+ALL = "all"
+
+
+async def pending(
+    turn: Turn, page: int = 0, unit_id: int = 0, category: str = ALL, *, edit: bool = False
+) -> list[Reply]:
+    """Show one page of the queue, optionally filtered by unit and category."""
+    units = await reviewed_units(turn.tx, turn.user)
+    if not units:
+        raise InvalidInput("error.not_reviewer")
+    size = turn.config.bot.page_size
+    items, total = await turn.tx.queue(
+        units,
+        offset=page * size,
+        limit=size,
+        category=None if category == ALL else category,
+        unit_id=unit_id or None,
+    )
+    if total == 0:
+        return [Reply("queue.empty", edit=edit)]
+    if not items:
+        raise InvalidInput("error.stale_button")
+    lines, buttons = [], []
+    for item in items:
+        age = (
+            turn.today - turn.local_time(item.queued_at or item.submitted_at or turn.now).date()
+        ).days
+        days_left = (item.decision_due - turn.today).days if item.decision_due else None
+        soon = days_left is not None and days_left < DUE_SOON_DAYS
+        args = {
+            "code": item.code or "",
+            "title": item.title or "",
+            "age": age,
+            "due": item.decision_due or "—",
+            "status": Msg(f"status.{item.status.value}"),
+        }
+        lines.append(Msg("queue.line_due_soon" if soon else "queue.line", args))
+        buttons.append(
+            Button("common.literal", cb.encode("card", item.id), {"text": item.code or ""})
+        )
+    pages = (total + size - 1) // size
+    nav = []
+    if page > 0:
+        nav.append(Button("button.prev", cb.encode("pq", page - 1, unit_id, category)))
+    if page + 1 < pages:
+        nav.append(Button("button.next", cb.encode("pq", page + 1, unit_id, category)))
+    args = {"total": total, "page": page + 1, "pages": pages, "lines": Lines(tuple(lines))}
+    return [Reply("queue.list", args, (*rows(*buttons, per_row=3), tuple(nav)), edit=edit)]
+
+
+async def pending_command(turn: Turn, args: str) -> list[Reply]:
+    """Answer /pending [UNIT-CODE | category]."""
+    word = args.strip()
+    if not word:
+        return await pending(turn)
+    unit = await turn.tx.unit_by_code(word)
+    if unit is not None:
+        return await pending(turn, unit_id=unit.id)
+    keys = {c.key for campaign in turn.config.campaigns for c in campaign.categories}
+    if word.lower() in keys:
+        return await pending(turn, category=word.lower())
+    raise InvalidInput("error.pending_filter", word=literal(word[:40]))

@@ -1,0 +1,330 @@
+"""Reviewing in chat: decisions, council votes, forwarding upward, telling everyone concerned."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot import callbacks as cb
+from bot.cards import audit_lines, card, comment_arg
+from bot.domain import Initiative, Status
+from bot.errors import InvalidInput
+from bot.i18n import Msg
+from bot.messages import Button, Reply, private_chat, rows
+from bot.parsing import parse_money
+from bot.reviewers import is_own_work, may_review, reviewers_for
+from bot.textnorm import clean
+from bot.turn import Turn
+from bot.workflow import Action, council_outcome, next_status
+
+REASONS = ("not_new", "not_applied", "no_benefit", "duplicate", "out_of_scope")
+SNAPSHOT_FIELDS = (
+    "title",
+    "category",
+    "kind",
+    "problem",
+    "solution",
+    "benefit",
+    "benefit_vnd",
+    "applied_since",
+    "conditions",
+    "confidential",
+    "author_percent",
+)
+_SCORES = re.compile(r"^\s*([1-5])\s*[/,; ]\s*([1-5])\s*[/,; ]\s*([1-5])\b[\s,.;:-]*(.*)$", re.S)
+
+
+async def route(turn: Turn, item: Initiative) -> None:
+    """Send the card to every reviewer of the initiative's review unit, and to its review group."""
+    assert item.review_unit_id is not None
+    await turn.tx.load_children(item)
+    for grant in await reviewers_for(turn.tx, item.review_unit_id):
+        if not is_own_work(grant.user, item):
+            turn.notify(
+                private_chat(grant.user.ref),
+                grant.user.locale,
+                await card(turn, item, grant.user.locale, media=True),
+            )
+    unit = await turn.tx.unit(item.review_unit_id)
+    if unit and unit.review_chat:
+        locale = turn.config.bot.locale
+        turn.notify(unit.review_chat, locale, await card(turn, item, locale, media=True))
+
+
+async def tell_author(turn: Turn, item: Initiative, comment: str | None) -> None:
+    """Tell the author at once that the status changed, with the reviewer's comment."""
+    author = await turn.tx.user(item.author_id)
+    if author is None or author.deleted:
+        return
+    buttons = [Button("button.open", cb.encode("open", item.id))]
+    if item.status is Status.CHANGES_REQUESTED:
+        buttons.insert(0, Button("button.revise", cb.encode("revise", item.id)))
+    unit = await turn.tx.unit(item.review_unit_id) if item.review_unit_id else None
+    args = {
+        "code": item.code or "",
+        "title": item.title or "",
+        "status": Msg(f"status.{item.status.value}"),
+        "unit": unit.name if unit else "—",
+        "who": turn.user.full_name or "—",
+        "comment": comment_arg(comment),
+    }
+    turn.notify(
+        private_chat(author.ref), author.locale, Reply("notify.status", args, rows(*buttons))
+    )
+
+
+async def _item(turn: Turn, initiative_id: int) -> Initiative:
+    """Load an initiative with its children, or refuse the press."""
+    item = await turn.tx.initiative(initiative_id)
+    if item is None or item.status is Status.DRAFT:
+        raise InvalidInput("error.stale_button")
+    await turn.tx.load_children(item)
+    return item
+
+
+async def _guard(turn: Turn, item: Initiative) -> None:
+    """Refuse anyone who may not review this initiative now."""
+    if not await may_review(turn.tx, turn.user, item):
+        key = "error.own_initiative" if is_own_work(turn.user, item) else "error.not_reviewer"
+        turn.alert = key
+        raise InvalidInput(key)
+
+
+async def stale(turn: Turn, item: Initiative) -> list[Reply]:
+    """Say who changed the initiative last and when, and refresh the card."""
+    entries = await turn.tx.audit(item.id)
+    last = entries[-1] if entries else None
+    args = {
+        "who": (last.actor_name if last else None) or Msg("common.system"),
+        "when": turn.local_time(last.created_at) if last else "—",
+        "status": Msg(f"status.{item.status.value}"),
+    }
+    turn.alert = "review.stale_alert"
+    return [Reply("review.stale", args), await card(turn, item, turn.user.locale, edit=True)]
+
+
+async def press(turn: Turn, call: cb.Callback, *, in_group: bool) -> list[Reply]:
+    """A button on a card (in a private chat or the unit's review group)."""
+    item = await _item(turn, call.int_arg(1))
+    await _guard(turn, item)
+    act, version = call.args[0], call.int_arg(2)
+    if act == "dt":
+        entries = await turn.tx.audit(item.id)
+        back = Button("review.back_to_card", cb.encode("card", item.id))
+        return [
+            Reply(
+                "card.details",
+                {"code": item.code or "", "lines": audit_lines(entries, turn)},
+                rows(back),
+            )
+        ]
+    if version != item.version:
+        return await stale(turn, item)
+    if act == "ap":
+        return await decide(turn, item, Action.APPROVE, comment=None, scores=None)
+    if act == "fw":
+        return await forward(turn, item)
+    prompts = {
+        "as": "review.ask_scored",
+        "rj": "review.ask_reason",
+        "ch": "review.ask_changes",
+        "apl": "review.ask_applied",
+    }
+    if act not in prompts:
+        raise InvalidInput("error.stale_button")
+    turn.user.awaiting = f"{act}:{item.id}:{item.version}"
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if act == "rj":
+        buttons = rows(
+            *(
+                Button(f"reason.{r}", cb.encode("rr", item.id, item.version, i))
+                for i, r in enumerate(REASONS)
+            )
+        )
+    ask = Reply(prompts[act], {"code": item.code or ""}, buttons)
+    if in_group:
+        turn.notify(private_chat(turn.user.ref), turn.user.locale, ask)
+        turn.alert = "review.answer_in_private"
+        return []
+    return [ask]
+
+
+async def press_reason(turn: Turn, call: cb.Callback) -> list[Reply]:
+    """A common rejection reason picked from the buttons."""
+    item = await _item(turn, call.int_arg(0))
+    await _guard(turn, item)
+    index = call.int_arg(2)
+    if index >= len(REASONS):
+        raise InvalidInput("error.stale_button")
+    if call.int_arg(1) != item.version:
+        return await stale(turn, item)
+    turn.user.awaiting = None
+    return await decide(turn, item, Action.REJECT, comment=f"#{REASONS[index]}", scores=None)
+
+
+async def answer(turn: Turn, text: str) -> list[Reply]:
+    """The text a reviewer was asked for: scores and comment, a reason, changes, a benefit."""
+    act, item_id, version = (turn.user.awaiting or "::").split(":")
+    item = await _item(turn, int(item_id))
+    await _guard(turn, item)
+    if int(version) != item.version:
+        turn.user.awaiting = None
+        return await stale(turn, item)
+    value = clean(text)
+    if not value:
+        raise InvalidInput("error.empty")
+    if len(value) > turn.config.bot.field_max:
+        raise InvalidInput("error.too_long", limit=turn.config.bot.field_max, length=len(value))
+    if act == "apl":
+        return await mark_applied(turn, item, parse_money(value).vnd)
+    scores = None
+    if act == "as":
+        match = _SCORES.match(value)
+        if match:
+            scores, value = "/".join(match.groups()[:3]), clean(match.group(4))
+    turn.user.awaiting = None
+    action = {"as": Action.APPROVE, "rj": Action.REJECT, "ch": Action.REQUEST_CHANGES}[act]
+    return await decide(turn, item, action, comment=value or None, scores=scores)
+
+
+async def decide(
+    turn: Turn, item: Initiative, action: Action, *, comment: str | None, scores: str | None
+) -> list[Reply]:
+    """Record a decision (or a council vote), guarded so exactly one decision wins."""
+    unit = await turn.tx.unit(item.review_unit_id or 0)
+    taken = action
+    if unit is not None and unit.council and action in (Action.APPROVE, Action.REJECT):
+        if not await turn.tx.add_vote(
+            item.id, item.review_round, turn.user.id, action.value, comment, now=turn.now
+        ):
+            turn.alert = "error.already_voted"
+            raise InvalidInput("error.already_voted")
+        votes = await turn.tx.votes_of(item.id, item.review_round)
+        approvals = sum(v.vote == Action.APPROVE.value for v in votes)
+        council = len(await reviewers_for(turn.tx, unit.id))
+        taken = (
+            council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum)
+            or Action.VOTE
+        )
+    before, expected = item.status, item.version
+    item.status = next_status(item.status, taken)
+    item.version += 1
+    if taken in (Action.APPROVE, Action.REJECT):
+        item.decided_at, item.decided_by = turn.now, turn.user.id
+        if taken is Action.APPROVE:
+            item.recognized_level = item.review_level
+    if taken is Action.REQUEST_CHANGES:
+        item.snapshot = json.dumps(
+            {name: str(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False
+        )
+    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
+        fresh = await _item(turn, item.id)
+        return await stale(turn, fresh)
+    recorded = action if taken is Action.VOTE else taken
+    await turn.tx.record_action(
+        item,
+        actor_id=turn.user.id,
+        action=recorded.value,
+        from_status=before.value,
+        comment=comment,
+        scores=scores,
+        now=turn.now,
+    )
+    if taken is not Action.VOTE:
+        await tell_author(turn, item, comment)
+    return [
+        Reply(f"review.done_{taken.value}", {"code": item.code or ""}),
+        await card(turn, item, turn.user.locale, edit=True),
+    ]
+
+
+async def forward(turn: Turn, item: Initiative) -> list[Reply]:
+    """Send the initiative to the direct upper unit's reviewers."""
+    chain = await turn.tx.unit_chain(item.review_unit_id or 0)
+    if len(chain) < 2:
+        raise InvalidInput("error.no_upper_unit")
+    upper = chain[1]
+    before, expected = item.status, item.version
+    item.status = next_status(item.status, Action.FORWARD)
+    item.review_unit_id, item.review_level = upper.id, upper.level
+    item.queued_at, item.changed_fields = turn.now, None
+    item.review_round += 1
+    item.version += 1
+    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
+        return await stale(turn, await _item(turn, item.id))
+    await turn.tx.record_action(
+        item,
+        actor_id=turn.user.id,
+        action=Action.FORWARD.value,
+        from_status=before.value,
+        comment=None,
+        scores=None,
+        now=turn.now,
+    )
+    await tell_author(turn, item, None)
+    await route(turn, item)
+    return [Reply("review.done_forward", {"code": item.code or "", "unit": upper.name})]
+
+
+async def mark_applied(turn: Turn, item: Initiative, benefit_vnd: int | None) -> list[Reply]:
+    """Record that a recognised initiative is applied, with the benefit measured."""
+    before, expected = item.status, item.version
+    item.status = next_status(item.status, Action.MARK_APPLIED)
+    item.applied_at, item.applied_benefit_vnd = turn.now, benefit_vnd
+    item.version += 1
+    turn.user.awaiting = None
+    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
+        return await stale(turn, await _item(turn, item.id))
+    comment = None if benefit_vnd is None else str(benefit_vnd)
+    await turn.tx.record_action(
+        item,
+        actor_id=turn.user.id,
+        action=Action.MARK_APPLIED.value,
+        from_status=before.value,
+        comment=comment,
+        scores=None,
+        now=turn.now,
+    )
+    await tell_author(turn, item, None)
+    return [
+        Reply("review.done_mark_applied", {"code": item.code or ""}),
+        await card(turn, item, turn.user.locale),
+    ]
+
+
+async def resubmit(turn: Turn, item: Initiative) -> list[Reply]:
+    """The author sends a revised initiative back to the same reviewers, changes marked."""
+    before = item.status
+    previous = json.loads(item.snapshot or "{}")
+    item.changed_fields = (
+        ",".join(n for n in SNAPSHOT_FIELDS if previous.get(n) != str(getattr(item, n))) or None
+    )
+    item.status = next_status(item.status, Action.RESUBMIT)
+    item.step, item.editing, item.snapshot = "done", False, None
+    item.review_round += 1
+    item.version += 1
+    await turn.tx.save_initiative(item, now=turn.now)
+    await turn.tx.record_action(
+        item,
+        actor_id=turn.user.id,
+        action=Action.RESUBMIT.value,
+        from_status=before.value,
+        comment=None,
+        scores=None,
+        now=turn.now,
+    )
+    await route(turn, item)
+    return [
+        Reply(
+            "review.resubmitted",
+            {"code": item.code or ""},
+            rows(Button("button.open", cb.encode("open", item.id))),
+        )
+    ]
+
+
+async def open_card(turn: Turn, item: Initiative) -> list[Reply]:
+    """Show an initiative's card to one of its reviewers."""
+    await turn.tx.load_children(item)
+    await _guard(turn, item)
+    return [await card(turn, item, turn.user.locale, media=True)]

@@ -1,0 +1,199 @@
+"""Dispatch of one private-chat payload to the flow it belongs to: commands, buttons, answers."""
+
+from __future__ import annotations
+
+from bot import admin, library, privacy, queue, registration, review, submission
+from bot import callbacks as cb
+from bot.errors import InvalidInput
+from bot.fields import SUMMARY
+from bot.menu import help_text, main_menu
+from bot.messages import Command, Inbound, Press, Reply, Text
+from bot.turn import Turn
+
+DRAFT_ACTIONS = frozenset(
+    {
+        "cat",
+        "type",
+        "skip",
+        "back",
+        "done",
+        "submit",
+        "edit",
+        "editf",
+        "summary",
+        "cancel",
+        "cancelok",
+        "resume",
+        "restart",
+    }
+)
+OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
+REGISTERED_COMMANDS = frozenset(
+    {"new", "my", "profile", "done", "pending", "review", "grant", "revoke", "reviewers"}
+)
+
+
+async def reprompt(turn: Turn) -> list[Reply]:
+    """Repeat the question the person is at, so an error never loses the place."""
+    if not turn.user.registered or turn.user.editing_profile:
+        return [await registration.prompt(turn)]
+    draft = await turn.tx.draft_of(turn.user.id)
+    if draft is None or turn.user.awaiting:
+        return []
+    if draft.step in (SUMMARY, "attachments"):
+        await turn.tx.load_children(draft)
+    return [submission.prompt(turn, draft)]
+
+
+async def route(turn: Turn, event: Inbound) -> list[Reply]:
+    """Send the payload to the flow it belongs to."""
+    payload = event.payload
+    if isinstance(payload, Command):
+        return await command(turn, payload, event)
+    if isinstance(payload, Press):
+        call = cb.decode(payload.data)
+        if call is None:
+            raise InvalidInput("error.stale_button")
+        try:
+            return await press(turn, call)
+        except ValueError as exc:
+            raise InvalidInput("error.stale_button") from exc
+    if not turn.user.registered or turn.user.editing_profile:
+        return await registration.answer(turn, payload)
+    if turn.user.awaiting:
+        if not isinstance(payload, Text):
+            raise InvalidInput("error.expected_text")
+        return await review.answer(turn, payload.text)
+    draft = await turn.tx.draft_of(turn.user.id)
+    if draft is not None:
+        return await submission.answer(turn, draft, payload)
+    return [Reply("idle.hint"), main_menu()]
+
+
+async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
+    """Answer a slash command (any command ends a pending reviewer question)."""
+    user, name, args = turn.user, cmd.name, cmd.args
+    if name not in OPEN_COMMANDS | REGISTERED_COMMANDS:
+        raise InvalidInput("error.unknown_command", command=name[:32])
+    if user.editing_profile and name != "cancel":
+        registration.stop_editing(user)
+    if user.awaiting:
+        user.awaiting = None
+        if name == "cancel":
+            return [Reply("review.cancelled")]
+    if name == "start":
+        if not user.registered:
+            return await registration.begin(turn, args.strip())
+        return (
+            [Reply("register.already", {"name": user.full_name or ""}), main_menu()]
+            if args.strip()
+            else [main_menu()]
+        )
+    if name == "help":
+        return [help_text()]
+    if name == "language":
+        return [registration.language_menu(user)]
+    if name == "privacy":
+        return [privacy.notice()]
+    if name == "cancel":
+        return await cancel(turn)
+    if not user.registered:
+        raise InvalidInput("error.register_first")
+    handlers = {
+        "new": lambda: submission.start(turn),
+        "my": lambda: library.listing(turn, 0),
+        "profile": lambda: registration.show_profile(turn),
+        "done": lambda: draft_press(turn, cb.Callback("done", ("0",)), any_draft=True),
+        "pending": lambda: queue.pending_command(turn, args),
+        "review": lambda: review_by_code(turn, args),
+        "grant": lambda: admin.grant_command(turn, args, event.reply_to),
+        "revoke": lambda: admin.reviewers_list(turn, revoke_buttons=True),
+        "reviewers": lambda: admin.reviewers_list(turn, revoke_buttons=False),
+    }
+    return await handlers[name]()
+
+
+async def review_by_code(turn: Turn, args: str) -> list[Reply]:
+    """Answer /review SK-2026-000123."""
+    code = args.strip()
+    item = await turn.tx.initiative_by_code(code) if code else None
+    if item is None:
+        raise InvalidInput("error.code_not_found", code=code[:30] or "—")
+    return await review.open_card(turn, item)
+
+
+async def cancel(turn: Turn) -> list[Reply]:
+    """Answer /cancel at any step."""
+    if turn.user.editing_profile:
+        return await registration.cancel_edit(turn)
+    if turn.user.registered:
+        draft = await turn.tx.draft_of(turn.user.id)
+        if draft is not None:
+            return await submission.press(turn, draft, cb.Callback("cancel", (str(draft.id),)))
+    raise InvalidInput("error.nothing_to_cancel")
+
+
+async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
+    """Answer a button press after checking it still fits the person's state."""
+    user = turn.user
+    if call.action in ("lang", "consent", "unit"):
+        return await registration.press(turn, call)
+    if user.editing_profile and call.action != "prof":
+        registration.stop_editing(user)
+    if not user.registered:
+        raise InvalidInput("error.register_first")
+    simple = {
+        "menu": lambda: menu(turn, call.args[0]),
+        "prof": lambda: registration.edit_profile(turn, call),
+        "priv": lambda: privacy.press(turn, call),
+        "my": lambda: library.listing(turn, call.int_arg(0), edit=True),
+        "open": lambda: library.open_one(turn, call.int_arg(0)),
+        "wd": lambda: library.ask_withdraw(turn, call.int_arg(0)),
+        "wdok": lambda: library.withdraw(turn, call.int_arg(0), call.int_arg(1)),
+        "revise": lambda: submission.revise(turn, call.int_arg(0)),
+        "rv": lambda: review.press(turn, call, in_group=False),
+        "rr": lambda: review.press_reason(turn, call),
+        "card": lambda: card_by_id(turn, call.int_arg(0)),
+        "pq": lambda: queue.pending(
+            turn, call.int_arg(0), call.int_arg(1), call.args[2], edit=True
+        ),
+        "gp": lambda: admin.pick_person(turn, call.int_arg(0)),
+        "gu": lambda: admin.grant(turn, call.int_arg(0), call.int_arg(1)),
+        "rk": lambda: admin.revoke(turn, call.int_arg(0)),
+    }
+    if call.action in simple:
+        return await simple[call.action]()
+    return await draft_press(turn, call)
+
+
+async def card_by_id(turn: Turn, initiative_id: int) -> list[Reply]:
+    """Show the card of an initiative to one of its reviewers."""
+    item = await turn.tx.initiative(initiative_id)
+    if item is None:
+        raise InvalidInput("error.stale_button")
+    return await review.open_card(turn, item)
+
+
+async def draft_press(turn: Turn, call: cb.Callback, *, any_draft: bool = False) -> list[Reply]:
+    """Pass a draft button to the submission flow if it belongs to the open draft."""
+    draft = await turn.tx.draft_of(turn.user.id)
+    if (
+        call.action not in DRAFT_ACTIONS
+        or draft is None
+        or (not any_draft and call.int_arg(0) != draft.id)
+    ):
+        raise InvalidInput("error.stale_button")
+    return await submission.press(turn, draft, call)
+
+
+async def menu(turn: Turn, choice: str) -> list[Reply]:
+    """Answer a main-menu button."""
+    if choice == "new":
+        return await submission.start(turn)
+    if choice == "my":
+        return await library.listing(turn, 0)
+    if choice == "profile":
+        return await registration.show_profile(turn)
+    if choice == "privacy":
+        return [privacy.notice()]
+    return [help_text()]

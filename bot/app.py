@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
 
+from bot import operator
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.conversation import Conversation
+from bot.errors import InvalidInput
 from bot.i18n import Catalog
-from handlers.console.channel import ConsoleChannel
+from bot.messages import Reply
+from handlers.console.channel import ConsoleChannel, plain
 from handlers.telegram.application import Services, build_application, publish_commands
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -101,3 +104,23 @@ async def run_console(
         await channel.run()
     finally:
         await runtime.close()
+
+
+async def run_reviewers(config: Config, action: str, person: str, unit: str) -> int:
+    """`sangkien reviewers list|grant|revoke`: print the outcome, return the exit status."""
+    runtime = await open_runtime(config)
+    try:
+        async with runtime.store.transaction() as tx:
+            if action == "list":
+                reply = await operator.listing(tx)
+            elif action == "grant":
+                reply = await operator.grant(tx, person, unit, now=utc_now())
+            else:
+                reply = await operator.revoke(tx, person, unit, now=utc_now())
+        status = 0
+    except InvalidInput as error:
+        reply, status = Reply(error.key, error.args_), 1
+    finally:
+        await runtime.close()
+    print(plain(runtime.catalog.render(config.bot.locale, reply.key, reply.args)))
+    return status

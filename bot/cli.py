@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--user", default=None, help="console identity (default: your login name)")
     console = commands.add_parser("console", help="run the console channel in this terminal")
     console.add_argument("--user", default=None, help="console identity (default: your login name)")
+    reviewers = commands.add_parser("reviewers", help="list, grant or revoke reviewer rights")
+    reviewer_commands = reviewers.add_subparsers(dest="reviewers_command", required=True)
+    reviewer_commands.add_parser("list", help="list active reviewers")
+    for name in ("grant", "revoke"):
+        sub = reviewer_commands.add_parser(name, help=f"{name} reviewer rights on a unit")
+        sub.add_argument("person", help="@username, phone, Telegram user id or full name")
+        sub.add_argument("unit", help="unit code, e.g. MAY10")
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = load_config(args.config)
     if args.command == "db":
         from storage.migrate import upgrade_sync
@@ -68,6 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_sync(config.database.url)
         print(f"database is up to date: {config.database.url}")
         return 0
+    if args.command == "reviewers":
+        from bot.app import run_reviewers
+
+        return asyncio.run(
+            run_reviewers(
+                config,
+                args.reviewers_command,
+                getattr(args, "person", ""),
+                getattr(args, "unit", ""),
+            )
+        )
     if args.command == "console":
         return _console(config, args.user)
     if not config.telegram.token:

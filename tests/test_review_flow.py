@@ -34,7 +34,8 @@ async def test_admin_grants_rights_and_the_reviewer_is_told(
     assert "Trần Văn Hùng" in texts(calls)[0] and "May 10" in texts(calls)[0]
     assert any("/pending" in c.text for c in sent_to(calls, REVIEWER))
     rows = await harness.query(
-        "select u.username, n.code from reviewer r join app_user u on u.id = r.user_id join unit n on n.id = r.unit_id"
+        "select u.username, n.code from reviewer r"
+        " join app_user u on u.id = r.user_id join unit n on n.id = r.unit_id"
     )
     assert rows == [("hung_cd", "MAY10")]
 

@@ -40,30 +40,48 @@ def fill(path: Path, count: int) -> None:
     rng = random.Random(7)
     now = datetime(2026, 11, 25, tzinfo=UTC)
     db = sqlite3.connect(path)
-    db.execute("insert into unit (code, name, name_folded, level, sector, headcount, review_mode, quorum, covers_below) "
-               "values ('CITY', 'Liên đoàn', 'lien doan', 'city', 'public', 0, 'single', 1, 0)")  # fmt: skip
+    db.execute(
+        "insert into unit (code, name, name_folded, level, sector, headcount, review_mode, quorum, covers_below) "
+        "values ('CITY', 'Liên đoàn', 'lien doan', 'city', 'public', 0, 'single', 1, 0)"
+    )
     db.executemany(
-        "insert into unit (code, name, name_folded, parent_id, level, sector, headcount, review_mode, quorum, covers_below)"
-        " values (?, ?, ?, 1, 'grassroots', 'enterprise', 500, 'single', 1, 0)",
+        "insert into unit (code, name, name_folded, parent_id, level, sector, headcount, review_mode, quorum,"
+        " covers_below) values (?, ?, ?, 1, 'grassroots', 'enterprise', 500, 'single', 1, 0)",
         [(f"U{i:04d}", f"Công đoàn đơn vị {i}", f"cong doan don vi {i}") for i in range(UNITS)],
     )
     stamp = now.isoformat(sep=" ")
     db.executemany(
         "insert into app_user (channel, external_id, locale, reg_step, full_name, unit_id, editing_profile, deleted,"
         " created_at, updated_at) values ('telegram', ?, 'vi', 'done', ?, ?, 0, 0, ?, ?)",
-        [
-            (str(100000 + i), f"Người lao động {i}", 2 + i % UNITS, stamp, stamp)
-            for i in range(20000)
-        ],
+        [(str(100000 + i), f"Người lao động {i}", 2 + i % UNITS, stamp, stamp) for i in range(20000)],
     )
     rows = []
     for i in range(count):
         unit = 2 + rng.randrange(UNITS)
         submitted = now - timedelta(days=rng.randrange(120), minutes=rng.randrange(1440))
-        rows.append((f"SK-2026-{i + 1:06d}", "c2026", 1 + rng.randrange(20000), unit, rng.choice(STATUSES), "done",
-                     f"Sáng kiến số {i}", "productivity", "technical", "Hiện trạng", "Giải pháp", "Hiệu quả",
-                     submitted.isoformat(sep=" "), (submitted.date() + timedelta(days=90)).isoformat(), unit,
-                     "grassroots", submitted.isoformat(sep=" "), stamp, stamp))  # fmt: skip
+        rows.append(
+            (
+                f"SK-2026-{i + 1:06d}",
+                "c2026",
+                1 + rng.randrange(20000),
+                unit,
+                rng.choice(STATUSES),
+                "done",
+                f"Sáng kiến số {i}",
+                "productivity",
+                "technical",
+                "Hiện trạng",
+                "Giải pháp",
+                "Hiệu quả",
+                submitted.isoformat(sep=" "),
+                (submitted.date() + timedelta(days=90)).isoformat(),
+                unit,
+                "grassroots",
+                submitted.isoformat(sep=" "),
+                stamp,
+                stamp,
+            )
+        )
     db.executemany(
         "insert into initiative (code, campaign_key, author_id, unit_id, status, step, title, category, kind, problem,"
         " solution, benefit, submitted_at, decision_due, review_unit_id, review_level, queued_at, created_at,"
@@ -72,9 +90,7 @@ def fill(path: Path, count: int) -> None:
         rows,
     )
     reviewer_id = db.execute("select id from app_user where unit_id = 2 limit 1").fetchone()[0]
-    db.execute(
-        "insert into reviewer (user_id, unit_id, granted_at) values (?, 2, ?)", (reviewer_id, stamp)
-    )
+    db.execute("insert into reviewer (user_id, unit_id, granted_at) values (?, 2, ?)", (reviewer_id, stamp))
     db.commit()
     db.close()
 
@@ -94,27 +110,23 @@ async def measure(path: Path, repeat: int) -> None:
     config = Config(
         bot=BotSection(),
         database=DatabaseSection(url=f"sqlite:///{path}"),
-        campaigns=[
-            Campaign(key="c2026", name="Bench", start=date(2026, 1, 1), end=date(2027, 12, 31))
-        ],
+        campaigns=[Campaign(key="c2026", name="Bench", start=date(2026, 1, 1), end=date(2027, 12, 31))],
     )
     runtime = await open_runtime(config, migrate=False)
     reviewer = "100000"
     db = sqlite3.connect(path)
-    ref_ext = db.execute(
-        "select external_id from app_user join reviewer r on r.user_id = app_user.id"
-    ).fetchone()[0]
+    ref_ext = db.execute("select external_id from app_user join reviewer r on r.user_id = app_user.id").fetchone()[0]
     waiting = db.execute(
         "select count(*) from initiative where review_unit_id = 2 and status in ('submitted','in_review','resubmitted')"
     ).fetchone()[0]
     codes = [
         r[0]
-        for r in db.execute(
-            "select code from initiative where review_unit_id = 2 and status = 'submitted' limit 50"
-        )
+        for r in db.execute("select code from initiative where review_unit_id = 2 and status = 'submitted' limit 50")
     ]
-    plan = db.execute("explain query plan select * from initiative where review_unit_id in (2) and status in "
-                      "('submitted','in_review','resubmitted') order by queued_at, id limit 5").fetchall()  # fmt: skip
+    plan = db.execute(
+        "explain query plan select * from initiative where review_unit_id in (2) and status in "
+        "('submitted','in_review','resubmitted') order by queued_at, id limit 5"
+    ).fetchall()
     reviewer = ref_ext
     results = {}
     for name, make in (
@@ -127,23 +139,21 @@ async def measure(path: Path, repeat: int) -> None:
             start = time.perf_counter()
             outcome = await runtime.conversation.handle(event)
             samples.append(time.perf_counter() - start)
-            assert outcome.replies and not outcome.replies[0].key.startswith("error"), (
-                outcome.replies[0]
-            )
+            assert outcome.replies and not outcome.replies[0].key.startswith("error"), outcome.replies[0]
         results[name] = timed(samples)
     await runtime.close()
     samples = []
-    sql = ("select * from initiative NOT INDEXED where review_unit_id in (2) and status in "
-           "('submitted','in_review','resubmitted') order by queued_at, id limit 5")  # fmt: skip
+    sql = (
+        "select * from initiative NOT INDEXED where review_unit_id in (2) and status in "
+        "('submitted','in_review','resubmitted') order by queued_at, id limit 5"
+    )
     for _ in range(min(repeat, 20)):
         start = time.perf_counter()
         db.execute(sql).fetchall()
         samples.append(time.perf_counter() - start)
     results["baseline: queue query as a full scan"] = timed(samples)
     db.close()
-    print(
-        f"{waiting} initiatives waiting for the reviewer's unit; query plan: {[row[3] for row in plan]}"
-    )
+    print(f"{waiting} initiatives waiting for the reviewer's unit; query plan: {[row[3] for row in plan]}")
     print(f"{'measure':42} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, r in results.items():
         print(f"{name:42} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8}")
@@ -151,9 +161,7 @@ async def measure(path: Path, repeat: int) -> None:
 
 def main() -> None:
     """Build the database and measure."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--initiatives", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()

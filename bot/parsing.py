@@ -31,6 +31,7 @@ _MULTIPLIERS = {
     "k": 10**3,
     "thousand": 10**3,
 }
+_PER_YEAR = re.compile(r"\s*(?:/\s*(?:nam|year)|(?:moi|mot|1) nam|(?:a|per) year)$")
 _CURRENCY = re.compile(r"(?:vnd|dong|d|₫)\.?$")
 _MONEY_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)")
 _GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
@@ -78,7 +79,7 @@ def _number(token: str) -> Decimal:
 
 def parse_money(text: str) -> Money:
     """Parse a benefit value: "50 triệu", "1,5 tỷ", "50.000.000đ", "không xác định được"…"""
-    key = fold(text).rstrip(".")
+    key = _PER_YEAR.sub("", fold(text).rstrip(".")).strip()
     if not key:
         raise InvalidInput("error.money")
     if _UNQUANTIFIABLE.match(key):
@@ -133,6 +134,8 @@ def parse_applied_since(text: str, *, today: date) -> date | None:
 def parse_phone(text: str) -> str:
     """Return a Vietnamese phone number in E.164 (+84…), or raise InvalidInput."""
     raw = re.sub(r"[\s().\-]", "", text)
+    if not re.fullmatch(r"\+?\d{6,15}", raw):
+        raise InvalidInput("error.phone")
     if re.fullmatch(r"84\d{9,10}", raw):
         raw = "+" + raw
     try:

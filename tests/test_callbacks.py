@@ -138,4 +138,3 @@ def test_encode_refuses_data_that_would_exceed_64_bytes(monkeypatch: pytest.Monk
     assert len(encode("test_long", "a" * 16, "a" * 16, "a" * 17).encode()) == MAX_BYTES
     with pytest.raises(ValueError, match="64"):
         encode("test_long", "a" * 16, "a" * 16, "a" * 18)
-

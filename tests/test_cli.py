@@ -94,9 +94,7 @@ def test_db_upgrade_creates_the_database_with_every_table(
     database = config_file.parent / "data" / "sangkien.db"
     assert str(database) in capsys.readouterr().out
     with sqlite3.connect(database) as conn:
-        names = {
-            row[0] for row in conn.execute("select name from sqlite_master where type='table'")
-        }
+        names = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
     assert set(metadata.tables) <= names
     assert "alembic_version" in names
 

@@ -82,9 +82,7 @@ def rows_of(config: Config) -> tuple[list[tuple[object, ...]], list[tuple[object
         "select u.full_name, u.phone, unit.code, u.reg_step from app_user u"
         " join unit on unit.id = u.unit_id where u.channel = 'console'",
     )
-    items = query(
-        config, "select code, status, benefit_vnd, applied_since, category from initiative"
-    )
+    items = query(config, "select code, status, benefit_vnd, applied_since, category from initiative")
     return users, items
 
 

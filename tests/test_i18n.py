@@ -136,14 +136,9 @@ def test_user_text_is_escaped_while_catalogue_markup_is_kept(catalog: Catalog) -
 
 def test_lines_render_each_item_escaped_or_the_empty_message(catalog: Catalog) -> None:
     people = Lines((Msg("line.coauthor", {"name": "Nam <i>", "percent": 40}),))
-    assert catalog.render("vi", "common.literal", {"text": people}, escape=html.escape) == (
-        "• Nam &lt;i&gt;: 40%"
-    )
+    assert catalog.render("vi", "common.literal", {"text": people}, escape=html.escape) == ("• Nam &lt;i&gt;: 40%")
     nobody = Lines((), empty="common.sole_author")
-    assert (
-        catalog.render("en", "common.literal", {"text": nobody})
-        == (catalog.messages["en"]["common.sole_author"])
-    )
+    assert catalog.render("en", "common.literal", {"text": nobody}) == (catalog.messages["en"]["common.sole_author"])
 
 
 def test_without_an_escape_function_text_is_left_alone(catalog: Catalog) -> None:

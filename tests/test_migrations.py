@@ -40,9 +40,7 @@ def differences(path: Path) -> list[object]:
     engine = create_engine(f"sqlite:///{path}")
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
-            )
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
             return list(compare_metadata(context, metadata))
     finally:
         engine.dispose()
@@ -117,9 +115,7 @@ def upgrade_calls(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     body = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade")
     return {
-        node.func.attr
-        for node in ast.walk(body)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        node.func.attr for node in ast.walk(body) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     }
 
 

@@ -47,6 +47,8 @@ class UserRow(SQLModel, table=True):
     editing_profile: bool = False
     username: str | None = Field(default=None, max_length=64, index=True)
     awaiting: str | None = Field(default=None, max_length=64)
+    reminders_off: bool = False
+    blocked_at: datetime | None = None
     deleted: bool = False
     created_at: datetime
     updated_at: datetime
@@ -188,6 +190,69 @@ class ReviewActionRow(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text))
     scores: str | None = Field(default=None, max_length=40)
     created_at: datetime
+
+
+class CampaignRow(SQLModel, table=True):
+    """A campaign; seeded from bot.toml when missing, then changed by admins (/campaigns, CLI)."""
+
+    __tablename__ = "campaign"
+
+    key: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=300)
+    start: date
+    end: date
+    target: int = 0
+    categories: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignTargetRow(SQLModel, table=True):
+    """A unit's own target in a campaign, optionally for one sector (e.g. 100,000 from enterprises)."""
+
+    __tablename__ = "campaign_target"
+    __table_args__ = (UniqueConstraint("campaign_key", "unit_id", "sector", name="uq_campaign_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_key: str = Field(foreign_key="campaign.key", max_length=32)
+    unit_id: int = Field(foreign_key="unit.id")
+    sector: str | None = Field(default=None, max_length=20)
+    target: int
+
+
+class JobRunRow(SQLModel, table=True):
+    """One run of a scheduled job; (job, scheduled_for) is unique so a run never happens twice."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_job_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime | None = None
+    report: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to send, written before sending and marked when Telegram confirms it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)
+    job_run_id: int | None = Field(default=None, foreign_key="job_run.id", index=True)
+    chat: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    locale: str = Field(default="vi", max_length=8)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    not_before: datetime
+    created_at: datetime
+    sent_at: datetime | None = None
 
 
 class CodeCounterRow(SQLModel, table=True):

@@ -16,9 +16,7 @@ def is_admin(turn: Turn, ref: UserRef | None = None) -> bool:
     """True for people listed as admins in the configuration (Telegram ids, or `channel:id`)."""
     ref = ref or turn.user.ref
     allowed = {str(a) for a in turn.config.bot.admins}
-    return (
-        ref.channel == "telegram" and ref.external_id in allowed
-    ) or f"{ref.channel}:{ref.external_id}" in allowed
+    return (ref.channel == "telegram" and ref.external_id in allowed) or f"{ref.channel}:{ref.external_id}" in allowed
 
 
 def _require_admin(turn: Turn) -> None:
@@ -30,9 +28,7 @@ def _require_admin(turn: Turn) -> None:
 def _person_button(user: User) -> Button:
     """A button naming a person (name, masked phone)."""
     phone = f"…{user.phone[-3:]}" if user.phone else ""
-    return Button(
-        "admin.person", cb.encode("gp", user.id), {"name": user.full_name or "—", "phone": phone}
-    )
+    return Button("admin.person", cb.encode("gp", user.id), {"name": user.full_name or "—", "phone": phone})
 
 
 async def grant_command(turn: Turn, args: str, reply_to: UserRef | None) -> list[Reply]:
@@ -84,28 +80,21 @@ async def grant(turn: Turn, user_id: int, unit_id: int) -> list[Reply]:
     if unit.id not in [u.id for u in await turn.tx.unit_chain(person.unit_id)]:
         raise InvalidInput("error.stale_button")
     if not await turn.tx.grant(person.id, unit.id, by=turn.user.id, now=turn.now):
-        return [
-            Reply("admin.already_reviewer", {"name": person.full_name or "—", "unit": unit.name})
-        ]
+        return [Reply("admin.already_reviewer", {"name": person.full_name or "—", "unit": unit.name})]
     level = Msg(f"level.{unit.level}")
     turn.notify(
         private_chat(person.ref),
         person.locale,
         Reply("admin.you_are_reviewer", {"unit": unit.name, "level": level}),
     )
-    return [
-        Reply("admin.granted", {"name": person.full_name or "—", "unit": unit.name, "level": level})
-    ]
+    return [Reply("admin.granted", {"name": person.full_name or "—", "unit": unit.name, "level": level})]
 
 
 async def reviewers_list(turn: Turn, *, revoke_buttons: bool) -> list[Reply]:
     """List active reviewers by unit (with revoke buttons for /revoke)."""
     _require_admin(turn)
     grants = await turn.tx.grants()
-    lines = tuple(
-        Msg("admin.reviewer_line", {"name": g.user.full_name or "—", "unit": g.unit.name})
-        for g in grants
-    )
+    lines = tuple(Msg("admin.reviewer_line", {"name": g.user.full_name or "—", "unit": g.unit.name}) for g in grants)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if revoke_buttons:
         buttons = rows(

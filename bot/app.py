@@ -19,7 +19,7 @@ from handlers.console.channel import ConsoleChannel, plain
 from handlers.telegram.application import Services, build_application, publish_commands
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.store import SqlStore, seed_units
+from storage.store import SqlStore, seed
 
 log = logging.getLogger(__name__)
 PRUNE_AFTER = timedelta(days=7)
@@ -44,7 +44,7 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
     if migrate:
         await upgrade(config.database.url)
     store = SqlStore(Database(config.database.url))
-    await seed_units(store, config.units)
+    await seed(store, config.units, config.campaigns, now=clock())
     return Runtime(config, store, Conversation(store, config, clock), Catalog())
 
 
@@ -92,9 +92,7 @@ def run_telegram(config: Config) -> None:
     application.run_polling(allowed_updates=["message", "callback_query"])
 
 
-async def run_console(
-    config: Config, person: str, stdin: TextIO | None = None, stdout: TextIO | None = None
-) -> None:
+async def run_console(config: Config, person: str, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
     """Run the console channel on the configured database (default: this process's stdio)."""
     runtime = await open_runtime(config)
     try:

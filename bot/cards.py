@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot import callbacks as cb
@@ -42,25 +43,24 @@ def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:
     return ((details,),)
 
 
-async def card(
-    turn: Turn, item: Initiative, locale: str, *, media: bool = False, edit: bool = False
-) -> Reply:
+async def card(turn: Turn, item: Initiative, locale: str, *, media: bool = False, edit: bool = False) -> Reply:
     """Render the card of an initiative for a reader in `locale`."""
     tx = turn.tx
     await tx.load_children(item)
     author = await tx.user(item.author_id)
     unit = await tx.unit(item.review_unit_id) if item.review_unit_id else None
     days_left = (item.decision_due - turn.today).days if item.decision_due else None
+    fields = initiative_args(turn, item, locale)
     args = {
-        **initiative_args(turn, item, locale),
+        **fields,
+        # the reader is a reviewer, not the author: no "you are the sole author" here
+        "coauthors": replace(fields["coauthors"], empty="common.none"),
         "author": author.full_name if author and author.full_name else Msg("common.anonymous"),
         "unit": unit.name if unit else "—",
         "level": Msg(f"level.{item.review_level or 'grassroots'}"),
         "due": item.decision_due or "—",
         "days_left": days_left if days_left is not None else "—",
-        "due_soon": Msg("card.due_soon")
-        if days_left is not None and days_left < DUE_SOON_DAYS
-        else "",
+        "due_soon": Msg("card.due_soon") if days_left is not None and days_left < DUE_SOON_DAYS else "",
         "changes": _changes(item),
         "votes": await _votes(tx, item, unit.quorum if unit and unit.council else 0),
         "hints": await _hints(turn, item),
@@ -100,8 +100,7 @@ async def _hints(turn: Turn, item: Initiative) -> Any:
     if not hints:
         return ""
     lines = tuple(
-        Msg("card.hint", {"code": h.code, "status": Msg(f"status.{h.status}"), "score": h.score})
-        for h in hints
+        Msg("card.hint", {"code": h.code, "status": Msg(f"status.{h.status}"), "score": h.score}) for h in hints
     )
     return Msg("card.hints", {"lines": Lines(lines)})
 

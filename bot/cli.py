@@ -24,18 +24,12 @@ To try the bot without a token or network, use the console channel:
 
 def _parser() -> argparse.ArgumentParser:
     """Describe the commands."""
-    parser = argparse.ArgumentParser(
-        prog="sangkien", description="Sáng kiến bot: workplace initiatives in chat."
-    )
-    parser.add_argument(
-        "--config", help="path to bot.toml (default: SANGKIEN_CONFIG or ./bot.toml)"
-    )
+    parser = argparse.ArgumentParser(prog="sangkien", description="Sáng kiến bot: workplace initiatives in chat.")
+    parser.add_argument("--config", help="path to bot.toml (default: SANGKIEN_CONFIG or ./bot.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the Telegram bot (long polling)")
-    run.add_argument(
-        "--or-console", action="store_true", help="without a token, run the console channel instead"
-    )
+    run.add_argument("--or-console", action="store_true", help="without a token, run the console channel instead")
     run.add_argument("--user", default=None, help="console identity (default: your login name)")
     console = commands.add_parser("console", help="run the console channel in this terminal")
     console.add_argument("--user", default=None, help="console identity (default: your login name)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -30,6 +30,14 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+class UnitTarget(BaseModel):
+    """A unit's own target in a campaign, optionally for one sector only."""
+
+    unit: str
+    target: int = Field(ge=0)
+    sector: str | None = Field(default=None, pattern=r"^(enterprise|public)$")
+
+
 class Campaign(BaseModel):
     """An emulation campaign: dates, target and categories."""
 
@@ -39,6 +47,7 @@ class Campaign(BaseModel):
     end: date
     target: int = 0
     categories: list[Category] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+    targets: list[UnitTarget] = Field(default_factory=list)
 
     def active_on(self, day: date) -> bool:
         """True when `day` lies within the campaign."""
@@ -93,6 +102,47 @@ class TelegramSection(BaseModel):
     base_file_url: str = ""
 
 
+class JobSection(BaseModel):
+    """One scheduled job: a crontab expression in the bot's time zone, a switch, a grace time."""
+
+    cron: str
+    enabled: bool = True
+    grace_minutes: int = Field(default=120, ge=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        CronTrigger.from_crontab(value)
+        return value
+
+
+class JobsSection(BaseModel):
+    """The scheduled jobs and their settings."""
+
+    leaderboard: JobSection = Field(default_factory=lambda: JobSection(cron="0 8 * * mon"))
+    reminders: JobSection = Field(default_factory=lambda: JobSection(cron="0 9 * * *"))
+    reviewer_digest: JobSection = Field(default_factory=lambda: JobSection(cron="0 8 * * mon-fri"))
+    admin_report: JobSection = Field(default_factory=lambda: JobSection(cron="0 7 * * mon"))
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    draft_idle_hours: int = Field(default=24, ge=1)
+    nudge_day: int = Field(default=15, ge=1, le=28)
+    escalate_after_days: int = Field(default=14, ge=1)
+    leaderboard_chats: list[str] = Field(default_factory=list)
+
+    def spec(self, name: str) -> JobSection:
+        """The section of the job called `name`."""
+        section = getattr(self, name, None)
+        if not isinstance(section, JobSection):
+            raise KeyError(name)
+        return section
+
+
+JOB_NAMES = ("leaderboard", "reminders", "reviewer_digest", "admin_report")
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -101,17 +151,7 @@ class Config(BaseModel):
     telegram: TelegramSection = Field(default_factory=TelegramSection)
     campaigns: list[Campaign] = Field(default_factory=list)
     units: list[UnitSeed] = Field(default_factory=list)
-
-    def campaign_for(self, day: date) -> Campaign | None:
-        """Return the campaign a submission made on `day` belongs to (first active, else latest)."""
-        active = [c for c in self.campaigns if c.active_on(day)]
-        if active:
-            return active[0]
-        return max(self.campaigns, key=lambda c: c.end, default=None)
-
-    def campaign(self, key: str) -> Campaign | None:
-        """Return the campaign with `key`."""
-        return next((c for c in self.campaigns if c.key == key), None)
+    jobs: JobsSection = Field(default_factory=JobsSection)
 
 
 def _resolve_sqlite_path(url: str, base: Path) -> str:

@@ -8,12 +8,16 @@ from typing import Any
 
 from bot import admin, review, router
 from bot import callbacks as cb
+from bot.campaigns import CampaignCache
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.errors import InvalidInput
-from bot.messages import Command, Inbound, Notice, Press, Reply
+from bot.messages import Command, Inbound, Notice, Press, Reply, private_chat
 from bot.ports import Store, Tx
 from bot.turn import Turn
+
+
+GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,12 @@ class Outcome:
 class Conversation:
     """Routes every update of every channel; one transaction per update."""
 
-    def __init__(
-        self, store: Store, config: Config, clock: Clock = utc_now, finder: Any = None
-    ) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock = utc_now, finder: Any = None) -> None:
         self.store = store
         self.config = config
         self.clock = clock
         self.finder = finder
+        self.campaigns = CampaignCache()
 
     async def handle(self, event: Inbound) -> Outcome:
         """Process one update inside one transaction; a repeated delivery yields no replies."""
@@ -50,7 +53,8 @@ class Conversation:
             user = user or await tx.create_user(event.ref, locale=default, now=now)
             before = replace(user)
             user.username = event.username
-            turn = Turn(tx, user, now, self.config, finder=self.finder)
+            book = await self.campaigns.get(tx, now)
+            turn = Turn(tx, user, now, self.config, book=book, finder=self.finder)
             try:
                 replies = await router.route(turn, event)
             except InvalidInput as error:
@@ -63,19 +67,25 @@ class Conversation:
         """In a group: the council's card buttons, /reviewgroup by an admin, else one notice."""
         default = self.config.bot.locale
         payload = event.payload
-        acting = isinstance(payload, Press) or (
-            isinstance(payload, Command) and payload.name == "reviewgroup"
-        )
+        acting = isinstance(payload, Press) or (isinstance(payload, Command) and payload.name in GROUP_COMMANDS)
         if not acting:
             first = await tx.claim_group_notice(event.chat_key, now=self.clock())
             return Outcome(default, [Reply("group.private_only")] if first else [])
         if user is None or not user.registered:
+            if isinstance(payload, Command):  # a command deserves an answer, not silence
+                return Outcome(default, [Reply("error.register_first")])
             return Outcome(default, [], alert="error.not_reviewer")
         before = replace(user)
-        turn = Turn(tx, user, self.clock(), self.config, finder=self.finder)
+        book = await self.campaigns.get(tx, self.clock())
+        turn = Turn(tx, user, self.clock(), self.config, book=book, finder=self.finder)
         try:
             if isinstance(payload, Press):
                 replies = await self._group_press(turn, event.chat_key, payload.data)
+            elif isinstance(payload, Command) and payload.name == "grant":
+                # /grant in reply to someone's message in a group: the unit is chosen in private
+                found = await admin.grant_command(turn, payload.args, event.reply_to)
+                turn.notify(private_chat(user.ref), user.locale, *found)
+                replies = []
             else:
                 assert isinstance(payload, Command)
                 replies = await admin.bind_group(turn, event.chat_key, payload.args)

@@ -48,9 +48,7 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-WITHDRAWABLE = frozenset(
-    {Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED, Status.CHANGES_REQUESTED}
-)
+WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED, Status.CHANGES_REQUESTED})
 
 
 @dataclass

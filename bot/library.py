@@ -18,9 +18,7 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
     size = turn.config.bot.page_size
     items, total = await turn.tx.initiatives_of(turn.user.id, offset=page * size, limit=size)
     if total == 0:
-        return [
-            Reply("my.empty", {}, rows(Button("menu.new", cb.encode("menu", "new"))), edit=edit)
-        ]
+        return [Reply("my.empty", {}, rows(Button("menu.new", cb.encode("menu", "new"))), edit=edit)]
     if not items:
         raise InvalidInput("error.stale_button")
     pages = (total + size - 1) // size

@@ -26,9 +26,7 @@ async def find_person(tx: Tx, who: str) -> User:
     else:
         found = await tx.find_users(name=fold(who))
     if len(found) != 1:
-        raise InvalidInput(
-            "error.person_not_found" if not found else "error.person_ambiguous", count=len(found)
-        )
+        raise InvalidInput("error.person_not_found" if not found else "error.person_ambiguous", count=len(found))
     return found[0]
 
 
@@ -51,16 +49,13 @@ async def revoke(tx: Tx, who: str, unit_code: str, *, now: datetime) -> Reply:
         None,
     )
     if grant is None or not await tx.revoke(grant.id, now=now):
-        raise InvalidInput(
-            "error.not_a_reviewer_there", name=person.full_name or "—", code=unit_code
-        )
+        raise InvalidInput("error.not_a_reviewer_there", name=person.full_name or "—", code=unit_code)
     return Reply("admin.revoked", {"name": person.full_name or "—", "unit": grant.unit.name})
 
 
 async def listing(tx: Tx) -> Reply:
     """Every active reviewer right."""
     lines = tuple(
-        Msg("admin.reviewer_line", {"name": g.user.full_name or "—", "unit": g.unit.name})
-        for g in await tx.grants()
+        Msg("admin.reviewer_line", {"name": g.user.full_name or "—", "unit": g.unit.name}) for g in await tx.grants()
     )
     return Reply("admin.reviewers", {"lines": Lines(lines, empty="admin.no_reviewers")})

@@ -36,9 +36,7 @@ _CURRENCY = re.compile(r"(?:vnd|dong|d|₫)\.?$")
 _MONEY_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)")
 _GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
 # "1 tỷ 2" = 1,2 tỷ, "5 triệu 250" = 5,25 triệu, "2 triệu rưỡi" = 2,5 triệu
-_SPOKEN_TAIL = re.compile(
-    r"(?P<number>\d+)(?P<unit>ty|ti|trieu|tr|nghin|ngan|k)(?P<tail>\d{1,3}|ruoi)"
-)
+_SPOKEN_TAIL = re.compile(r"(?P<number>\d+)(?P<unit>ty|ti|trieu|tr|nghin|ngan|k)(?P<tail>\d{1,3}|ruoi)")
 _NOT_APPLIED = re.compile(
     r"^(?:chua(?: duoc)?(?: ap dung| ap dung thu| trien khai)?|chua co"
     r"|not (?:yet )?applied|no|none|khong)$"
@@ -89,9 +87,7 @@ def parse_money(text: str) -> Money:
     if spoken:
         tail = spoken.group("tail")
         fraction = Decimal("0.5") if tail == "ruoi" else Decimal(f"0.{tail}")
-        return _checked(
-            (int(spoken.group("number")) + fraction) * _MULTIPLIERS[spoken.group("unit")]
-        )
+        return _checked((int(spoken.group("number")) + fraction) * _MULTIPLIERS[spoken.group("unit")])
     parts = _MONEY_PART.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise InvalidInput("error.money")
@@ -142,9 +138,7 @@ def parse_phone(text: str) -> str:
         number = phonenumbers.parse(raw, "VN")
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput("error.phone") from exc
-    if phonenumbers.region_code_for_number(number) != "VN" or not phonenumbers.is_valid_number(
-        number
-    ):
+    if phonenumbers.region_code_for_number(number) != "VN" or not phonenumbers.is_valid_number(number):
         raise InvalidInput("error.phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

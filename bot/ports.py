@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.config import Campaign
 from bot.domain import Attachment, AuditEntry, Grant, Initiative, Unit, User, UserRef, Vote
+
+if TYPE_CHECKING:
+    from bot.delivery import OutboxItem, Recipient
 
 
 class PeoplePort(Protocol):
@@ -70,9 +74,7 @@ class PeoplePort(Protocol):
     async def revoke(self, grant_id: int, *, now: datetime) -> bool:
         """Take a reviewer right away; False if it was not active."""
 
-    async def grants(
-        self, *, unit_ids: list[int] | None = None, user_id: int | None = None
-    ) -> list[Grant]:
+    async def grants(self, *, unit_ids: list[int] | None = None, user_id: int | None = None) -> list[Grant]:
         """Active reviewer rights, optionally of some units or of one person."""
 
     async def export_user(self, user_id: int) -> dict[str, Any]:
@@ -94,9 +96,7 @@ class InitiativePort(Protocol):
     async def save_initiative(self, initiative: Initiative, *, now: datetime) -> None:
         """Store every field of the initiative (not its children)."""
 
-    async def save_if_unchanged(
-        self, initiative: Initiative, *, expected_version: int, now: datetime
-    ) -> bool:
+    async def save_if_unchanged(self, initiative: Initiative, *, expected_version: int, now: datetime) -> bool:
         """Store the initiative only if nobody changed it since `expected_version` was read."""
 
     async def delete_draft(self, initiative_id: int) -> None:
@@ -123,14 +123,10 @@ class InitiativePort(Protocol):
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code."""
 
-    async def initiatives_of(
-        self, author_id: int, *, offset: int, limit: int
-    ) -> tuple[list[Initiative], int]:
+    async def initiatives_of(self, author_id: int, *, offset: int, limit: int) -> tuple[list[Initiative], int]:
         """Return the author's non-draft initiatives, newest first, and how many there are."""
 
-    async def record_event(
-        self, kind: str, initiative_id: int, payload: dict[str, Any], *, now: datetime
-    ) -> None:
+    async def record_event(self, kind: str, initiative_id: int, payload: dict[str, Any], *, now: datetime) -> None:
         """Append a domain event for other parts of the system to act on."""
 
 
@@ -180,7 +176,98 @@ class ReviewPort(Protocol):
         """The audit log of an initiative, oldest first."""
 
 
-class Tx(PeoplePort, InitiativePort, ReviewPort, Protocol):
+class CampaignPort(Protocol):
+    """Campaigns and units' targets."""
+
+    async def campaigns(self) -> list[Campaign]:
+        """Every campaign, oldest start first."""
+
+    async def add_campaign(self, campaign: Campaign, *, now: datetime) -> bool:
+        """Create a campaign unless one with its key exists; True if created."""
+
+    async def update_campaign(self, key: str, values: dict[str, Any], *, now: datetime) -> bool:
+        """Change a campaign's name, dates or target; False if there is no such campaign."""
+
+    async def set_target(self, campaign_key: str, unit_id: int, sector: str | None, target: int) -> None:
+        """Set (replace) a unit's target in a campaign, optionally for one sector."""
+
+    async def targets(self, campaign_key: str) -> list[tuple[int, str | None, int]]:
+        """(unit id, sector or None, target) of a campaign."""
+
+
+class JobPort(Protocol):
+    """Job runs and the selections jobs work on."""
+
+    async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
+        """Record a run of `job` for `scheduled_for`; None when that run already happened."""
+
+    async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
+        """Close a run with its report."""
+
+    async def last_run(self, job: str) -> datetime | None:
+        """When the latest run of `job` was scheduled for."""
+
+    async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
+        """Registered people the bot may message, by id."""
+
+    async def idle_drafts(self, *, before: datetime) -> list[tuple[Initiative, User]]:
+        """Drafts left untouched since `before`, with their authors."""
+
+    async def idle_authors(self, campaign_key: str, *, since: datetime, after_id: int, limit: int) -> list[User]:
+        """People accepting reminders who submitted nothing to the campaign since `since`."""
+
+    async def waiting_since(self, *, before: datetime) -> list[Initiative]:
+        """Open initiatives queued at their current unit before `before`."""
+
+    async def progress_counts(self, campaign_key: str) -> dict[int, dict[str, int]]:
+        """Per unit of submission: submitted, recognised, applied, recognised authors."""
+
+    async def all_units(self) -> list[tuple[int, str, str, int | None, str, int]]:
+        """(id, code, name, parent id, sector, headcount) of every unit."""
+
+
+class OutboxPort(Protocol):
+    """The outbox: every scheduled or broadcast message, written before it is sent."""
+
+    async def enqueue(
+        self,
+        key: str,
+        chat: str,
+        user_id: int | None,
+        locale: str,
+        payload: str,
+        not_before: datetime,
+        job_run_id: int | None,
+        now: datetime,
+    ) -> bool:
+        """Add a message to send; False (and nothing changes) when `key` was enqueued before."""
+
+    async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
+        """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
+
+    async def due(self, now: datetime, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
+        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids)."""
+
+    async def mark_sent(self, id: int, now: datetime) -> None:
+        """Record that the channel confirmed the message."""
+
+    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime) -> None:
+        """Count a failed attempt: try again at `retry_at`, or give up (status failed) when None."""
+
+    async def mark_blocked(self, id: int, user_id: int | None, now: datetime) -> None:
+        """The recipient blocked the bot: drop the message and remember the person as blocked."""
+
+    async def delivery_report(self, job_run_id: int) -> dict[str, int]:
+        """How many messages of a job run are pending, sent, failed or blocked."""
+
+    async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
+        """Keep a file that many messages share (once per SHA-256 digest)."""
+
+    async def load_blob(self, digest: str) -> bytes | None:
+        """Return a shared file by its SHA-256 digest."""
+
+
+class Tx(PeoplePort, InitiativePort, ReviewPort, CampaignPort, JobPort, OutboxPort, Protocol):
     """One transaction: everything done through it commits together or not at all."""
 
 

@@ -40,9 +40,7 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         data = await turn.tx.export_user(turn.user.id)
         data["initiatives"] = [asdict(item) for item in data["initiatives"]]
         content = json.dumps(data, ensure_ascii=False, indent=2, default=_plain).encode()
-        return [
-            Reply("privacy.exported", file=FileOut(f"sangkien-data-{turn.user.id}.json", content))
-        ]
+        return [Reply("privacy.exported", file=FileOut(f"sangkien-data-{turn.user.id}.json", content))]
     if choice == "delete":
         buttons = rows(
             Button("privacy.confirm_delete", cb.encode("priv", "deleteok")),

@@ -19,7 +19,7 @@ async def pending(
 ) -> list[Reply]:
     """Show one page of the queue, optionally filtered by unit and category."""
     units = await reviewed_units(turn.tx, turn.user)
-    if not units:
+    if not units or (unit_id and unit_id not in units):  # never someone else's queue as his
         raise InvalidInput("error.not_reviewer")
     size = turn.config.bot.page_size
     items, total = await turn.tx.queue(
@@ -35,9 +35,7 @@ async def pending(
         raise InvalidInput("error.stale_button")
     lines, buttons = [], []
     for item in items:
-        age = (
-            turn.today - turn.local_time(item.queued_at or item.submitted_at or turn.now).date()
-        ).days
+        age = (turn.today - turn.local_time(item.queued_at or item.submitted_at or turn.now).date()).days
         days_left = (item.decision_due - turn.today).days if item.decision_due else None
         soon = days_left is not None and days_left < DUE_SOON_DAYS
         args = {
@@ -48,9 +46,7 @@ async def pending(
             "status": Msg(f"status.{item.status.value}"),
         }
         lines.append(Msg("queue.line_due_soon" if soon else "queue.line", args))
-        buttons.append(
-            Button("common.literal", cb.encode("card", item.id), {"text": item.code or ""})
-        )
+        buttons.append(Button("common.literal", cb.encode("card", item.id), {"text": item.code or ""}))
     pages = (total + size - 1) // size
     nav = []
     if page > 0:
@@ -69,7 +65,7 @@ async def pending_command(turn: Turn, args: str) -> list[Reply]:
     unit = await turn.tx.unit_by_code(word)
     if unit is not None:
         return await pending(turn, unit_id=unit.id)
-    keys = {c.key for campaign in turn.config.campaigns for c in campaign.categories}
+    keys = turn.book.category_keys()
     if word.lower() in keys:
         return await pending(turn, category=word.lower())
     raise InvalidInput("error.pending_filter", word=literal(word[:40]))

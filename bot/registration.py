@@ -156,10 +156,7 @@ async def _search_unit(turn: Turn, text: str) -> list[Reply]:
     found = await turn.tx.search_units(key, limit=UNIT_CHOICES + 1)
     if not found:
         raise InvalidInput("error.unit_not_found", query=text[:100])
-    buttons = [
-        Button("common.literal", cb.encode("unit", u.id), {"text": u.name})
-        for u in found[:UNIT_CHOICES]
-    ]
+    buttons = [Button("common.literal", cb.encode("unit", u.id), {"text": u.name}) for u in found[:UNIT_CHOICES]]
     more = len(found) > UNIT_CHOICES
     return [
         Reply(

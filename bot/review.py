@@ -9,7 +9,7 @@ from bot import callbacks as cb
 from bot.cards import audit_lines, card, comment_arg
 from bot.domain import Initiative, Status
 from bot.errors import InvalidInput
-from bot.i18n import Msg
+from bot.i18n import Msg, Vnd
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import parse_money
 from bot.reviewers import is_own_work, may_review, reviewers_for
@@ -31,6 +31,18 @@ SNAPSHOT_FIELDS = (
     "confidential",
     "author_percent",
 )
+PROMPTS = {
+    "as": "review.ask_scored",
+    "rj": "review.ask_reason",
+    "ch": "review.ask_changes",
+    "apl": "review.ask_applied",
+}
+ASKED = {
+    "as": Action.APPROVE,
+    "rj": Action.REJECT,
+    "ch": Action.REQUEST_CHANGES,
+    "apl": Action.MARK_APPLIED,
+}
 _SCORES = re.compile(r"^\s*([1-5])\s*[/,; ]\s*([1-5])\s*[/,; ]\s*([1-5])\b[\s,.;:-]*(.*)$", re.S)
 
 
@@ -51,8 +63,9 @@ async def route(turn: Turn, item: Initiative) -> None:
         turn.notify(unit.review_chat, locale, await card(turn, item, locale, media=True))
 
 
-async def tell_author(turn: Turn, item: Initiative, comment: str | None) -> None:
-    """Tell the author at once that the status changed, with the reviewer's comment."""
+async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key: str = "notify.status") -> None:
+    """Tell the author at once that the status changed (or that the initiative was recorded as
+    applied, `key="notify.applied"`), with the reviewer's comment."""
     author = await turn.tx.user(item.author_id)
     if author is None or author.deleted:
         return
@@ -67,10 +80,9 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None) -> None
         "unit": unit.name if unit else "—",
         "who": turn.user.full_name or "—",
         "comment": comment_arg(comment),
+        "value": Msg("common.unquantified") if item.applied_benefit_vnd is None else Vnd(item.applied_benefit_vnd),
     }
-    turn.notify(
-        private_chat(author.ref), author.locale, Reply("notify.status", args, rows(*buttons))
-    )
+    turn.notify(private_chat(author.ref), author.locale, Reply(key, args, rows(*buttons)))
 
 
 async def _item(turn: Turn, initiative_id: int) -> Initiative:
@@ -124,29 +136,45 @@ async def press(turn: Turn, call: cb.Callback, *, in_group: bool) -> list[Reply]
         return await decide(turn, item, Action.APPROVE, comment=None, scores=None)
     if act == "fw":
         return await forward(turn, item)
-    prompts = {
-        "as": "review.ask_scored",
-        "rj": "review.ask_reason",
-        "ch": "review.ask_changes",
-        "apl": "review.ask_applied",
-    }
-    if act not in prompts:
+    if act not in PROMPTS:
         raise InvalidInput("error.stale_button")
+    next_status(item.status, ASKED[act])  # refuse now, not after the reviewer has typed
     turn.user.awaiting = f"{act}:{item.id}:{item.version}"
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if act == "rj":
-        buttons = rows(
-            *(
-                Button(f"reason.{r}", cb.encode("rr", item.id, item.version, i))
-                for i, r in enumerate(REASONS)
-            )
-        )
-    ask = Reply(prompts[act], {"code": item.code or ""}, buttons)
+    ask = question(item, act)
     if in_group:
         turn.notify(private_chat(turn.user.ref), turn.user.locale, ask)
         turn.alert = "review.answer_in_private"
         return []
     return [ask]
+
+
+def question(item: Initiative, act: str) -> Reply:
+    """The question a reviewer answers by typing (with the common reasons for a rejection)."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if act == "rj":
+        buttons = rows(
+            *(Button(f"reason.{r}", cb.encode("rr", item.id, item.version, i)) for i, r in enumerate(REASONS))
+        )
+    return Reply(PROMPTS[act], {"code": item.code or ""}, buttons)
+
+
+async def ask_again(turn: Turn) -> list[Reply]:
+    """Repeat the reviewer's pending question after an answer that was refused; forget a
+    question whose card has moved on or that the person may no longer answer."""
+    act, _, rest = (turn.user.awaiting or "").partition(":")
+    item_id, _, version = rest.partition(":")
+    item = await turn.tx.initiative(int(item_id)) if item_id.isdigit() else None
+    if item is not None:
+        await turn.tx.load_children(item)
+    if (
+        item is None
+        or act not in PROMPTS
+        or str(item.version) != version
+        or not await may_review(turn.tx, turn.user, item)
+    ):
+        turn.user.awaiting = None
+        return []
+    return [question(item, act)]
 
 
 async def press_reason(turn: Turn, call: cb.Callback) -> list[Reply]:
@@ -191,32 +219,27 @@ async def decide(
     turn: Turn, item: Initiative, action: Action, *, comment: str | None, scores: str | None
 ) -> list[Reply]:
     """Record a decision (or a council vote), guarded so exactly one decision wins."""
+    next_status(item.status, action)  # refused before a council vote is stored
     unit = await turn.tx.unit(item.review_unit_id or 0)
     taken = action
     if unit is not None and unit.council and action in (Action.APPROVE, Action.REJECT):
-        if not await turn.tx.add_vote(
-            item.id, item.review_round, turn.user.id, action.value, comment, now=turn.now
-        ):
+        if not await turn.tx.add_vote(item.id, item.review_round, turn.user.id, action.value, comment, now=turn.now):
             turn.alert = "error.already_voted"
             raise InvalidInput("error.already_voted")
         votes = await turn.tx.votes_of(item.id, item.review_round)
         approvals = sum(v.vote == Action.APPROVE.value for v in votes)
         council = len(await reviewers_for(turn.tx, unit.id))
-        taken = (
-            council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum)
-            or Action.VOTE
-        )
+        taken = council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum) or Action.VOTE
     before, expected = item.status, item.version
     item.status = next_status(item.status, taken)
-    item.version += 1
+    if taken is not Action.VOTE:  # a vote that decides nothing leaves the others' cards valid
+        item.version += 1
     if taken in (Action.APPROVE, Action.REJECT):
         item.decided_at, item.decided_by = turn.now, turn.user.id
         if taken is Action.APPROVE:
             item.recognized_level = item.review_level
     if taken is Action.REQUEST_CHANGES:
-        item.snapshot = json.dumps(
-            {name: str(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False
-        )
+        item.snapshot = json.dumps({name: str(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False)
     if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
         fresh = await _item(turn, item.id)
         return await stale(turn, fresh)
@@ -285,7 +308,7 @@ async def mark_applied(turn: Turn, item: Initiative, benefit_vnd: int | None) ->
         scores=None,
         now=turn.now,
     )
-    await tell_author(turn, item, None)
+    await tell_author(turn, item, None, key="notify.applied")
     return [
         Reply("review.done_mark_applied", {"code": item.code or ""}),
         await card(turn, item, turn.user.locale),
@@ -296,9 +319,7 @@ async def resubmit(turn: Turn, item: Initiative) -> list[Reply]:
     """The author sends a revised initiative back to the same reviewers, changes marked."""
     before = item.status
     previous = json.loads(item.snapshot or "{}")
-    item.changed_fields = (
-        ",".join(n for n in SNAPSHOT_FIELDS if previous.get(n) != str(getattr(item, n))) or None
-    )
+    item.changed_fields = ",".join(n for n in SNAPSHOT_FIELDS if previous.get(n) != str(getattr(item, n))) or None
     item.status = next_status(item.status, Action.RESUBMIT)
     item.step, item.editing, item.snapshot = "done", False, None
     item.review_round += 1

@@ -28,17 +28,17 @@ DRAFT_ACTIONS = frozenset(
     }
 )
 OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
-REGISTERED_COMMANDS = frozenset(
-    {"new", "my", "profile", "done", "pending", "review", "grant", "revoke", "reviewers"}
-)
+REGISTERED_COMMANDS = frozenset({"new", "my", "profile", "done", "pending", "review", "grant", "revoke", "reviewers"})
 
 
 async def reprompt(turn: Turn) -> list[Reply]:
     """Repeat the question the person is at, so an error never loses the place."""
     if not turn.user.registered or turn.user.editing_profile:
         return [await registration.prompt(turn)]
+    if turn.user.awaiting:
+        return await review.ask_again(turn)
     draft = await turn.tx.draft_of(turn.user.id)
-    if draft is None or turn.user.awaiting:
+    if draft is None:
         return []
     if draft.step in (SUMMARY, "attachments"):
         await turn.tx.load_children(draft)
@@ -85,9 +85,7 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
         if not user.registered:
             return await registration.begin(turn, args.strip())
         return (
-            [Reply("register.already", {"name": user.full_name or ""}), main_menu()]
-            if args.strip()
-            else [main_menu()]
+            [Reply("register.already", {"name": user.full_name or ""}), main_menu()] if args.strip() else [main_menu()]
         )
     if name == "help":
         return [help_text()]
@@ -154,9 +152,7 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         "rv": lambda: review.press(turn, call, in_group=False),
         "rr": lambda: review.press_reason(turn, call),
         "card": lambda: card_by_id(turn, call.int_arg(0)),
-        "pq": lambda: queue.pending(
-            turn, call.int_arg(0), call.int_arg(1), call.args[2], edit=True
-        ),
+        "pq": lambda: queue.pending(turn, call.int_arg(0), call.int_arg(1), call.args[2], edit=True),
         "gp": lambda: admin.pick_person(turn, call.int_arg(0)),
         "gu": lambda: admin.grant(turn, call.int_arg(0), call.int_arg(1)),
         "rk": lambda: admin.revoke(turn, call.int_arg(0)),
@@ -177,11 +173,7 @@ async def card_by_id(turn: Turn, initiative_id: int) -> list[Reply]:
 async def draft_press(turn: Turn, call: cb.Callback, *, any_draft: bool = False) -> list[Reply]:
     """Pass a draft button to the submission flow if it belongs to the open draft."""
     draft = await turn.tx.draft_of(turn.user.id)
-    if (
-        call.action not in DRAFT_ACTIONS
-        or draft is None
-        or (not any_draft and call.int_arg(0) != draft.id)
-    ):
+    if call.action not in DRAFT_ACTIONS or draft is None or (not any_draft and call.int_arg(0) != draft.id):
         raise InvalidInput("error.stale_button")
     return await submission.press(turn, draft, call)
 

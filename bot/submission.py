@@ -46,12 +46,10 @@ async def start(turn: Turn) -> list[Reply]:
                 ),
             )
         ]
-    campaign = turn.config.campaign_for(turn.today)
+    campaign = turn.book.campaign_for(turn.today)
     if campaign is None:
         return [Reply("error.no_campaign")]
-    draft = Initiative(
-        id=0, author_id=turn.user.id, unit_id=turn.user.unit_id, campaign_key=campaign.key
-    )
+    draft = Initiative(id=0, author_id=turn.user.id, unit_id=turn.user.unit_id, campaign_key=campaign.key)
     await turn.tx.create_draft(draft, now=turn.now)
     return [Reply("draft.started", {"campaign": campaign.name}), prompt(turn, draft)]
 
@@ -63,15 +61,12 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
     field = spec(draft.step)
     buttons: list[Button] = []
     if field.kind == "category":
-        campaign = turn.config.campaign(draft.campaign_key)
+        campaign = turn.book.campaign(draft.campaign_key)
         for index, category in enumerate(campaign.categories if campaign else []):
             label = category_label(category, turn.user.locale)
             buttons.append(Button(label.key, cb.encode("cat", draft.id, index), dict(label.args)))
     elif field.kind == "type":
-        buttons += [
-            Button(f"type.{kind.value}", cb.encode("type", draft.id, kind.value))
-            for kind in InitiativeType
-        ]
+        buttons += [Button(f"type.{kind.value}", cb.encode("type", draft.id, kind.value)) for kind in InitiativeType]
     elif field.kind == "files":
         buttons.append(Button("button.done", cb.encode("done", draft.id)))
     nav: list[Button] = []
@@ -82,9 +77,7 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
     if field.optional and field.kind != "files":
         nav.append(Button("button.skip", cb.encode("skip", draft.id, draft.step)))
     limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
-    return Reply(
-        f"ask.{draft.step}", {**step_args(draft), "limit": limit}, (*rows(*buttons), tuple(nav))
-    )
+    return Reply(f"ask.{draft.step}", {**step_args(draft), "limit": limit}, (*rows(*buttons), tuple(nav)))
 
 
 def summary(turn: Turn, draft: Initiative) -> Reply:
@@ -167,17 +160,13 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
     """Handle a button of the flow; presses that do not fit the draft's state are refused."""
     action = call.action
     if action == "cat" and draft.step == "category":
-        campaign = turn.config.campaign(draft.campaign_key)
+        campaign = turn.book.campaign(draft.campaign_key)
         index = call.int_arg(1)
         if campaign is None or index >= len(campaign.categories):
             raise InvalidInput("error.stale_button")
         draft.category = campaign.categories[index].key
         return await _advance(turn, draft)
-    if (
-        action == "type"
-        and draft.step == "kind"
-        and call.args[1] in InitiativeType._value2member_map_
-    ):
+    if action == "type" and draft.step == "kind" and call.args[1] in InitiativeType._value2member_map_:
         draft.kind = InitiativeType(call.args[1])
         return await _advance(turn, draft)
     if action == "skip" and call.args[1] == draft.step and spec(draft.step).optional:

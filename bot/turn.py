@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.campaigns import CampaignBook
 from bot.clock import local
 from bot.config import Config
 from bot.domain import Initiative, User
@@ -21,6 +22,7 @@ class Turn:
     user: User
     now: datetime
     config: Config
+    book: CampaignBook = field(default_factory=CampaignBook)
     finder: Any = None
     notices: list[Notice] = field(default_factory=list)
     alert: str | None = None

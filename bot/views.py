@@ -32,7 +32,7 @@ def step_args(draft: Initiative) -> dict[str, Any]:
 
 def _category(turn: Turn, item: Initiative, locale: str) -> Msg:
     """Return the label of the initiative's category."""
-    campaign = turn.config.campaign(item.campaign_key)
+    campaign = turn.book.campaign(item.campaign_key)
     for category in campaign.categories if campaign else []:
         if category.key == item.category:
             return category_label(category, locale)
@@ -41,13 +41,9 @@ def _category(turn: Turn, item: Initiative, locale: str) -> Msg:
 
 def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> dict[str, Any]:
     """Return every field of an initiative as message arguments (children must be loaded)."""
-    value: Any = (
-        Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
-    )
+    value: Any = Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
     applied: Any = item.applied_since if item.applied_since else Msg("common.not_applied")
-    people = tuple(
-        Msg("line.coauthor", {"name": c.name, "percent": c.percent}) for c in item.coauthors
-    )
+    people = tuple(Msg("line.coauthor", {"name": c.name, "percent": c.percent}) for c in item.coauthors)
     return {
         "code": item.code or "—",
         "status": Msg(f"status.{item.status.value}"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.domain import Status
-from bot.errors import DomainError
+from bot.errors import InvalidInput
 from bot.i18n import Msg
 
 
@@ -38,8 +38,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 }
 
 
-class TransitionRefused(DomainError):
-    """The action is not allowed from the initiative's current status."""
+class TransitionRefused(InvalidInput):
+    """The action is not allowed from the initiative's current status (the user is told so)."""
 
 
 def next_status(current: Status, action: Action) -> Status:

@@ -33,7 +33,5 @@ async def candidates_since(
     conn: Conn, campaign_key: str, after_id: int, limit: int
 ) -> list[tuple[int, str, str, str, str | None]]:
     """Up to `limit` non-draft initiatives of the campaign with id > `after_id`, in id order."""
-    result = await conn.execute(
-        CANDIDATES_SINCE, {"campaign_key": campaign_key, "after_id": after_id, "limit": limit}
-    )
+    result = await conn.execute(CANDIDATES_SINCE, {"campaign_key": campaign_key, "after_id": after_id, "limit": limit})
     return [(row[0], row[1] or "", row[2], row[3] or "", row[4]) for row in result.all()]

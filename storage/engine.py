@@ -55,9 +55,7 @@ def make_sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        sync_sqlite_url(url), poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
+    engine = create_engine(sync_sqlite_url(url), poolclass=StaticPool, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -88,9 +86,7 @@ class Database:
         self.sqlite: Engine | None = make_sqlite_engine(url) if is_sqlite(url) else None
         self.async_engine: AsyncEngine | None = None
         if self.sqlite is None:
-            self.async_engine = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True
-            )
+            self.async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         self._lock = asyncio.Lock()
 
     @asynccontextmanager

@@ -72,9 +72,7 @@ class InitiativeQueries(Queries):
         """Store every field of the initiative (not its children)."""
         await self.conn.execute(SAVE_INITIATIVE, {"_id": initiative.id, **_values(initiative, now)})
 
-    async def save_if_unchanged(
-        self, initiative: Initiative, *, expected_version: int, now: datetime
-    ) -> bool:
+    async def save_if_unchanged(self, initiative: Initiative, *, expected_version: int, now: datetime) -> bool:
         """Store the initiative only if nobody changed it since `expected_version` was read."""
         params = {"_id": initiative.id, "_expected": expected_version, **_values(initiative, now)}
         return bool((await self.conn.execute(GUARDED_SAVE, params)).rowcount)
@@ -86,9 +84,7 @@ class InitiativeQueries(Queries):
 
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code (SK-2026-000123)."""
-        row = (
-            await self.conn.execute(select(initiatives).where(initiatives.c.code == code.upper()))
-        ).first()
+        row = (await self.conn.execute(select(initiatives).where(initiatives.c.code == code.upper()))).first()
         return to_initiative(row) if row else None
 
     async def delete_draft(self, initiative_id: int) -> None:
@@ -99,27 +95,20 @@ class InitiativeQueries(Queries):
         if (await self.conn.execute(stmt)).first() is None:
             return
         await self.conn.execute(delete(coauthors).where(coauthors.c.initiative_id == initiative_id))
-        await self.conn.execute(
-            delete(attachments).where(attachments.c.initiative_id == initiative_id)
-        )
+        await self.conn.execute(delete(attachments).where(attachments.c.initiative_id == initiative_id))
         await self.conn.execute(delete(initiatives).where(initiatives.c.id == initiative_id))
 
     async def load_children(self, initiative: Initiative) -> None:
         """Fill co-authors and attachments of `initiative`."""
         rows = await self.conn.execute(
-            select(coauthors)
-            .where(coauthors.c.initiative_id == initiative.id)
-            .order_by(coauthors.c.position)
+            select(coauthors).where(coauthors.c.initiative_id == initiative.id).order_by(coauthors.c.position)
         )
         initiative.coauthors = [CoAuthor(r.name, r.percent) for r in rows]
         rows = await self.conn.execute(
-            select(attachments)
-            .where(attachments.c.initiative_id == initiative.id)
-            .order_by(attachments.c.id)
+            select(attachments).where(attachments.c.initiative_id == initiative.id).order_by(attachments.c.id)
         )
         initiative.attachments = [
-            Attachment(r.kind, r.file_id, r.file_unique_id, r.size, r.mime_type, r.file_name)
-            for r in rows
+            Attachment(r.kind, r.file_id, r.file_unique_id, r.size, r.mime_type, r.file_name) for r in rows
         ]
 
     async def replace_coauthors(self, initiative: Initiative) -> None:
@@ -161,9 +150,7 @@ class InitiativeQueries(Queries):
 
     async def clear_attachments(self, initiative_id: int) -> None:
         """Remove every attachment of an initiative being written."""
-        await self.conn.execute(
-            delete(attachments).where(attachments.c.initiative_id == initiative_id)
-        )
+        await self.conn.execute(delete(attachments).where(attachments.c.initiative_id == initiative_id))
 
     async def next_code_number(self, year: int) -> int:
         """Return the next sequence number for codes of `year` (atomic within the transaction)."""
@@ -178,30 +165,18 @@ class InitiativeQueries(Queries):
         except IntegrityError:
             return await self.next_code_number(year)
 
-    async def initiatives_of(
-        self, author_id: int, *, offset: int, limit: int
-    ) -> tuple[list[Initiative], int]:
+    async def initiatives_of(self, author_id: int, *, offset: int, limit: int) -> tuple[list[Initiative], int]:
         """Return the author's non-draft initiatives, newest first, and how many there are."""
         where = (initiatives.c.author_id == author_id, initiatives.c.status != Status.DRAFT.value)
-        total = (
-            await self.conn.execute(select(func.count()).select_from(initiatives).where(*where))
-        ).scalar_one()
-        stmt = (
-            select(initiatives)
-            .where(*where)
-            .order_by(initiatives.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
+        total = (await self.conn.execute(select(func.count()).select_from(initiatives).where(*where))).scalar_one()
+        stmt = select(initiatives).where(*where).order_by(initiatives.c.id.desc()).offset(offset).limit(limit)
         return [to_initiative(row) for row in (await self.conn.execute(stmt)).all()], int(total)
 
     async def all_of(self, author_id: int) -> list[Initiative]:
         """Every initiative of an author, with children (for their data export)."""
         items = [
             to_initiative(r)
-            for r in await self.conn.execute(
-                select(initiatives).where(initiatives.c.author_id == author_id)
-            )
+            for r in await self.conn.execute(select(initiatives).where(initiatives.c.author_id == author_id))
         ]
         for item in items:
             await self.load_children(item)
@@ -215,9 +190,7 @@ class InitiativeQueries(Queries):
         for (draft_id,) in (await self.conn.execute(stmt)).all():
             await self.delete_draft(draft_id)
 
-    async def record_event(
-        self, kind: str, initiative_id: int, payload: dict[str, Any], *, now: datetime
-    ) -> None:
+    async def record_event(self, kind: str, initiative_id: int, payload: dict[str, Any], *, now: datetime) -> None:
         """Append a domain event for other parts of the system to act on."""
         await self.conn.execute(
             insert(events).values(

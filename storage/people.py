@@ -40,9 +40,7 @@ CLAIM_UPDATE = {
 
 def _like_all(column: Any, folded: str) -> list[Any]:
     """Conditions: the column contains every word of `folded` (LIKE wildcards escaped)."""
-    words = [
-        w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in folded.split()
-    ]
+    words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in folded.split()]
     return [column.like(f"%{w}%", escape="\\") for w in words]
 
 
@@ -51,11 +49,7 @@ class PeopleQueries(Queries):
 
     async def user_by_ref(self, ref: UserRef) -> User | None:
         """Return the person behind `ref`, if known."""
-        row = (
-            await self.conn.execute(
-                USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id}
-            )
-        ).first()
+        row = (await self.conn.execute(USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id})).first()
         return to_user(row) if row else None
 
     async def user(self, user_id: int) -> User | None:
@@ -95,9 +89,7 @@ class PeopleQueries(Queries):
         limit: int = 8,
     ) -> list[User]:
         """Registered people matching a phone, a @username or the words of a name."""
-        stmt = select(users).where(
-            users.c.deleted.is_(False), users.c.reg_step == RegStep.DONE.value
-        )
+        stmt = select(users).where(users.c.deleted.is_(False), users.c.reg_step == RegStep.DONE.value)
         if phone:
             stmt = stmt.where(users.c.phone == phone)
         elif username:
@@ -123,11 +115,7 @@ class PeopleQueries(Queries):
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
         """True the first time a group chat is seen."""
-        found = (
-            await self.conn.execute(
-                select(notices.c.chat_key).where(notices.c.chat_key == chat_key)
-            )
-        ).first()
+        found = (await self.conn.execute(select(notices.c.chat_key).where(notices.c.chat_key == chat_key))).first()
         if found:
             return False
         await self.conn.execute(insert(notices).values(chat_key=chat_key, created_at=now))
@@ -140,9 +128,7 @@ class PeopleQueries(Queries):
 
     async def unit_by_code(self, code: str) -> Unit | None:
         """Return a unit by its code (case-insensitive)."""
-        row = (
-            await self.conn.execute(select(units).where(func.upper(units.c.code) == code.upper()))
-        ).first()
+        row = (await self.conn.execute(select(units).where(func.upper(units.c.code) == code.upper()))).first()
         return to_unit(row) if row else None
 
     async def unit_by_review_chat(self, chat_key: str) -> list[Unit]:
@@ -152,9 +138,7 @@ class PeopleQueries(Queries):
 
     async def set_review_chat(self, unit_id: int, chat_key: str | None) -> None:
         """Name (or clear) the group chat where a unit's review cards go."""
-        await self.conn.execute(
-            update(units).where(units.c.id == unit_id).values(review_chat=chat_key)
-        )
+        await self.conn.execute(update(units).where(units.c.id == unit_id).values(review_chat=chat_key))
 
     async def search_units(self, folded: str, *, limit: int) -> list[Unit]:
         """Return units whose folded name contains every word of `folded`, shortest names first."""
@@ -198,9 +182,7 @@ class PeopleQueries(Queries):
         if (await self.conn.execute(active)).first():
             return False
         await self.conn.execute(
-            insert(reviewers).values(
-                user_id=user_id, unit_id=unit_id, granted_by=by, granted_at=now
-            )
+            insert(reviewers).values(user_id=user_id, unit_id=unit_id, granted_by=by, granted_at=now)
         )
         return True
 
@@ -210,9 +192,7 @@ class PeopleQueries(Queries):
         result = await self.conn.execute(stmt.values(revoked_at=now))
         return bool(result.rowcount)
 
-    async def grants(
-        self, *, unit_ids: list[int] | None = None, user_id: int | None = None
-    ) -> list[Grant]:
+    async def grants(self, *, unit_ids: list[int] | None = None, user_id: int | None = None) -> list[Grant]:
         """Active reviewer rights, optionally of some units or of one person."""
         stmt = (
             select(reviewers.c.id.label("grant_id"), users, units.c.id.label("g_unit_id"))
@@ -224,9 +204,7 @@ class PeopleQueries(Queries):
             stmt = stmt.where(reviewers.c.unit_id.in_(unit_ids))
         if user_id is not None:
             stmt = stmt.where(reviewers.c.user_id == user_id)
-        rows = (
-            await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))
-        ).all()
+        rows = (await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))).all()
         result = []
         for row in rows:
             unit = await self.unit(row.g_unit_id)

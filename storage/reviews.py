@@ -35,9 +35,7 @@ class ReviewQueries(Queries):
         ]
         if category:
             where.append(initiatives.c.category == category)
-        total = (
-            await self.conn.execute(select(func.count()).select_from(initiatives).where(*where))
-        ).scalar_one()
+        total = (await self.conn.execute(select(func.count()).select_from(initiatives).where(*where))).scalar_one()
         stmt = select(initiatives).where(*where).order_by(initiatives.c.queued_at, initiatives.c.id)
         rows = await self.conn.execute(stmt.offset(offset).limit(limit))
         return [to_initiative(r) for r in rows], int(total)
@@ -77,10 +75,7 @@ class ReviewQueries(Queries):
             .where(votes.c.initiative_id == initiative_id, votes.c.round == round_)
             .order_by(votes.c.id)
         )
-        return [
-            Vote(r.user_id, r.full_name or "—", r.vote, r.comment)
-            for r in await self.conn.execute(stmt)
-        ]
+        return [Vote(r.user_id, r.full_name or "—", r.vote, r.comment) for r in await self.conn.execute(stmt)]
 
     async def record_action(
         self,

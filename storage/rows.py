@@ -94,11 +94,7 @@ class Queries:
 
 def setter(table: Any, fields: tuple[str, ...]) -> Any:
     """An UPDATE of `fields` by primary key, built once with bind parameters."""
-    return (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values({f: bindparam(f) for f in fields})
-    )
+    return update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
 
 
 def new_id(result: Any) -> int:

@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from bot.config import UnitSeed
+from bot.config import Campaign, UnitSeed
+from storage.campaigns import CampaignQueries
 from storage.engine import Conn, Database
 from storage.initiatives import InitiativeQueries
+from storage.jobs import JobQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
 
 
-class SqlTx(PeopleQueries, InitiativeQueries, ReviewQueries):
+class SqlTx(PeopleQueries, InitiativeQueries, ReviewQueries, CampaignQueries, JobQueries):
     """One database transaction offering every operation the core needs."""
 
     def __init__(self, conn: Conn, dialect: str) -> None:
@@ -51,10 +53,10 @@ class SqlStore:
         await self.database.dispose()
 
 
-async def seed_units(store: SqlStore, seeds: list[UnitSeed]) -> None:
-    """Create or update the configured units, parents first (as listed)."""
+async def seed(store: SqlStore, units: list[UnitSeed], campaigns: list[Campaign], *, now: datetime) -> None:
+    """Create or update the configured units (parents first); add configured campaigns not yet stored."""
     async with store.transaction() as tx:
-        for seed in seeds:
-            await tx.upsert_unit(
-                seed.code, seed.model_dump(exclude={"code", "parent"}), seed.parent
-            )
+        for unit in units:
+            await tx.upsert_unit(unit.code, unit.model_dump(exclude={"code", "parent"}), unit.parent)
+        for campaign in campaigns:
+            await tx.add_campaign(campaign, now=now)

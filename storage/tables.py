@@ -130,9 +130,7 @@ class AttachmentRow(SQLModel, table=True):
     """A photo or document attached to an initiative, kept by the channel's file id."""
 
     __tablename__ = "attachment"
-    __table_args__ = (
-        UniqueConstraint("initiative_id", "file_unique_id", name="uq_attachment_file"),
-    )
+    __table_args__ = (UniqueConstraint("initiative_id", "file_unique_id", name="uq_attachment_file"),)
 
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)

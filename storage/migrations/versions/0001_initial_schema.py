@@ -36,12 +36,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("domain_event", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_domain_event_handled_at"), ["handled_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_domain_event_initiative_id"), ["initiative_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_domain_event_handled_at"), ["handled_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_domain_event_initiative_id"), ["initiative_id"], unique=False)
 
     op.create_table(
         "group_notice",
@@ -57,9 +53,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("channel", "seq"),
     )
     with op.batch_alter_table("processed_update", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_processed_update_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_processed_update_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "unit",
@@ -149,15 +143,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("code"),
     )
     with op.batch_alter_table("initiative", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_initiative_author_status", ["author_id", "status", "id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_initiative_campaign_status", ["campaign_key", "status"], unique=False
-        )
-        batch_op.create_index(
-            "ix_initiative_status_submitted", ["status", "submitted_at"], unique=False
-        )
+        batch_op.create_index("ix_initiative_author_status", ["author_id", "status", "id"], unique=False)
+        batch_op.create_index("ix_initiative_campaign_status", ["campaign_key", "status"], unique=False)
+        batch_op.create_index("ix_initiative_status_submitted", ["status", "submitted_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_initiative_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(
             "uq_initiative_one_draft",
@@ -186,9 +174,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("initiative_id", "file_unique_id", name="uq_attachment_file"),
     )
     with op.batch_alter_table("attachment", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_attachment_initiative_id"), ["initiative_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_attachment_initiative_id"), ["initiative_id"], unique=False)
 
     op.create_table(
         "coauthor",
@@ -208,9 +194,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("coauthor", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_coauthor_initiative_id"), ["initiative_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_coauthor_initiative_id"), ["initiative_id"], unique=False)
 
 
 def downgrade() -> None:

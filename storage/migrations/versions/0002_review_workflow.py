@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("review_action", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_review_action_initiative_id"), ["initiative_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_review_action_initiative_id"), ["initiative_id"], unique=False)
 
     op.create_table(
         "review_vote",
@@ -98,51 +96,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("initiative_id", "round", "user_id", name="uq_vote_once"),
     )
     with op.batch_alter_table("review_vote", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_review_vote_initiative_id"), ["initiative_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_review_vote_initiative_id"), ["initiative_id"], unique=False)
 
     with op.batch_alter_table("app_user", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("name_folded", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("awaiting", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
-        )
+        batch_op.add_column(sa.Column("name_folded", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+        batch_op.add_column(sa.Column("awaiting", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.create_index(batch_op.f("ix_app_user_name_folded"), ["name_folded"], unique=False)
         batch_op.create_index(batch_op.f("ix_app_user_username"), ["username"], unique=False)
 
     with op.batch_alter_table("initiative", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_unit_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("review_level", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "recognized_level", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column("queued_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("review_round", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("review_level", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+        batch_op.add_column(sa.Column("recognized_level", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+        batch_op.add_column(sa.Column("queued_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("review_round", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("decided_by", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("applied_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("applied_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("applied_benefit_vnd", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("snapshot", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column("changed_fields", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True)
-        )
-        batch_op.create_index(
-            "ix_initiative_queue", ["review_unit_id", "status", "queued_at"], unique=False
-        )
+        batch_op.add_column(sa.Column("changed_fields", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
+        batch_op.create_index("ix_initiative_queue", ["review_unit_id", "status", "queued_at"], unique=False)
         batch_op.create_foreign_key("fk_initiative_decided_by", "app_user", ["decided_by"], ["id"])
         batch_op.create_foreign_key("fk_initiative_review_unit", "unit", ["review_unit_id"], ["id"])
 
@@ -156,12 +130,8 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("quorum", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(
-            sa.Column("review_chat", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("covers_below", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("review_chat", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.add_column(sa.Column("covers_below", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

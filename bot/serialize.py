@@ -1,0 +1,142 @@
+"""Replies as JSON, so a message can wait in the outbox and be rendered when it is sent."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, MutableMapping
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain import Attachment
+from bot.i18n import Lines, Msg, Vnd
+from bot.messages import Button, FileOut, Reply
+
+VERSION = 1
+TAG = "$"
+
+
+def _value(value: Any) -> Any:
+    """One argument as JSON: plain scalars as they are, everything else tagged with its type."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Msg):
+        return {TAG: "msg", "key": value.key, "args": _args(value.args)}
+    if isinstance(value, Lines):
+        return {TAG: "lines", "items": [_value(m) for m in value.items], "empty": value.empty}
+    if isinstance(value, Vnd):
+        return {TAG: "vnd", "amount": value.amount}
+    if isinstance(value, datetime):
+        return {TAG: "datetime", "iso": value.isoformat()}
+    if isinstance(value, date):
+        return {TAG: "date", "iso": value.isoformat()}
+    if isinstance(value, tuple | list):
+        return {TAG: "tuple" if isinstance(value, tuple) else "list", "items": [_value(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {TAG: "map", "items": _args(value)}
+    raise TypeError(f"cannot store a reply argument of type {type(value).__name__}")
+
+
+def _args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments of a message as JSON."""
+    return {str(name): _value(value) for name, value in args.items()}
+
+
+def _load_value(data: Any) -> Any:
+    """The inverse of `_value`."""
+    if not isinstance(data, dict):
+        return data
+    kind = data[TAG]
+    if kind == "msg":
+        return Msg(data["key"], _load_args(data["args"]))
+    if kind == "lines":
+        return Lines(tuple(_load_value(m) for m in data["items"]), data["empty"])
+    if kind == "vnd":
+        return Vnd(int(data["amount"]))
+    if kind == "datetime":
+        return datetime.fromisoformat(data["iso"])
+    if kind == "date":
+        return date.fromisoformat(data["iso"])
+    if kind in ("tuple", "list"):
+        items = [_load_value(v) for v in data["items"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "map":
+        return _load_args(data["items"])
+    raise ValueError(f"unknown stored argument type {kind!r}")
+
+
+def _load_args(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of `_args`."""
+    return {name: _load_value(value) for name, value in data.items()}
+
+
+def _file(file: FileOut, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
+    """A file inline (base64), or by its SHA-256 with the bytes put into `blobs`."""
+    if blobs is None:
+        return {"name": file.name, "b64": base64.b64encode(file.content).decode("ascii")}
+    digest = hashlib.sha256(file.content).hexdigest()
+    blobs[digest] = file.content
+    return {"name": file.name, "sha256": digest}
+
+
+def _load_file(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> FileOut:
+    """The inverse of `_file`; a reference needs its bytes in `blobs`."""
+    if "b64" in data:
+        return FileOut(data["name"], base64.b64decode(data["b64"]))
+    if blobs is None or data["sha256"] not in blobs:
+        raise KeyError(f"file {data['sha256']} is not available")
+    return FileOut(data["name"], blobs[data["sha256"]])
+
+
+def _reply(reply: Reply, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
+    """One reply as JSON."""
+    return {
+        "key": reply.key,
+        "args": _args(reply.args),
+        "buttons": [[{"label": b.label, "data": b.data, "args": _args(b.args)} for b in row] for row in reply.buttons],
+        "ask_contact": reply.ask_contact,
+        "remove_keyboard": reply.remove_keyboard,
+        "edit": reply.edit,
+        "file": _file(reply.file, blobs) if reply.file is not None else None,
+        "media": [asdict(a) for a in reply.media],
+        "notice": reply.notice,
+    }
+
+
+def _load_reply(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> Reply:
+    """The inverse of `_reply`."""
+    return Reply(
+        key=data["key"],
+        args=_load_args(data["args"]),
+        buttons=tuple(
+            tuple(Button(b["label"], b["data"], _load_args(b["args"])) for b in row) for row in data["buttons"]
+        ),
+        ask_contact=data["ask_contact"],
+        remove_keyboard=data["remove_keyboard"],
+        edit=data["edit"],
+        file=_load_file(data["file"], blobs) if data["file"] is not None else None,
+        media=tuple(Attachment(**a) for a in data["media"]),
+        notice=data["notice"],
+    )
+
+
+def dump_replies(replies: tuple[Reply, ...], *, blobs: MutableMapping[str, bytes] | None = None) -> str:
+    """Replies as compact JSON; with `blobs`, file bytes go there (by SHA-256) instead of inline."""
+    body = {"v": VERSION, "replies": [_reply(r, blobs) for r in replies]}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_replies(text: str, *, blobs: Mapping[str, bytes] | None = None) -> tuple[Reply, ...]:
+    """Replies from `dump_replies` output; referenced files are taken from `blobs`."""
+    body = json.loads(text)
+    if body.get("v") != VERSION:
+        raise ValueError(f"unsupported reply payload version {body.get('v')!r}")
+    return tuple(_load_reply(r, blobs) for r in body["replies"])
+
+
+def blob_refs(text: str) -> set[str]:
+    """The SHA-256 digests of the files a payload refers to (and does not hold inline)."""
+    body = json.loads(text)
+    return {r["file"]["sha256"] for r in body["replies"] if r["file"] is not None and "sha256" in r["file"]}

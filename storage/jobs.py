@@ -1,0 +1,123 @@
+"""Queries of the scheduled jobs: job runs, and the people and initiatives reminders are about."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.domain import Initiative, RegStep, Status, User
+from bot.workflow import OPEN
+from storage.rows import Queries, initiatives, metadata, to_initiative, to_user, units, users
+
+runs = metadata.tables["job_run"]
+CLAIM_RUN = {
+    "sqlite": sqlite_insert(runs).on_conflict_do_nothing(),
+    "postgresql": postgresql_insert(runs).on_conflict_do_nothing(),
+}
+OPEN_VALUES = [status.value for status in OPEN]
+
+
+def _reachable() -> list[Any]:
+    """Registered people the bot may message (not deleted, not blocked)."""
+    return [users.c.reg_step == RegStep.DONE.value, users.c.deleted.is_(False), users.c.blocked_at.is_(None)]
+
+
+class JobQueries(Queries):
+    """Job runs and the selections jobs work on."""
+
+    async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
+        """Record a run of `job` for `scheduled_for`; None when that run already happened."""
+        values = {"job": job, "scheduled_for": scheduled_for, "started_at": now}
+        result = await self.conn.execute(CLAIM_RUN[self.dialect], values)
+        if not result.rowcount:
+            return None
+        row = await self.conn.execute(select(runs.c.id).where(runs.c.job == job, runs.c.scheduled_for == scheduled_for))
+        return int(row.scalar_one())
+
+    async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
+        """Close a run with its report."""
+        stmt = update(runs).where(runs.c.id == run_id).values(finished_at=now, report=json.dumps(report))
+        await self.conn.execute(stmt)
+
+    async def last_run(self, job: str) -> datetime | None:
+        """When the latest run of `job` was scheduled for."""
+        return (await self.conn.execute(select(func.max(runs.c.scheduled_for)).where(runs.c.job == job))).scalar()
+
+    async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
+        """Registered people the bot may message, by id (only those who accept reminders if asked)."""
+        where = [*_reachable(), users.c.id > after_id]
+        if reminders:
+            where.append(users.c.reminders_off.is_(False))
+        rows = await self.conn.execute(select(users).where(*where).order_by(users.c.id).limit(limit))
+        return [to_user(r) for r in rows]
+
+    async def idle_drafts(self, *, before: datetime) -> list[tuple[Initiative, User]]:
+        """Drafts left untouched since `before`, with their authors (who accept reminders)."""
+        stmt = (
+            select(initiatives, users.c.id.label("u_id"))
+            .join(users, users.c.id == initiatives.c.author_id)
+            .where(
+                initiatives.c.status == Status.DRAFT.value,
+                initiatives.c.updated_at < before,
+                *_reachable(),
+                users.c.reminders_off.is_(False),
+            )
+        )
+        result = []
+        for row in (await self.conn.execute(stmt)).all():
+            user = await self.user_for_job(row.u_id)
+            result.append((to_initiative(row), user))
+        return result
+
+    async def user_for_job(self, user_id: int) -> User:
+        """A person by id (who must exist)."""
+        return to_user((await self.conn.execute(select(users).where(users.c.id == user_id))).one())
+
+    async def idle_authors(self, campaign_key: str, *, since: datetime, after_id: int, limit: int) -> list[User]:
+        """People accepting reminders who submitted nothing to the campaign since `since`."""
+        submitted = exists().where(
+            initiatives.c.author_id == users.c.id,
+            initiatives.c.campaign_key == campaign_key,
+            initiatives.c.submitted_at >= since,
+        )
+        stmt = select(users).where(*_reachable(), users.c.reminders_off.is_(False), users.c.id > after_id, ~submitted)
+        rows = await self.conn.execute(stmt.order_by(users.c.id).limit(limit))
+        return [to_user(r) for r in rows]
+
+    async def waiting_since(self, *, before: datetime) -> list[Initiative]:
+        """Open initiatives queued at their current unit before `before` (to escalate)."""
+        stmt = select(initiatives).where(initiatives.c.status.in_(OPEN_VALUES), initiatives.c.queued_at < before)
+        return [to_initiative(r) for r in await self.conn.execute(stmt.order_by(initiatives.c.queued_at))]
+
+    async def progress_counts(self, campaign_key: str) -> dict[int, dict[str, int]]:
+        """Per unit of submission: submitted, recognised, applied, and authors with a recognised one."""
+        where = [
+            initiatives.c.campaign_key == campaign_key,
+            initiatives.c.status.notin_([Status.DRAFT.value, Status.WITHDRAWN.value]),
+            initiatives.c.unit_id.is_not(None),
+        ]
+        counts = select(
+            initiatives.c.unit_id,
+            func.count().label("submitted"),
+            func.count(initiatives.c.recognized_level).label("recognised"),
+            func.count(initiatives.c.applied_at).label("applied"),
+        ).where(*where)
+        result: dict[int, dict[str, int]] = {}
+        for r in await self.conn.execute(counts.group_by(initiatives.c.unit_id)):
+            result[r.unit_id] = {"submitted": r.submitted, "recognised": r.recognised, "applied": r.applied}
+        authors = select(initiatives.c.unit_id, func.count(func.distinct(initiatives.c.author_id)).label("n")).where(
+            *where, initiatives.c.recognized_level.is_not(None)
+        )
+        for r in await self.conn.execute(authors.group_by(initiatives.c.unit_id)):
+            result[r.unit_id]["recognised_authors"] = r.n
+        return result
+
+    async def all_units(self) -> list[tuple[int, str, str, int | None, str, int]]:
+        """(id, code, name, parent id, sector, headcount) of every unit."""
+        stmt = select(units.c.id, units.c.code, units.c.name, units.c.parent_id, units.c.sector, units.c.headcount)
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in await self.conn.execute(stmt.order_by(units.c.id))]

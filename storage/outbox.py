@@ -1,0 +1,146 @@
+"""Queries of the outbox: messages written before they are sent and marked when confirmed."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.delivery import BLOB, BLOCKED, FAILED, PENDING, SENT, OutboxItem, Recipient
+from storage.rows import Queries, metadata, users
+
+outbox = metadata.tables["outbox"]
+ENQUEUE = {
+    "sqlite": sqlite_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
+    "postgresql": postgresql_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
+}
+MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("_id"), outbox.c.status == PENDING)
+    .values(status=SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)
+)
+LOOKUP_CHUNK = 500
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware time in UTC (the database keeps UTC wall-clock times)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _item(row: Any) -> OutboxItem:
+    """Map an outbox row to the core's type."""
+    return OutboxItem(row.id, row.key, row.chat, row.user_id, row.locale, row.payload, row.attempts, row.job_run_id)
+
+
+class OutboxQueries(Queries):
+    """The outbox: enqueue, pick what is due, record the outcome, report a job run."""
+
+    async def enqueue(
+        self,
+        key: str,
+        chat: str,
+        user_id: int | None,
+        locale: str,
+        payload: str,
+        not_before: datetime,
+        job_run_id: int | None,
+        now: datetime,
+    ) -> bool:
+        """Add a message to send; False (and nothing changes) when `key` was enqueued before."""
+        values = {
+            "key": key,
+            "job_run_id": job_run_id,
+            "chat": chat,
+            "user_id": user_id,
+            "locale": locale,
+            "payload": payload,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": utc(not_before),
+            "created_at": utc(now),
+        }
+        result = await self.conn.execute(ENQUEUE[self.dialect], values)
+        return bool(result.rowcount)
+
+    async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
+        """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
+        by_channel: dict[str, list[str]] = {}
+        for chat in chats:
+            channel, _, external = chat.partition(":")
+            by_channel.setdefault(channel, []).append(external)
+        found: dict[str, Recipient] = {}
+        for channel, externals in by_channel.items():
+            for start in range(0, len(externals), LOOKUP_CHUNK):
+                stmt = select(users.c.id, users.c.external_id, users.c.blocked_at, users.c.reminders_off).where(
+                    users.c.channel == channel, users.c.external_id.in_(externals[start : start + LOOKUP_CHUNK])
+                )
+                for row in await self.conn.execute(stmt):
+                    found[f"{channel}:{row.external_id}"] = Recipient(
+                        row.id, row.blocked_at is not None, bool(row.reminders_off)
+                    )
+        return found
+
+    async def due(self, now: datetime, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
+        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids)."""
+        stmt = select(outbox).where(outbox.c.status == PENDING, outbox.c.not_before <= utc(now))
+        if exclude:
+            stmt = stmt.where(outbox.c.id.not_in(exclude))
+        rows = await self.conn.execute(stmt.order_by(outbox.c.not_before, outbox.c.id).limit(limit))
+        return [_item(r) for r in rows]
+
+    async def mark_sent(self, id: int, now: datetime) -> None:
+        """Record that the channel confirmed the message."""
+        await self.conn.execute(MARK_SENT, {"_id": id, "now": utc(now)})
+
+    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime) -> None:
+        """Count a failed attempt: try again at `retry_at`, or give up (status failed) when None."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:300]}
+        if retry_at is None:
+            values["status"] = FAILED
+        else:
+            values["not_before"] = utc(retry_at)
+        await self.conn.execute(update(outbox).where(outbox.c.id == id, outbox.c.status == PENDING).values(values))
+
+    async def mark_blocked(self, id: int, user_id: int | None, now: datetime) -> None:
+        """The recipient blocked the bot: drop the message and remember the person as blocked."""
+        await self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == id, outbox.c.status == PENDING)
+            .values(status=BLOCKED, attempts=outbox.c.attempts + 1, last_error="blocked by the user")
+        )
+        if user_id is not None:
+            await self.conn.execute(
+                update(users).where(users.c.id == user_id, users.c.blocked_at.is_(None)).values(blocked_at=utc(now))
+            )
+
+    async def delivery_report(self, job_run_id: int) -> dict[str, int]:
+        """How many messages of a job run are pending, sent, failed or blocked."""
+        report = dict.fromkeys((PENDING, SENT, FAILED, BLOCKED), 0)
+        stmt = select(outbox.c.status, func.count()).where(outbox.c.job_run_id == job_run_id).group_by(outbox.c.status)
+        for status, count in await self.conn.execute(stmt):
+            report[status] = int(count)
+        return report
+
+    async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
+        """Keep a file that many messages share, once per digest, as an outbox row never due."""
+        values = {
+            "key": f"{BLOB}:{digest}",
+            "chat": BLOB,
+            "locale": "",
+            "payload": base64.b64encode(content).decode("ascii"),
+            "status": BLOB,
+            "attempts": 0,
+            "not_before": utc(now),
+            "created_at": utc(now),
+        }
+        await self.conn.execute(ENQUEUE[self.dialect], values)
+
+    async def load_blob(self, digest: str) -> bytes | None:
+        """Return a shared file by its SHA-256 digest."""
+        stmt = select(outbox.c.payload).where(outbox.c.key == f"{BLOB}:{digest}", outbox.c.status == BLOB)
+        text = (await self.conn.execute(stmt)).scalar()
+        return base64.b64decode(text) if text is not None else None

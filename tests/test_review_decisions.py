@@ -1,0 +1,225 @@
+"""One reviewer decides: approve (with scores), reject (reason button or typed), request changes;
+the author hears of every change of status, in his own language."""
+
+from __future__ import annotations
+
+from tests.conftest import Harness
+from tests.fake_telegram import Call, TelegramDriver, button, texts
+from tests.review_support import (
+    REVIEWER,
+    WORKER,
+    audit,
+    cards,
+    edits,
+    enroll,
+    grant,
+    initiative,
+    sent_to,
+    submit_as,
+)
+
+
+async def first_card(tg: TelegramDriver, *, english_author: bool = True) -> Call:
+    """A reviewer of MAY10, an author of MAY10 who submits; the card the reviewer gets."""
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER, english=english_author)
+    calls = await submit_as(tg, WORKER, english=english_author)
+    got = cards(calls, REVIEWER)
+    assert len(got) == 1
+    return got[0]
+
+
+async def test_the_card_shows_what_a_reviewer_needs_to_decide(tg: TelegramDriver) -> None:
+    card = await first_card(tg)
+    for part in (
+        "SK-2026-000001",
+        "Máy cắt vải tự động",
+        "Nguyễn Thị Lan",
+        "Công đoàn Công ty May 10",
+        "Tăng năng suất lao động",
+        "Giải pháp kỹ thuật",
+        "Cắt thủ công, chậm và lệch đường may",
+        "Gắn cảm biến quang và bàn trượt",
+        "50.000.000 ₫",
+        "01/02/2026",
+        "25/02/2027",
+    ):
+        assert part in card.text
+    assert "bạn là tác giả duy nhất" not in card.text  # the reader is not the author
+    assert [label for label, _ in card.buttons] == [
+        "✅ Công nhận",
+        "📝 Công nhận, chấm điểm",
+        "❌ Không công nhận",
+        "✏️ Yêu cầu bổ sung",
+        "⬆️ Chuyển cấp trên",
+        "ℹ️ Chi tiết",
+    ]
+
+
+async def test_approve_records_the_decision_and_tells_the_author_in_english(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    calls = await tg.press(REVIEWER, button([card], "✅ Công nhận"))
+    assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
+    refreshed = edits(calls)[0]
+    assert "Đã công nhận" in refreshed.text and button([refreshed], "Ghi nhận đã áp dụng")
+    told = sent_to(calls, WORKER)
+    assert len(told) == 1
+    assert told[0].text.startswith("🔔 Initiative <b>SK-2026-000001</b>")
+    assert "<b>Recognised</b>" in told[0].text and "By: Trần Văn Hùng" in told[0].text
+    assert "Comment: (none)" in told[0].text
+    assert told[0].buttons == [("Open the initiative", "v1:open:1")]
+    status, level, decided_by, decided_at = await initiative(
+        harness, "status", "recognized_level", "decided_by", "decided_at"
+    )
+    assert (status, level) == ("approved", "grassroots")
+    assert decided_by is not None and decided_at.startswith("2026-11-25 03:00")
+    assert await audit(harness) == [("approve", "submitted", "approved", "Trần Văn Hùng")]
+
+
+async def test_approve_with_scores_stores_the_scores_and_the_comment(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    calls = await tg.press(REVIEWER, button([card], "chấm điểm"))
+    assert texts(calls)[0].startswith("Chấm điểm SK-2026-000001 theo thang 1–5")
+    assert await initiative(harness, "status") == "submitted"  # nothing decided yet
+    calls = await tg.text(REVIEWER, "4 5 3 Tốt")
+    assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
+    rows = await harness.query("select action, scores, comment from review_action")
+    assert rows == [("approve", "4/5/3", "Tốt")]
+    told = sent_to(calls, WORKER)
+    assert "<b>Recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
+    calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
+    assert "4/5/3" in texts(calls)[0] and "Tốt" in texts(calls)[0]
+
+
+async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: Harness) -> None:
+    card = await first_card(tg)
+    calls = await tg.press(REVIEWER, button([card], "Không công nhận"))
+    assert texts(calls) == [
+        "Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."
+    ]
+    assert [label for label, _ in calls[-1].buttons] == [
+        "Không mới trong phạm vi đơn vị",
+        "Chưa được áp dụng hoặc áp dụng thử",
+        "Chưa chứng minh được hiệu quả",
+        "Trùng với sáng kiến đã có",
+        "Không thuộc đối tượng sáng kiến",
+    ]
+    calls = await tg.press(REVIEWER, button(calls, "Không mới"))
+    assert "Đã ghi nhận không công nhận SK-2026-000001" in texts(calls)[0]
+    told = sent_to(calls, WORKER)
+    assert "<b>Not recognised</b>" in told[0].text
+    assert "Comment: Not new within the unit" in told[0].text  # the reason in his language
+    assert await initiative(harness, "status") == "rejected"
+    assert await harness.query("select action, comment from review_action") == [
+        ("reject", "#not_new")
+    ]
+
+
+async def test_reject_with_a_typed_reason(tg: TelegramDriver, harness: Harness) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Không công nhận"))
+    calls = await tg.text(REVIEWER, "Phân xưởng 2 đã làm từ năm 2024")
+    told = sent_to(calls, WORKER)
+    assert "Comment: Phân xưởng 2 đã làm từ năm 2024" in told[0].text
+    rows = await harness.query("select action, from_status, to_status, comment from review_action")
+    assert rows == [("reject", "submitted", "rejected", "Phân xưởng 2 đã làm từ năm 2024")]
+
+
+async def test_a_rejection_without_a_reason_is_refused_and_the_question_asked_again(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Không công nhận"))
+    calls = await tg.text(REVIEWER, "   ")
+    assert texts(calls)[0] == "Câu trả lời đang trống. Hãy gõ nội dung."
+    assert texts(calls)[1].startswith("Lý do không công nhận SK-2026-000001?")
+    assert button(calls, "Không mới")  # the reason buttons come again
+    calls = await tg.sticker(REVIEWER)
+    assert texts(calls)[1].startswith("Lý do không công nhận SK-2026-000001?")
+    assert await initiative(harness, "status") == "submitted"
+    assert await audit(harness) == []
+    assert sent_to(calls, WORKER) == []
+    calls = await tg.text(REVIEWER, "Chưa có số liệu")
+    assert await initiative(harness, "status") == "rejected"
+
+
+async def test_cancel_drops_the_reviewer_question_and_nothing_changes(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    calls = await tg.text(REVIEWER, "/cancel")
+    assert texts(calls) == ["Đã huỷ, không có gì thay đổi."]
+    calls = await tg.text(REVIEWER, "Cần thêm số liệu")
+    assert await initiative(harness, "status") == "submitted"
+    assert sent_to(calls, WORKER) == []
+
+
+async def test_request_changes_needs_a_comment(tg: TelegramDriver, harness: Harness) -> None:
+    card = await first_card(tg)
+    calls = await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    assert texts(calls) == [
+        "Cần tác giả bổ sung, sửa gì ở SK-2026-000001? Gõ ý kiến (bắt buộc)."
+    ]
+    calls = await tg.text(REVIEWER, " \n ")
+    assert texts(calls)[1].startswith("Cần tác giả bổ sung, sửa gì ở SK-2026-000001?")
+    assert await initiative(harness, "status") == "submitted"
+
+
+async def test_changes_requested_then_revised_and_resubmitted_then_approved(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    calls = await tg.text(REVIEWER, "Cần số liệu năng suất trước và sau")
+    assert "Đã yêu cầu bổ sung SK-2026-000001" in texts(calls)[0]
+    told = sent_to(calls, WORKER)
+    assert len(told) == 1 and "<b>Changes requested</b>" in told[0].text
+    assert "Comment: Cần số liệu năng suất trước và sau" in told[0].text
+    assert [label for label, _ in told[0].buttons] == [
+        "✏️ Revise and resubmit",
+        "Open the initiative",
+    ]
+    calls = await tg.press(WORKER, button(told, "Revise"))
+    calls = await tg.press(WORKER, button(calls, "Edit a field"))
+    calls = await tg.press(WORKER, button(calls, "Benefit"))
+    calls = await tg.text(WORKER, "Năng suất tăng từ 40 lên 52 tấm/giờ")
+    calls = await tg.press(WORKER, button(calls, "Submit"))
+    assert texts(calls)[0].startswith("Initiative SK-2026-000001 sent back for review.")
+    assert sent_to(calls, WORKER)[0].text == texts(calls)[0]
+    back = cards(calls, REVIEWER)
+    assert len(back) == 1
+    assert "Tác giả đã sửa" in back[0].text and "Hiệu quả" in back[0].text
+    assert "Năng suất tăng từ 40 lên 52 tấm/giờ" in back[0].text
+    assert "Đã gửi lại" in back[0].text
+    assert await initiative(harness, "status", "changed_fields", "review_round") == (
+        "resubmitted",
+        "benefit",
+        1,
+    )
+    calls = await tg.press(REVIEWER, button(back, "✅ Công nhận"))
+    told = sent_to(calls, WORKER)
+    assert len(told) == 1 and "<b>Recognised</b>" in told[0].text
+    assert await initiative(harness, "status") == "approved"
+    assert [row[:3] for row in await audit(harness)] == [
+        ("request_changes", "submitted", "changes_requested"),
+        ("resubmit", "changes_requested", "resubmitted"),
+        ("approve", "resubmitted", "approved"),
+    ]
+
+
+async def test_the_old_card_is_stale_after_a_resubmission(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    told = sent_to(await tg.text(REVIEWER, "Cần ảnh chụp"), WORKER)
+    calls = await tg.press(WORKER, button(told, "Revise"))
+    calls = await tg.press(WORKER, button(calls, "Submit"))
+    calls = await tg.press(REVIEWER, button([card], "✅ Công nhận"))
+    assert "đã được Nguyễn Thị Lan xử lý" in texts(calls)[0]
+    assert await initiative(harness, "status") == "resubmitted"

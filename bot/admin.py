@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import callbacks as cb
+from bot import campaign_admin
 from bot.domain import User, UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
@@ -132,3 +133,17 @@ async def bind_group(turn: Turn, chat_key: str, code: str) -> list[Reply]:
         raise InvalidInput("error.reviewgroup_usage")
     await turn.tx.set_review_chat(unit.id, chat_key)
     return [Reply("admin.group_bound", {"unit": unit.name})]
+
+
+async def campaigns(turn: Turn) -> list[Reply]:
+    """Answer /campaigns: every campaign with its progress, and how to change one."""
+    _require_admin(turn)
+    return await campaign_admin.overview(turn.tx)
+
+
+async def change_campaign(turn: Turn, args: str) -> list[Reply]:
+    """Answer /campaign …: create or change a campaign (see campaigns.usage)."""
+    _require_admin(turn)
+    reply = await campaign_admin.change(turn.tx, args.split(), now=turn.now)
+    turn.campaigns_changed = True
+    return [reply]

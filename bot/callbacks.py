@@ -41,6 +41,7 @@ ACTIONS: dict[str, int] = {
     "gp": 1,  # admin: grant rights to this person (user id)
     "gu": 2,  # admin: user id, unit id
     "rk": 1,  # admin: revoke this grant
+    "rem": 1,  # reminders: on | off
 }
 
 _ARG = re.compile(r"^[a-z0-9_]{1,24}$")

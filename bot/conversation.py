@@ -16,7 +16,6 @@ from bot.messages import Command, Inbound, Notice, Press, Reply, private_chat
 from bot.ports import Store, Tx
 from bot.turn import Turn
 
-
 GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
 
 
@@ -61,6 +60,8 @@ class Conversation:
                 replies = [Reply(error.key, error.args_), *await router.reprompt(turn)]
             if user != before and not user.deleted:
                 await tx.save_user(user, now=now)
+            if turn.campaigns_changed:
+                self.campaigns.invalidate()
             return Outcome(user.locale, replies, turn.notices, turn.alert)
 
     async def _group(self, tx: Tx, event: Inbound, user: Any) -> Outcome:

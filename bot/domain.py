@@ -67,6 +67,7 @@ class User:
     editing_profile: bool = False
     username: str | None = None
     awaiting: str | None = None
+    reminders_off: bool = False
     deleted: bool = False
 
     @property

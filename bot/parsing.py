@@ -107,19 +107,24 @@ def _checked(total: Decimal) -> Money:
     return Money(int(total))
 
 
+def parse_day(text: str) -> date:
+    """Parse a date written dd/mm/yyyy (also with - or . between)."""
+    match = _DATE.match(_DATE_PREFIX.sub("", fold(text)).replace(" ", ""))
+    if not match:
+        raise InvalidInput("error.date")
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise InvalidInput("error.date") from exc
+
+
 def parse_applied_since(text: str, *, today: date) -> date | None:
     """Parse dd/mm/yyyy (not in the future), or "chưa áp dụng" for None."""
     key = fold(text).rstrip(".")
     if _NOT_APPLIED.match(key):
         return None
-    match = _DATE.match(_DATE_PREFIX.sub("", key).replace(" ", ""))
-    if not match:
-        raise InvalidInput("error.date")
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        value = date(year, month, day)
-    except ValueError as exc:
-        raise InvalidInput("error.date") from exc
+    value = parse_day(key)
     if value > today:
         raise InvalidInput("error.date_future")
     if value.year < 1950:

@@ -7,7 +7,7 @@ from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
 from bot.menu import help_text, main_menu
-from bot.messages import Command, Inbound, Press, Reply, Text
+from bot.messages import Button, Command, Inbound, Press, Reply, Text, rows
 from bot.turn import Turn
 
 DRAFT_ACTIONS = frozenset(
@@ -28,7 +28,22 @@ DRAFT_ACTIONS = frozenset(
     }
 )
 OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
-REGISTERED_COMMANDS = frozenset({"new", "my", "profile", "done", "pending", "review", "grant", "revoke", "reviewers"})
+REGISTERED_COMMANDS = frozenset(
+    {
+        "new",
+        "my",
+        "profile",
+        "done",
+        "pending",
+        "review",
+        "grant",
+        "revoke",
+        "reviewers",
+        "reminders",
+        "campaigns",
+        "campaign",
+    }
+)
 
 
 async def reprompt(turn: Turn) -> list[Reply]:
@@ -107,6 +122,9 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
         "grant": lambda: admin.grant_command(turn, args, event.reply_to),
         "revoke": lambda: admin.reviewers_list(turn, revoke_buttons=True),
         "reviewers": lambda: admin.reviewers_list(turn, revoke_buttons=False),
+        "reminders": lambda: reminders_menu(turn),
+        "campaigns": lambda: admin.campaigns(turn),
+        "campaign": lambda: admin.change_campaign(turn, args),
     }
     return await handlers[name]()
 
@@ -156,6 +174,7 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         "gp": lambda: admin.pick_person(turn, call.int_arg(0)),
         "gu": lambda: admin.grant(turn, call.int_arg(0), call.int_arg(1)),
         "rk": lambda: admin.revoke(turn, call.int_arg(0)),
+        "rem": lambda: set_reminders(turn, call.args[0]),
     }
     if call.action in simple:
         return await simple[call.action]()
@@ -189,3 +208,18 @@ async def menu(turn: Turn, choice: str) -> list[Reply]:
     if choice == "privacy":
         return [privacy.notice()]
     return [help_text()]
+
+
+async def reminders_menu(turn: Turn) -> list[Reply]:
+    """Answer /reminders: say whether reminders are on, offer to switch."""
+    on = not turn.user.reminders_off
+    choice = Button("reminders.turn_off" if on else "reminders.turn_on", cb.encode("rem", "off" if on else "on"))
+    return [Reply("reminders.on" if on else "reminders.off", {}, rows(choice))]
+
+
+async def set_reminders(turn: Turn, choice: str) -> list[Reply]:
+    """Switch reminders (and the weekly leaderboard) on or off."""
+    if choice not in ("on", "off"):
+        raise InvalidInput("error.stale_button")
+    turn.user.reminders_off = choice == "off"
+    return [Reply("reminders.now_off" if turn.user.reminders_off else "reminders.now_on", edit=True)]

@@ -26,6 +26,7 @@ class Turn:
     finder: Any = None
     notices: list[Notice] = field(default_factory=list)
     alert: str | None = None
+    campaigns_changed: bool = False
 
     async def similar(self, item: Initiative) -> list[Any]:
         """Earlier initiatives of the campaign that look like `item` (duplicate hints)."""

@@ -35,6 +35,7 @@ USER_FIELDS = (
     "editing_profile",
     "username",
     "awaiting",
+    "reminders_off",
     "deleted",
     "updated_at",
 )
@@ -119,6 +120,7 @@ def to_user(row: Row[Any]) -> User:
         editing_profile=row.editing_profile,
         username=row.username,
         awaiting=row.awaiting,
+        reminders_off=row.reminders_off,
         deleted=row.deleted,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -63,6 +64,9 @@ class InitiativeRow(SQLModel, table=True):
         Index("ix_initiative_status_submitted", "status", "submitted_at"),
         Index("ix_initiative_campaign_status", "campaign_key", "status"),
         Index("ix_initiative_queue", "review_unit_id", "status", "queued_at"),
+        Index("ix_initiative_campaign_submitted", "campaign_key", "submitted_at"),
+        Index("ix_initiative_campaign_decided", "campaign_key", "decided_at"),
+        Index("ix_initiative_campaign_applied", "campaign_key", "applied_at"),
         Index(
             "uq_initiative_one_draft",
             "author_id",
@@ -292,6 +296,64 @@ class GroupNoticeRow(SQLModel, table=True):
 
     chat_key: str = Field(primary_key=True, max_length=64)
     created_at: datetime
+
+
+class LeaderboardRuleRow(SQLModel, table=True):
+    """The points the leaderboard tallies hold (one row, id 1; storage keeps it equal to bot.toml)."""
+
+    __tablename__ = "leaderboard_rule"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    submitted: int
+    grassroots: int
+    upper: int
+    city: int
+    applied: int
+
+
+class LeaderboardPartRow(SQLModel, table=True):
+    """Points of one author's initiatives from one unit in a campaign (unit 0: none); kept by triggers."""
+
+    __tablename__ = "leaderboard_part"
+    __table_args__ = (Index("ix_leaderboard_part_unit", "campaign_key", "unit_id"),)
+
+    campaign_key: str = Field(primary_key=True, max_length=32)
+    author_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    unit_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    points: int
+    reached_at: datetime
+
+
+class LeaderboardPersonRow(SQLModel, table=True):
+    """A person's campaign score and when it was reached; kept by triggers, ranked by an index."""
+
+    __tablename__ = "leaderboard_person"
+
+    campaign_key: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    points: int
+    reached_at: datetime
+
+
+class LeaderboardUnitRow(SQLModel, table=True):
+    """A unit's campaign score and when it was reached; kept by triggers, ranked by an index."""
+
+    __tablename__ = "leaderboard_unit"
+
+    campaign_key: str = Field(primary_key=True, max_length=32)
+    unit_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    points: int
+    reached_at: datetime
+
+
+def _rank_index(name: str, table: Any, key: str) -> Index:
+    """The leaderboard order as an index: campaign, points (high first), reached_at, id."""
+    c = table.c
+    return Index(name, c.campaign_key, c.points.desc(), c.reached_at, c[key])
+
+
+_rank_index("ix_leaderboard_person_rank", LeaderboardPersonRow.__table__, "user_id")
+_rank_index("ix_leaderboard_unit_rank", LeaderboardUnitRow.__table__, "unit_id")
 
 
 metadata = SQLModel.metadata

@@ -83,9 +83,7 @@ async def enroll_admin(tg: TelegramDriver) -> None:
         setattr(tg, "admin_enrolled", True)  # noqa: B010
 
 
-async def grant(
-    tg: TelegramDriver, person: Person, unit_label: str = "May 10", **enrol: Any
-) -> list[Call]:
+async def grant(tg: TelegramDriver, person: Person, unit_label: str = "May 10", **enrol: Any) -> list[Call]:
     """Register `person` (and the admin, the first time) and grant reviewer rights on a unit."""
     if not enrol.pop("registered", False):
         await enroll(tg, person, **enrol)
@@ -119,9 +117,7 @@ async def submit_as(
 
 async def initiative(harness: Harness, *columns: str, code: str = "SK-2026-000001") -> Any:
     """Columns of one submitted initiative (a single value when one column is asked)."""
-    rows = await harness.query(
-        f"select {', '.join(columns)} from initiative where code = :code", code=code
-    )
+    rows = await harness.query(f"select {', '.join(columns)} from initiative where code = :code", code=code)
     assert len(rows) == 1, rows
     return rows[0][0] if len(columns) == 1 else rows[0]
 

@@ -38,6 +38,7 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
     "gp": (42,),
     "gu": (42, 17),
     "rk": (5,),
+    "rem": ("off",),
 }
 
 

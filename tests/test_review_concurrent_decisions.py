@@ -43,9 +43,7 @@ def answers_to(calls: list[Call]) -> list[dict[str, Any]]:
     return [c.params for c in calls if c.method == "answerCallbackQuery"]
 
 
-async def test_two_approvals_at_the_same_moment_record_one_decision(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_two_approvals_at_the_same_moment_record_one_decision(tg: TelegramDriver, harness: Harness) -> None:
     mine, theirs = await setup(tg)
     before = len(tg.api.calls)
     await asyncio.gather(
@@ -65,9 +63,7 @@ async def test_two_approvals_at_the_same_moment_record_one_decision(
     assert any(t.startswith(f"Sáng kiến này đã được {winner} xử lý lúc") for t in told)
 
 
-async def test_approve_and_reject_at_the_same_moment_record_one_decision(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_approve_and_reject_at_the_same_moment_record_one_decision(tg: TelegramDriver, harness: Harness) -> None:
     mine, theirs = await setup(tg)
     asked = await tg.press(SECOND, button(theirs, "Không công nhận"))
     await asyncio.gather(
@@ -79,16 +75,12 @@ async def test_approve_and_reject_at_the_same_moment_record_one_decision(
     (action, to_status) = rows[0]
     status, decided_by = await initiative(harness, "status", "decided_by")
     assert status == to_status and action in ("approve", "reject")
-    deciders = await harness.query(
-        "select u.full_name from initiative i join app_user u on u.id = i.decided_by"
-    )
+    deciders = await harness.query("select u.full_name from initiative i join app_user u on u.id = i.decided_by")
     assert deciders == [("Lê Văn Minh" if action == "reject" else "Trần Văn Hùng",)]
     assert decided_by is not None
 
 
-async def test_many_presses_at_once_still_record_one_decision(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_many_presses_at_once_still_record_one_decision(tg: TelegramDriver, harness: Harness) -> None:
     mine, theirs = await setup(tg)
     presses = [tg.press(REVIEWER, button(mine, "✅ Công nhận")) for _ in range(3)]
     presses += [tg.press(SECOND, button(theirs, "✅ Công nhận")) for _ in range(3)]
@@ -97,9 +89,7 @@ async def test_many_presses_at_once_still_record_one_decision(
     assert await initiative(harness, "status") == "approved"
 
 
-async def test_the_same_press_delivered_twice_is_handled_once(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_the_same_press_delivered_twice_is_handled_once(tg: TelegramDriver, harness: Harness) -> None:
     mine, _ = await setup(tg)
     raw = {
         "update_id": 5000,
@@ -118,9 +108,7 @@ async def test_the_same_press_delivered_twice_is_handled_once(
         },
     }
     before = len(tg.api.calls)
-    await asyncio.gather(
-        *(tg.app.process_update(Update.de_json(raw, tg.app.bot)) for _ in range(2))
-    )
+    await asyncio.gather(*(tg.app.process_update(Update.de_json(raw, tg.app.bot)) for _ in range(2)))
     assert len(await audit(harness)) == 1
     assert len(sent_to(tg.api.calls[before:], WORKER)) == 1
 

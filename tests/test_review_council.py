@@ -33,9 +33,7 @@ NO_VOTES = "🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu,
 @pytest.fixture
 def config(config: Config) -> Config:
     """MAY10 decides as a council of its reviewers, with a quorum of two."""
-    return config.model_copy(
-        update={"units": units_with("MAY10", review_mode="council", quorum=2)}
-    )
+    return config.model_copy(update={"units": units_with("MAY10", review_mode="council", quorum=2)})
 
 
 async def council_cards(tg: TelegramDriver) -> dict[int, list[Call]]:
@@ -54,9 +52,7 @@ async def test_every_member_gets_the_card_with_the_council_votes(tg: TelegramDri
         assert len(member_cards) == 1 and NO_VOTES in member_cards[0].text
 
 
-async def test_first_vote_shows_on_the_card_and_decides_nothing(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_first_vote_shows_on_the_card_and_decides_nothing(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
     calls = await tg.press(REVIEWER, button(got[REVIEWER.id], "✅ Công nhận"))
     assert texts(calls)[0] == "Đã ghi nhận phiếu của bạn cho SK-2026-000001."
@@ -66,6 +62,8 @@ async def test_first_vote_shows_on_the_card_and_decides_nothing(
     assert await initiative(harness, "status", "decided_at") == ("in_review", None)
     assert await harness.query("select vote from review_vote") == [("approve",)]
     assert [row[:3] for row in await audit(harness)] == [("approve", "submitted", "in_review")]
+    calls = await tg.text(THIRD, "/review SK-2026-000001")  # another member sees the vote too
+    assert "✅ Trần Văn Hùng" in texts(calls)[0]
 
 
 async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_told_once(
@@ -107,9 +105,7 @@ async def test_a_member_cannot_vote_twice(tg: TelegramDriver, harness: Harness) 
     assert await initiative(harness, "status") == "in_review"
 
 
-async def test_rejected_once_two_thirds_is_out_of_reach(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_rejected_once_two_thirds_is_out_of_reach(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
     asked = await tg.press(REVIEWER, button(got[REVIEWER.id], "Không công nhận"))
     calls = await tg.press(REVIEWER, button(asked, "Không mới"))
@@ -129,9 +125,7 @@ async def test_rejected_once_two_thirds_is_out_of_reach(
     ]
 
 
-async def test_one_approval_and_one_rejection_wait_for_the_third_member(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_one_approval_and_one_rejection_wait_for_the_third_member(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
     await tg.press(REVIEWER, button(got[REVIEWER.id], "✅ Công nhận"))
     asked = await tg.press(SECOND, button(got[SECOND.id], "Không công nhận"))

@@ -78,9 +78,7 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
     assert await audit(harness) == [("approve", "submitted", "approved", "Trần Văn Hùng")]
 
 
-async def test_approve_with_scores_stores_the_scores_and_the_comment(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "chấm điểm"))
     assert texts(calls)[0].startswith("Chấm điểm SK-2026-000001 theo thang 1–5")
@@ -98,9 +96,7 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(
 async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "Không công nhận"))
-    assert texts(calls) == [
-        "Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."
-    ]
+    assert texts(calls) == ["Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."]
     assert [label for label, _ in calls[-1].buttons] == [
         "Không mới trong phạm vi đơn vị",
         "Chưa được áp dụng hoặc áp dụng thử",
@@ -114,9 +110,7 @@ async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: H
     assert "<b>Not recognised</b>" in told[0].text
     assert "Comment: Not new within the unit" in told[0].text  # the reason in his language
     assert await initiative(harness, "status") == "rejected"
-    assert await harness.query("select action, comment from review_action") == [
-        ("reject", "#not_new")
-    ]
+    assert await harness.query("select action, comment from review_action") == [("reject", "#not_new")]
 
 
 async def test_reject_with_a_typed_reason(tg: TelegramDriver, harness: Harness) -> None:
@@ -147,9 +141,7 @@ async def test_a_rejection_without_a_reason_is_refused_and_the_question_asked_ag
     assert await initiative(harness, "status") == "rejected"
 
 
-async def test_cancel_drops_the_reviewer_question_and_nothing_changes(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_cancel_drops_the_reviewer_question_and_nothing_changes(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
     calls = await tg.text(REVIEWER, "/cancel")
@@ -162,9 +154,7 @@ async def test_cancel_drops_the_reviewer_question_and_nothing_changes(
 async def test_request_changes_needs_a_comment(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
-    assert texts(calls) == [
-        "Cần tác giả bổ sung, sửa gì ở SK-2026-000001? Gõ ý kiến (bắt buộc)."
-    ]
+    assert texts(calls) == ["Cần tác giả bổ sung, sửa gì ở SK-2026-000001? Gõ ý kiến (bắt buộc)."]
     calls = await tg.text(REVIEWER, " \n ")
     assert texts(calls)[1].startswith("Cần tác giả bổ sung, sửa gì ở SK-2026-000001?")
     assert await initiative(harness, "status") == "submitted"
@@ -212,9 +202,7 @@ async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     ]
 
 
-async def test_the_old_card_is_stale_after_a_resubmission(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_the_old_card_is_stale_after_a_resubmission(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
     told = sent_to(await tg.text(REVIEWER, "Cần ảnh chụp"), WORKER)

@@ -33,23 +33,22 @@ async def approved_card(tg: TelegramDriver) -> list[Call]:
     return await tg.press(REVIEWER, button(cards(calls, REVIEWER), "✅ Công nhận"))
 
 
-async def test_recognised_initiative_is_forwarded_up_and_recognised_again(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: TelegramDriver, harness: Harness) -> None:
     calls = await approved_card(tg)
     calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
-    assert texts(calls)[0] == (
-        "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội."
-    )
+    assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội."
     told = sent_to(calls, WORKER)
     assert len(told) == 1
     assert "<b>Submitted</b> (Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
     upper_card = cards(calls, UPPER)
     assert len(upper_card) == 1 and cards(calls, REVIEWER) == []
     assert "· Đã gửi · cấp cấp trên trực tiếp" in upper_card[0].text
-    assert await initiative(
-        harness, "status", "review_level", "recognized_level", "review_round"
-    ) == ("submitted", "upper", "grassroots", 1)
+    assert await initiative(harness, "status", "review_level", "recognized_level", "review_round") == (
+        "submitted",
+        "upper",
+        "grassroots",
+        1,
+    )
     # the grassroots reviewer no longer acts on it
     calls = await tg.press(REVIEWER, button(upper_card, "✅ Công nhận"))
     assert texts(calls)[0] == "Bạn không phải người xét duyệt của đơn vị này."
@@ -84,15 +83,9 @@ async def test_an_undecided_initiative_can_be_forwarded_when_the_unit_cannot_dec
     )
 
 
-async def test_forward_is_refused_where_there_is_no_upper_unit(
-    tg: TelegramDriver, harness: Harness
-) -> None:
-    await grant(
-        tg, CITY_REVIEWER, "Liên đoàn", unit_query="lien doan lao dong", name="Hà Văn Sơn"
-    )
-    await enroll(
-        tg, CITY_WORKER, unit_query="lien doan lao dong", phone="0913 000 521", name="Lý Thị Cúc"
-    )
+async def test_forward_is_refused_where_there_is_no_upper_unit(tg: TelegramDriver, harness: Harness) -> None:
+    await grant(tg, CITY_REVIEWER, "Liên đoàn", unit_query="lien doan lao dong", name="Hà Văn Sơn")
+    await enroll(tg, CITY_WORKER, unit_query="lien doan lao dong", phone="0913 000 521", name="Lý Thị Cúc")
     card = cards(await submit_as(tg, CITY_WORKER), CITY_REVIEWER)
     calls = await tg.press(CITY_REVIEWER, button(card, "✅ Công nhận"))
     calls = await tg.press(CITY_REVIEWER, button(edits(calls), "Chuyển cấp trên"))
@@ -119,22 +112,16 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     told = sent_to(calls, WORKER)
     assert len(told) == 1
     assert "recorded as applied" in told[0].text and "Measured benefit: 120.000.000 ₫" in told[0].text
-    status, benefit, applied_at = await initiative(
-        harness, "status", "applied_benefit_vnd", "applied_at"
-    )
+    status, benefit, applied_at = await initiative(harness, "status", "applied_benefit_vnd", "applied_at")
     assert (status, benefit) == ("approved", 120_000_000)
     assert applied_at.startswith("2026-11-25")
-    assert await harness.query(
-        "select action, from_status, to_status, comment from review_action order by id"
-    ) == [
+    assert await harness.query("select action, from_status, to_status, comment from review_action order by id") == [
         ("approve", "submitted", "approved", None),
         ("mark_applied", "approved", "approved", "120000000"),
     ]
 
 
-async def test_an_open_initiative_cannot_be_marked_applied(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_an_open_initiative_cannot_be_marked_applied(tg: TelegramDriver, harness: Harness) -> None:
     await grant(tg, REVIEWER)
     await enroll(tg, WORKER)
     card = cards(await submit_as(tg, WORKER), REVIEWER)

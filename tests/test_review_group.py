@@ -34,9 +34,7 @@ NOT_REVIEWER = "Bạn không phải người xét duyệt của đơn vị này.
 @pytest.fixture
 def config(config: Config) -> Config:
     """MAY10's council works in the group -100500."""
-    return config.model_copy(
-        update={"units": units_with("MAY10", review_chat=f"telegram:{GROUP_ID}")}
-    )
+    return config.model_copy(update={"units": units_with("MAY10", review_chat=f"telegram:{GROUP_ID}")})
 
 
 async def group_card(tg: TelegramDriver) -> list[Call]:
@@ -103,9 +101,7 @@ async def test_an_outsider_pressing_in_the_group_is_told_privately_and_nothing_c
     await assert_untouched(harness)
 
 
-async def test_a_stranger_pressing_in_the_group_is_told_privately(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_stranger_pressing_in_the_group_is_told_privately(tg: TelegramDriver, harness: Harness) -> None:
     posted = await group_card(tg)
     calls = await press_in_group(tg, Person(991, first_name="Khách"), button(posted, "Công nhận"))
     assert alert(calls)["text"] == NOT_REVIEWER and alert(calls)["show_alert"] is True
@@ -113,9 +109,7 @@ async def test_a_stranger_pressing_in_the_group_is_told_privately(
     await assert_untouched(harness)
 
 
-async def test_a_reviewer_of_another_unit_cannot_act_in_this_group(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_reviewer_of_another_unit_cannot_act_in_this_group(tg: TelegramDriver, harness: Harness) -> None:
     posted = await group_card(tg)
     await grant(tg, OUTSIDER, "May Đức Giang", unit_query="may duc", phone="0912 000 801")
     calls = await press_in_group(tg, OUTSIDER, button(posted, "✅ Công nhận"))
@@ -123,9 +117,7 @@ async def test_a_reviewer_of_another_unit_cannot_act_in_this_group(
     await assert_untouched(harness)
 
 
-async def test_reject_in_the_group_asks_for_the_reason_in_private(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_reject_in_the_group_asks_for_the_reason_in_private(tg: TelegramDriver, harness: Harness) -> None:
     posted = await group_card(tg)
     calls = await press_in_group(tg, REVIEWER, button(posted, "Không công nhận"))
     assert alert(calls)["text"] == "Bot đã nhắn riêng cho bạn để nhập ý kiến."
@@ -149,14 +141,10 @@ async def test_request_changes_in_the_group_asks_for_the_comment_in_private(
     assert await initiative(harness, "status") == "changes_requested"
 
 
-async def test_chatter_in_the_group_gets_one_notice_and_changes_nothing(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_chatter_in_the_group_gets_one_notice_and_changes_nothing(tg: TelegramDriver, harness: Harness) -> None:
     await group_card(tg)
     calls = await text_in_group(tg, REVIEWER, "Mọi người xem phiếu mới nhé")
-    assert texts(calls) == [
-        "Bot chỉ trả lời trong tin nhắn riêng. Hãy nhắn riêng cho bot để gửi sáng kiến."
-    ]
+    assert texts(calls) == ["Bot chỉ trả lời trong tin nhắn riêng. Hãy nhắn riêng cho bot để gửi sáng kiến."]
     assert await text_in_group(tg, WORKER, "ok") == []
     await assert_untouched(harness)
 
@@ -177,9 +165,7 @@ async def test_admin_binds_the_review_group_with_a_command(
     await group_card(tg)
 
 
-async def test_reviewgroup_is_refused_to_non_admins_and_needs_a_unit_code(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_reviewgroup_is_refused_to_non_admins_and_needs_a_unit_code(tg: TelegramDriver, harness: Harness) -> None:
     await unbind(harness)
     await enroll(tg, WORKER)
     calls = await text_in_group(tg, WORKER, "/reviewgroup MAY10")
@@ -190,14 +176,10 @@ async def test_reviewgroup_is_refused_to_non_admins_and_needs_a_unit_code(
     assert texts(calls) == [usage]
     calls = await text_in_group(tg, ADMIN, "/reviewgroup KHONGCO")
     assert texts(calls) == [usage]
-    assert await harness.query("select count(*) from unit where review_chat is not null") == [
-        (0,)
-    ]
+    assert await harness.query("select count(*) from unit where review_chat is not null") == [(0,)]
 
 
-async def test_an_admin_not_yet_registered_is_answered_in_the_group(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_an_admin_not_yet_registered_is_answered_in_the_group(tg: TelegramDriver, harness: Harness) -> None:
     await unbind(harness)
     calls = await text_in_group(tg, ADMIN, "/reviewgroup MAY10")
     assert texts(calls) == ["Hãy hoàn tất đăng ký trước."]

@@ -42,9 +42,7 @@ async def four_waiting(tg: TelegramDriver, clock: FakeClock, days_apart: int = 1
         clock.now += timedelta(days=days_apart)
 
 
-async def test_pending_lists_oldest_first_with_age_and_due_date_and_pages(
-    tg: TelegramDriver, clock: FakeClock
-) -> None:
+async def test_pending_lists_oldest_first_with_age_and_due_date_and_pages(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock)
     clock.now = NOW + timedelta(days=10)
     calls = await tg.text(REVIEWER, "/pending")
@@ -75,9 +73,7 @@ async def test_pending_lists_oldest_first_with_age_and_due_date_and_pages(
     assert edits(calls)[0].text.startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 1/2")
 
 
-async def test_items_within_two_weeks_of_the_deadline_are_flagged(
-    tg: TelegramDriver, clock: FakeClock
-) -> None:
+async def test_items_within_two_weeks_of_the_deadline_are_flagged(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock, days_apart=3)  # due 25/02, 28/02, 01/03, 04/03/2027
     clock.now = datetime(2027, 2, 16, 3, 0, tzinfo=UTC)
     calls = await tg.text(REVIEWER, "/pending")
@@ -88,9 +84,7 @@ async def test_items_within_two_weeks_of_the_deadline_are_flagged(
         "• ⚠️ SK-2026-000003 · Đèn LED tiết kiệm · Đã gửi · chờ 77 ngày · <b>hạn 01/03/2027</b>",
     ]
     calls = await tg.press(REVIEWER, button(calls, "Sau"))
-    assert "• SK-2026-000004 · Sổ tay an toàn · Đã gửi · chờ 74 ngày · hạn 04/03/2027" in (
-        edits(calls)[0].text
-    )
+    assert "• SK-2026-000004 · Sổ tay an toàn · Đã gửi · chờ 74 ngày · hạn 04/03/2027" in edits(calls)[0].text
     calls = await tg.text(REVIEWER, "/review SK-2026-000001")
     assert "(còn 9 ngày) ⚠️ sắp hết hạn" in texts(calls)[0]
 
@@ -105,9 +99,7 @@ async def test_decided_initiatives_leave_the_queue(tg: TelegramDriver, clock: Fa
     assert "SK-2026-000001" not in texts(calls)[0]
 
 
-async def test_pending_filters_by_unit_code_and_by_category(
-    tg: TelegramDriver, clock: FakeClock
-) -> None:
+async def test_pending_filters_by_unit_code_and_by_category(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock)
     await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc")
     await enroll(tg, DUC_WORKER, unit_query="may duc", phone="0912 000 531", name="Mai Thị Giang")
@@ -142,14 +134,10 @@ async def test_a_unit_the_reviewer_does_not_review_is_not_shown_as_his_queue(
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
 
 
-async def test_pending_refuses_unknown_filters_and_non_reviewers(
-    tg: TelegramDriver, clock: FakeClock
-) -> None:
+async def test_pending_refuses_unknown_filters_and_non_reviewers(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock)
     calls = await tg.text(REVIEWER, "/pending abc<b>")
-    assert texts(calls) == [
-        "Không hiểu bộ lọc “abc&lt;b&gt;”: dùng mã đơn vị hoặc mã lĩnh vực, ví dụ /pending MAY10."
-    ]
+    assert texts(calls) == ["Không hiểu bộ lọc “abc&lt;b&gt;”: dùng mã đơn vị hoặc mã lĩnh vực, ví dụ /pending MAY10."]
     calls = await tg.text(WORKER, "/pending")
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
 
@@ -166,9 +154,7 @@ async def test_review_by_code_opens_the_card_for_a_reviewer_only(
     calls = await tg.text(OUTSIDER, "/review SK-2026-000002")
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
     calls = await tg.text(REVIEWER, "/review SK-2026-999999")
-    assert texts(calls) == [
-        "Không tìm thấy sáng kiến có mã SK-2026-999999. Ví dụ: /review SK-2026-000123"
-    ]
+    assert texts(calls) == ["Không tìm thấy sáng kiến có mã SK-2026-999999. Ví dụ: /review SK-2026-000123"]
     calls = await tg.text(REVIEWER, "/review")
     assert texts(calls)[0].startswith("Không tìm thấy sáng kiến có mã")
     assert await harness.query("select count(*) from review_action") == [(0,)]

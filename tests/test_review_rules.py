@@ -48,9 +48,7 @@ async def assert_untouched(harness: Harness) -> None:
     assert await audit(harness) == []
 
 
-async def test_a_reviewer_never_gets_nor_decides_his_own_initiative(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_reviewer_never_gets_nor_decides_his_own_initiative(tg: TelegramDriver, harness: Harness) -> None:
     await grant(tg, REVIEWER)
     await grant(tg, SECOND, phone="0912 000 602")
     calls = await submit_as(tg, REVIEWER)
@@ -67,15 +65,11 @@ async def test_a_reviewer_never_gets_nor_decides_his_own_initiative(
     assert texts(calls) == [OWN]
 
 
-async def test_a_co_author_named_on_the_initiative_does_not_review_it(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_co_author_named_on_the_initiative_does_not_review_it(tg: TelegramDriver, harness: Harness) -> None:
     await grant(tg, REVIEWER)
     await grant(tg, SECOND, phone="0912 000 602")
     await enroll(tg, WORKER)
-    calls = await answer_until(
-        tg, WORKER, "summary", coauthors="50\nTrần văn Hùng – 30\nTrần Thị Cúc – 20"
-    )
+    calls = await answer_until(tg, WORKER, "summary", coauthors="50\nTrần văn Hùng – 30\nTrần Thị Cúc – 20")
     calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
     assert cards(calls, REVIEWER) == []
     card = cards(calls, SECOND)
@@ -101,9 +95,7 @@ async def test_an_outsider_pressing_a_forged_review_button_is_refused(
     assert texts(calls) == [NOT_REVIEWER]
 
 
-async def test_a_stranger_who_never_registered_is_refused(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_stranger_who_never_registered_is_refused(tg: TelegramDriver, harness: Harness) -> None:
     calls = await two_reviewers_and_a_card(tg)
     stranger = Person(990, first_name="Lạ")
     calls = await tg.press(stranger, approve_data(cards(calls, REVIEWER)))
@@ -111,9 +103,7 @@ async def test_a_stranger_who_never_registered_is_refused(
     await assert_untouched(harness)
 
 
-async def test_a_stale_card_says_who_decided_when_and_refreshes_the_card(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_stale_card_says_who_decided_when_and_refreshes_the_card(tg: TelegramDriver, harness: Harness) -> None:
     calls = await two_reviewers_and_a_card(tg)
     old = cards(calls, SECOND)
     await tg.press(REVIEWER, approve_data(cards(calls, REVIEWER)))
@@ -182,9 +172,7 @@ async def test_forged_callback_data_is_refused_and_nothing_changes(
     await assert_untouched(harness)
 
 
-async def test_a_card_of_another_units_initiative_is_refused(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_card_of_another_units_initiative_is_refused(tg: TelegramDriver, harness: Harness) -> None:
     await grant(tg, REVIEWER)
     await enroll(tg, OUTSIDER, unit_query="may duc", phone="0912 000 801")
     await submit_as(tg, OUTSIDER)
@@ -195,9 +183,7 @@ async def test_a_card_of_another_units_initiative_is_refused(
     await assert_untouched(harness)
 
 
-async def test_a_draft_cannot_be_reviewed_through_a_forged_button(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_a_draft_cannot_be_reviewed_through_a_forged_button(tg: TelegramDriver, harness: Harness) -> None:
     await grant(tg, REVIEWER)
     await enroll(tg, WORKER)
     await answer_until(tg, WORKER, "problem")

@@ -39,9 +39,7 @@ def test_expected_table_names_every_status() -> None:
 
 
 @pytest.mark.parametrize(("status", "action"), PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
-def test_every_status_and_action_pair_moves_as_the_table_says_or_is_refused(
-    status: Status, action: Action
-) -> None:
+def test_every_status_and_action_pair_moves_as_the_table_says_or_is_refused(status: Status, action: Action) -> None:
     target = EXPECTED[status].get(action)
     if target is None:
         with pytest.raises(TransitionRefused) as refused:
@@ -95,9 +93,7 @@ def test_closed_statuses_allow_nothing() -> None:
         (3, 2, 5, 5, A.REJECT),
     ],
 )
-def test_council_outcome(
-    approvals: int, rejections: int, council: int, quorum: int, outcome: Action | None
-) -> None:
+def test_council_outcome(approvals: int, rejections: int, council: int, quorum: int, outcome: Action | None) -> None:
     assert council_outcome(approvals, rejections, council=council, quorum=quorum) is outcome
 
 

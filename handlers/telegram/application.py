@@ -125,7 +125,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("could not report the failure to chat %s", update.effective_chat.id)
 
 
-COMMANDS = ("new", "my", "profile", "language", "privacy", "cancel", "help")
+COMMANDS = ("new", "my", "pending", "profile", "reminders", "language", "privacy", "cancel", "help")
 
 
 async def publish_commands(bot: Bot, catalog: Catalog) -> None:

@@ -1,0 +1,183 @@
+"""The outbox seen from the core: enqueue notices once per job run, hand them out, record outcomes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock, local
+from bot.messages import Notice, Reply
+from bot.serialize import blob_refs, dump_replies, load_replies
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.ports import Store, Tx
+
+PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
+BLOB = "blob"
+KEY_MAX = 120
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message waiting in the outbox."""
+
+    id: int
+    key: str
+    chat: str
+    user_id: int | None
+    locale: str
+    payload: str
+    attempts: int
+    job_run_id: int | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What the outbox needs to know of the person behind a chat."""
+
+    user_id: int
+    blocked: bool
+    reminders_off: bool
+
+
+@dataclass
+class Enqueued:
+    """What `enqueue_notices` did: added, already there, skipped (blocked, reminders off)."""
+
+    added: int = 0
+    repeated: int = 0
+    blocked: int = 0
+    opted_out: int = 0
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours without reminders (start–end, may cross midnight; start == end: none)."""
+
+    start: time = time(21, 0)
+    end: time = time(7, 0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @classmethod
+    def from_config(cls, config: Config) -> QuietHours:
+        """The quiet hours configured in `[jobs]`, in the bot's time zone."""
+        return cls(config.jobs.quiet_start, config.jobs.quiet_end, config.bot.timezone)
+
+    def release(self, moment: datetime) -> datetime:
+        """`moment` if it is outside the quiet hours, else the (UTC) time they end."""
+        if self.start == self.end:
+            return moment
+        here = local(moment, self.timezone)
+        clock = here.time().replace(tzinfo=None)
+        if self.start < self.end:
+            inside, next_day = self.start <= clock < self.end, False
+        else:
+            inside, next_day = clock >= self.start or clock < self.end, clock >= self.start
+        if not inside:
+            return moment
+        day = here.date() + timedelta(days=1 if next_day else 0)
+        return datetime.combine(day, self.end, tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+
+class Delivery:
+    """The outbox for the core and the channel senders; every outcome is its own small commit."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        max_attempts: int = 3,
+        backoff: timedelta = timedelta(seconds=30),
+        blob_cache: int = 8,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._blob_cache = blob_cache
+
+    async def enqueue_notices(
+        self,
+        tx: Tx,
+        notices: list[Notice],
+        *,
+        job_run_id: int | None,
+        key_prefix: str,
+        quiet: QuietHours | None = None,
+        respect_opt_out: bool = False,
+    ) -> Enqueued:
+        """Write each notice once (key `prefix:chat`), skipping blocked people (and, when asked,
+        those who turned reminders off); reminders (`quiet` given) wait for the quiet hours' end."""
+        now = self.clock()
+        not_before = quiet.release(now) if quiet is not None else now
+        known = await tx.recipients(sorted({n.chat for n in notices}))
+        outcome = Enqueued()
+        blobs: dict[str, bytes] = {}
+        for notice in notices:
+            key = f"{key_prefix}:{notice.chat}"
+            if len(key) > KEY_MAX:
+                raise ValueError(f"outbox key longer than {KEY_MAX}: {key!r}")
+            person = known.get(notice.chat)
+            if person is not None and person.blocked:
+                outcome.blocked += 1
+                continue
+            if person is not None and respect_opt_out and person.reminders_off:
+                outcome.opted_out += 1
+                continue
+            payload = dump_replies(notice.replies, blobs=blobs)
+            user_id = person.user_id if person is not None else None
+            if await tx.enqueue(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id, now):
+                outcome.added += 1
+            else:
+                outcome.repeated += 1
+        for digest, content in blobs.items():
+            await tx.store_blob(digest, content, now)
+        return outcome
+
+    async def next_batch(self, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
+        """Messages due now, oldest first, except the ids a sender already holds."""
+        async with self.store.transaction() as tx:
+            return await tx.due(self.clock(), limit, exclude=exclude)
+
+    async def replies(self, item: OutboxItem) -> tuple[Reply, ...]:
+        """The replies of an item, shared files filled in (a few kept in memory)."""
+        for digest in blob_refs(item.payload) - self._blobs.keys():
+            async with self.store.transaction() as tx:
+                content = await tx.load_blob(digest)
+            if content is None:
+                raise LookupError(f"shared file {digest} is missing")
+            self._blobs[digest] = content
+            while len(self._blobs) > self._blob_cache:
+                self._blobs.popitem(last=False)
+        return load_replies(item.payload, blobs=self._blobs)
+
+    async def sent(self, id: int) -> None:
+        """The channel confirmed the message."""
+        async with self.store.transaction() as tx:
+            await tx.mark_sent(id, self.clock())
+
+    async def blocked(self, id: int, user_id: int | None) -> None:
+        """The recipient blocked the bot; later enqueues skip them."""
+        async with self.store.transaction() as tx:
+            await tx.mark_blocked(id, user_id, self.clock())
+
+    async def failed(self, id: int, error: str, attempts: int, *, permanent: bool = False) -> datetime | None:
+        """Record a failed try (`attempts` = tries before this one); returns when it is retried
+        (backoff doubling from `backoff`), or None once `max_attempts` are used up or it is hopeless."""
+        now = self.clock()
+        tries = attempts + 1
+        retry_at = None if permanent or tries >= self.max_attempts else now + self.backoff * 2 ** (tries - 1)
+        async with self.store.transaction() as tx:
+            await tx.mark_failed(id, error, retry_at, now)
+        return retry_at
+
+    async def report(self, job_run_id: int) -> dict[str, int]:
+        """Counts by status of a job run's messages: pending, sent, failed, blocked."""
+        async with self.store.transaction() as tx:
+            return await tx.delivery_report(job_run_id)

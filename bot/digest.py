@@ -1,0 +1,74 @@
+"""The reviewer digest job: what waits for each reviewer, and escalation of items waiting too long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import callbacks as cb
+from bot.cards import DUE_SOON_DAYS
+from bot.clock import local
+from bot.i18n import Lines, Msg
+from bot.jobs import JobContext, Outgoing
+from bot.messages import Button, Notice, Reply, private_chat, rows
+from bot.reviewers import reviewed_units, reviewers_for
+
+SHOWN = 10
+
+
+async def reviewer_digest(ctx: JobContext) -> list[Outgoing]:
+    """One digest per reviewer with something waiting, then escalations to upper units."""
+    out: list[Outgoing] = []
+    today = ctx.local_now.date()
+    stamp = today.isoformat()
+    reviewers = {g.user.id: g.user for g in await ctx.tx.grants()}
+    for user in reviewers.values():
+        units = await reviewed_units(ctx.tx, user)
+        items, total = await ctx.tx.queue(units, offset=0, limit=SHOWN)
+        if not total:
+            continue
+        lines = []
+        for item in items:
+            days_left = (item.decision_due - today).days if item.decision_due else None
+            soon = days_left is not None and days_left < DUE_SOON_DAYS
+            age = (today - local(item.queued_at or ctx.now, ctx.config.bot.timezone).date()).days
+            args = {
+                "code": item.code or "",
+                "title": item.title or "",
+                "age": age,
+                "due": item.decision_due or "—",
+                "status": Msg(f"status.{item.status.value}"),
+            }
+            lines.append(Msg("queue.line_due_soon" if soon else "queue.line", args))
+        reply = Reply(
+            "digest.text",
+            {"total": total, "lines": Lines(tuple(lines)), "more": max(total - SHOWN, 0)},
+            rows(Button("digest.open_queue", cb.encode("pq", 0, 0, "all"))),
+        )
+        out.append(Outgoing(f"{stamp}:{user.id}", [Notice(private_chat(user.ref), user.locale, (reply,))]))
+    out += await _escalations(ctx, stamp)
+    return out
+
+
+async def _escalations(ctx: JobContext, stamp: str) -> list[Outgoing]:
+    """Tell the upper unit's reviewers about initiatives waiting longer than the configured days."""
+    days = ctx.config.jobs.escalate_after_days
+    out: list[Outgoing] = []
+    for item in await ctx.tx.waiting_since(before=ctx.now - timedelta(days=days)):
+        chain = await ctx.tx.unit_chain(item.review_unit_id or 0)
+        if len(chain) < 2:
+            continue
+        unit, upper = chain[0], chain[1]
+        notices = []
+        for grant in await reviewers_for(ctx.tx, upper.id):
+            args = {
+                "code": item.code or "",
+                "title": item.title or "",
+                "unit": unit.name,
+                "days": days,
+                "due": item.decision_due or "—",
+            }
+            reply = Reply("digest.escalated", args)
+            notices.append(Notice(private_chat(grant.user.ref), grant.user.locale, (reply,)))
+        if notices:
+            out.append(Outgoing(f"escalate:{item.id}:{item.review_unit_id}", notices))
+    return out

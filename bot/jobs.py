@@ -1,0 +1,130 @@
+"""Scheduled jobs: each run is claimed once in the database and writes its messages to the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.campaigns import CampaignBook, CampaignCache
+from bot.clock import Clock, local, utc_now
+from bot.config import JOB_NAMES, Config
+from bot.delivery import Delivery, QuietHours
+from bot.messages import Notice
+from bot.ports import Store, Tx
+from bot.schedule import missed_run, next_fire
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Messages a job wants sent: each is keyed `job:key:chat` (so never sent twice); reminders are
+    `quiet` (they wait for the end of the quiet hours and skip people who turned reminders off)."""
+
+    key: str
+    notices: list[Notice]
+    quiet: bool = False
+
+
+@dataclass
+class JobContext:
+    """What a job needs: the transaction, the time, the configuration and the campaigns."""
+
+    tx: Tx
+    now: datetime
+    config: Config
+    book: CampaignBook
+    finder: Any = None
+
+    @property
+    def local_now(self) -> datetime:
+        """The current time in the configured time zone."""
+        return local(self.now, self.config.bot.timezone)
+
+
+JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """What `sangkien jobs list` shows of a job."""
+
+    name: str
+    cron: str
+    enabled: bool
+    next_run: datetime | None
+    last_run: datetime | None
+
+
+class JobRunner:
+    """Runs jobs by name (on schedule, on demand, or to make up a run missed while down)."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        jobs: dict[str, JobFunction],
+        delivery: Delivery,
+        *,
+        clock: Clock = utc_now,
+        campaigns: CampaignCache | None = None,
+        finder: Any = None,
+    ) -> None:
+        self.store, self.config, self.jobs, self.delivery, self.clock = store, config, jobs, delivery, clock
+        self.campaigns = campaigns or CampaignCache()
+        self.finder = finder
+        self.quiet = QuietHours.from_config(config)
+
+    async def run(self, name: str, scheduled_for: datetime | None = None) -> dict[str, Any] | None:
+        """Run `name` once for `scheduled_for` (default: this minute); None if that run already happened."""
+        if name not in self.jobs:
+            raise KeyError(name)
+        now = self.clock()
+        scheduled_for = scheduled_for or now.replace(second=0, microsecond=0)
+        async with self.store.transaction() as tx:
+            run_id = await tx.claim_run(name, scheduled_for, now=now)
+            if run_id is None:
+                return None
+            context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
+            report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
+            for item in await self.jobs[name](context):
+                done = await self.delivery.enqueue_notices(
+                    tx,
+                    item.notices,
+                    job_run_id=run_id,
+                    key_prefix=f"{name}:{item.key}",
+                    quiet=self.quiet if item.quiet else None,
+                    respect_opt_out=item.quiet,
+                )
+                report["queued"] += done.added
+                report["repeated"] += done.repeated
+                report["skipped"] += done.blocked + done.opted_out
+            await tx.finish_run(run_id, report, now=now)
+        return report
+
+    async def catch_up(self) -> list[dict[str, Any]]:
+        """After a restart: make up, once, each enabled job's latest run missed within its grace time."""
+        reports = []
+        for name in self.jobs:
+            spec = self.config.jobs.spec(name)
+            if not spec.enabled:
+                continue
+            async with self.store.transaction() as tx:
+                last = await tx.last_run(name)
+            grace = timedelta(minutes=spec.grace_minutes)
+            missed = missed_run(spec.cron, self.config.bot.timezone, self.clock(), grace=grace, last_run=last)
+            if missed is not None:
+                report = await self.run(name, missed)
+                if report is not None:
+                    reports.append(report)
+        return reports
+
+    async def describe(self) -> list[JobInfo]:
+        """Every job with its schedule, next and last run."""
+        infos = []
+        async with self.store.transaction() as tx:
+            for name in JOB_NAMES:
+                spec = self.config.jobs.spec(name)
+                upcoming = next_fire(spec.cron, self.config.bot.timezone, self.clock()) if spec.enabled else None
+                infos.append(JobInfo(name, spec.cron, spec.enabled, upcoming, await tx.last_run(name)))
+        return infos

@@ -1,0 +1,296 @@
+"""Send the outbox through Telegram within its limits, each message marked sent as soon as confirmed.
+
+Exactly once, as far as the Bot API allows (it has no idempotency key): a row is marked sent in its
+own commit as the very next statement after Telegram's answer, so a restart resumes with exactly the
+rows still pending. With SQLite (inline, no await inside the transaction) nothing can cancel that
+commit; the one window left is a hard kill (SIGKILL, power loss) during it, about 0.1 ms per
+message, or an answer lost on the network (a timeout, retried): that message can arrive twice.
+Items of several calls (text over 4,096 characters, a file after the text) are retried whole, so
+a picture and its text go as one captioned photo whenever the text fits. One sender per database:
+rows are not claimed, so two processes draining the same outbox could both send a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from telegram import Bot, InputFile, InputMediaPhoto
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+
+from bot.delivery import Delivery, OutboxItem
+from bot.domain import Attachment
+from bot.i18n import Catalog
+from bot.messages import FileOut, Reply
+from handlers.telegram.limiter import RateLimiter
+from handlers.telegram.outbound import Markup, markup, split_text
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Bot API call of an item; `picture` is the SHA-256 of the bytes it may upload."""
+
+    send: Callable[[int | str], Awaitable[Any]]
+    picture: str | None = None
+
+
+@dataclass
+class DrainStats:
+    """What one `drain` did."""
+
+    taken: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retrying: int = 0
+    floods: int = 0
+    timeouts: int = 0
+
+
+def chat_id_of(chat: str) -> int | str:
+    """The Telegram chat id in a chat key such as "telegram:12345" (or "telegram:@channel")."""
+    _, _, external = chat.partition(":")
+    try:
+        return int(external)
+    except ValueError:
+        return external
+
+
+def _seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxSender:
+    """Drains the outbox: renders each item, paces it through the limiter, records the outcome."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        catalog: Catalog,
+        delivery: Delivery,
+        limiter: RateLimiter | None = None,
+        *,
+        concurrency: int = 16,
+        batch: int = 200,
+        flood_retries: int = 5,
+        timeout_retries: int = 2,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.catalog = catalog
+        self.delivery = delivery
+        self.limiter = limiter or RateLimiter()
+        self.concurrency = concurrency
+        self.batch = batch
+        self.flood_retries = flood_retries
+        self.timeout_retries = timeout_retries
+        self.sleep = sleep
+        self.photo_ids: dict[str, str] = {}
+        self._uploads: dict[str, asyncio.Future[str | None]] = {}
+
+    async def drain(self, max_messages: int | None = None) -> DrainStats:
+        """Send what is due (at most `max_messages` items) until nothing due is left."""
+        stats = DrainStats()
+        inflight: set[int] = set()
+        slots = asyncio.Semaphore(self.concurrency)
+        finished = asyncio.Event()
+        async with asyncio.TaskGroup() as group:
+            while max_messages is None or stats.taken < max_messages:
+                room = self.batch if max_messages is None else min(self.batch, max_messages - stats.taken)
+                items = await self.delivery.next_batch(room, exclude=sorted(inflight))
+                if not items:
+                    if not inflight:
+                        break
+                    finished.clear()
+                    await finished.wait()
+                    continue
+                for item in items:
+                    await slots.acquire()
+                    inflight.add(item.id)
+                    stats.taken += 1
+                    group.create_task(self._run(item, stats, slots, inflight, finished))
+        return stats
+
+    async def _run(
+        self, item: OutboxItem, stats: DrainStats, slots: asyncio.Semaphore, inflight: set[int], done: asyncio.Event
+    ) -> None:
+        """Send one item and record what happened; never raises for a bad item."""
+        try:
+            try:
+                steps = self._steps(item.locale, await self.delivery.replies(item))
+            except Exception as exc:  # a payload or message key that cannot be rendered
+                log.exception("outbox item %s cannot be rendered", item.id)
+                await self.delivery.failed(item.id, f"render: {exc!r}", item.attempts, permanent=True)
+                stats.failed += 1
+                return
+            await self._deliver(item, steps, stats)
+        finally:
+            inflight.discard(item.id)
+            slots.release()
+            done.set()
+
+    async def _deliver(self, item: OutboxItem, steps: list[Step], stats: DrainStats) -> None:
+        """Make each call of an item, waiting out flood control; mark the item when done."""
+        chat_id = chat_id_of(item.chat)
+        for step in steps:
+            floods = timeouts = 0
+            while True:
+                if step.picture is not None and step.picture in self._uploads:
+                    await asyncio.shield(self._uploads[step.picture])  # upload each picture once
+                await self.limiter.acquire(chat_id)
+                if step.picture is not None and step.picture in self._uploads:
+                    continue  # an upload began while we waited: this slot goes unused
+                try:
+                    await step.send(chat_id)
+                    break
+                except RetryAfter as exc:
+                    stats.floods += 1
+                    floods += 1
+                    if floods > self.flood_retries:
+                        await self._failed(item, exc, stats)
+                        return
+                    log.warning("flood control for chat %s: waiting %ss", chat_id, _seconds(exc))
+                    self.limiter.hold(chat_id, _seconds(exc))
+                except ChatMigrated as exc:  # a group became a supergroup: same chat, new id
+                    if chat_id == exc.new_chat_id:
+                        await self._failed(item, exc, stats, permanent=True)
+                        return
+                    chat_id = exc.new_chat_id
+                except Forbidden:
+                    log.info("chat %s blocked the bot; outbox item %s dropped", chat_id, item.id)
+                    await self.delivery.blocked(item.id, item.user_id)
+                    stats.blocked += 1
+                    return
+                except BadRequest as exc:
+                    await self._failed(item, exc, stats, permanent=True)
+                    return
+                except TimedOut as exc:
+                    stats.timeouts += 1
+                    timeouts += 1
+                    if timeouts > self.timeout_retries:
+                        await self._failed(item, exc, stats)
+                        return
+                    await self.sleep(float(2**timeouts))
+                except TelegramError as exc:
+                    await self._failed(item, exc, stats)
+                    return
+        await self.delivery.sent(item.id)  # the very next statement: see the module docstring
+        stats.sent += 1
+
+    async def _failed(self, item: OutboxItem, exc: Exception, stats: DrainStats, *, permanent: bool = False) -> None:
+        """Record a failed try: retried later with backoff, or given up."""
+        log.warning("outbox item %s to %s failed: %s", item.id, item.chat, exc)
+        error = f"{type(exc).__name__}: {exc}"
+        retry_at = await self.delivery.failed(item.id, error, item.attempts, permanent=permanent)
+        if retry_at is None:
+            stats.failed += 1
+        else:
+            stats.retrying += 1
+
+    def _steps(self, locale: str, replies: tuple[Reply, ...]) -> list[Step]:
+        """The Bot API calls that deliver these replies, in order."""
+        steps: list[Step] = []
+        for reply in replies:
+            text = self.catalog.render(locale, reply.key, reply.args, escape=html.escape)
+            keyboard = markup(self.catalog, locale, reply)
+            photo = _lone_photo(reply)
+            if photo is not None and len(text) <= MessageLimit.CAPTION_LENGTH:
+                steps.append(self._photo_step(photo, text, keyboard))
+                continue
+            if text.strip():
+                parts = split_text(text)
+                for index, part in enumerate(parts):
+                    last = index == len(parts) - 1
+                    steps.append(Step(partial(self._text, part, keyboard if last else None)))
+            steps.extend(self._extras(reply))
+        return steps
+
+    def _extras(self, reply: Reply) -> list[Step]:
+        """Calls for a reply's file and attachments (photos as albums, documents one by one)."""
+        steps: list[Step] = []
+        if reply.file is not None:
+            steps.append(Step(partial(self._file, reply.file)))
+        photos = [a for a in reply.media if a.kind == "photo"]
+        for start in range(0, len(photos), 10):
+            batch = photos[start : start + 10]
+            if len(batch) == 1:
+                steps.append(self._photo_step(batch[0], "", None))
+            else:
+                steps.append(Step(partial(self._album, [p.file_id for p in batch])))
+        for doc in (a for a in reply.media if a.kind != "photo"):
+            steps.append(Step(partial(self._document, doc.file_id)))
+        return steps
+
+    def _photo_step(self, photo: FileOut | Attachment, caption: str, keyboard: Markup) -> Step:
+        """The call sending a picture (noting its digest when it is sent from bytes)."""
+        if isinstance(photo, Attachment):
+            return Step(partial(self._photo, photo, None, caption, keyboard))
+        digest = hashlib.sha256(photo.content).hexdigest()
+        return Step(partial(self._photo, photo, digest, caption, keyboard), digest)
+
+    async def _text(self, text: str, keyboard: Markup, chat_id: int | str) -> None:
+        """Send one text message."""
+        await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+    async def _album(self, file_ids: list[str], chat_id: int | str) -> None:
+        """Send photos as one album."""
+        await self.bot.send_media_group(chat_id, [InputMediaPhoto(f) for f in file_ids])
+
+    async def _document(self, file_id: str, chat_id: int | str) -> None:
+        """Send a document Telegram already has."""
+        await self.bot.send_document(chat_id, file_id)
+
+    async def _file(self, file: FileOut, chat_id: int | str) -> None:
+        """Send a file from bytes as a document."""
+        await self.bot.send_document(chat_id, InputFile(file.content, filename=file.name))
+
+    async def _photo(
+        self, photo: FileOut | Attachment, digest: str | None, caption: str, keyboard: Markup, chat_id: int | str
+    ) -> None:
+        """Send a picture with a caption: bytes the first time, then by the file_id Telegram gave."""
+        options: dict[str, Any] = {"reply_markup": keyboard}
+        if caption:
+            options.update(caption=caption, parse_mode=ParseMode.HTML)
+        if isinstance(photo, Attachment):
+            await self.bot.send_photo(chat_id, photo.file_id, **options)
+            return
+        assert digest is not None
+        known = self.photo_ids.get(digest)
+        if known is not None:
+            await self.bot.send_photo(chat_id, known, **options)
+            return
+        upload: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._uploads[digest] = upload
+        try:
+            message = await self.bot.send_photo(chat_id, InputFile(photo.content, filename=photo.name), **options)
+            file_id = message.photo[-1].file_id if message.photo else None
+            if file_id:
+                self.photo_ids[digest] = file_id
+            upload.set_result(file_id)
+        finally:
+            if not upload.done():
+                upload.set_result(None)
+            self._uploads.pop(digest, None)
+
+
+def _lone_photo(reply: Reply) -> FileOut | Attachment | None:
+    """The one picture of a reply that can carry its text as a caption, if that is all it has."""
+    image = reply.file is not None and reply.file.name.lower().endswith(IMAGE_SUFFIXES)
+    if image and not reply.media:
+        return reply.file
+    if reply.file is None and len(reply.media) == 1 and reply.media[0].kind == "photo":
+        return reply.media[0]
+    return None

@@ -12,9 +12,14 @@ from bot import operator
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.conversation import Conversation
+from bot.delivery import Delivery
+from bot.digest import reviewer_digest
 from bot.errors import InvalidInput
 from bot.i18n import Catalog
+from bot.jobs import JobFunction, JobRunner
 from bot.messages import Reply
+from bot.reminders import reminders
+from bot.report import admin_report
 from handlers.console.channel import ConsoleChannel, plain
 from handlers.telegram.application import Services, build_application, publish_commands
 from storage.engine import Database
@@ -22,6 +27,11 @@ from storage.migrate import upgrade
 from storage.store import SqlStore, seed
 
 log = logging.getLogger(__name__)
+JOBS: dict[str, JobFunction] = {
+    "reminders": reminders,
+    "reviewer_digest": reviewer_digest,
+    "admin_report": admin_report,
+}
 PRUNE_AFTER = timedelta(days=7)
 
 
@@ -33,6 +43,8 @@ class Runtime:
     store: SqlStore
     conversation: Conversation
     catalog: Catalog
+    delivery: Delivery
+    jobs: JobRunner
 
     async def close(self) -> None:
         """Release the database."""
@@ -45,7 +57,10 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
         await upgrade(config.database.url)
     store = SqlStore(Database(config.database.url))
     await seed(store, config.units, config.campaigns, now=clock())
-    return Runtime(config, store, Conversation(store, config, clock), Catalog())
+    conversation = Conversation(store, config, clock)
+    delivery = Delivery(store, clock)
+    jobs = JobRunner(store, config, JOBS, delivery, clock=clock, campaigns=conversation.campaigns)
+    return Runtime(config, store, conversation, Catalog(), delivery, jobs)
 
 
 def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:

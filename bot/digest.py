@@ -23,7 +23,7 @@ async def reviewer_digest(ctx: JobContext) -> list[Outgoing]:
     reviewers = {g.user.id: g.user for g in await ctx.tx.grants()}
     for user in reviewers.values():
         units = await reviewed_units(ctx.tx, user)
-        items, total = await ctx.tx.queue(units, offset=0, limit=SHOWN)
+        items, total = await ctx.tx.queue(units, offset=0, limit=SHOWN, exclude_author=user.id)
         if not total:
             continue
         lines = []

@@ -117,8 +117,8 @@ class InitiativePort(Protocol):
     async def next_code_number(self, year: int) -> int:
         """Return the next sequence number for codes of `year`."""
 
-    async def initiative(self, initiative_id: int) -> Initiative | None:
-        """Return an initiative by id, without children."""
+    async def initiative(self, initiative_id: int, *, for_update: bool = False) -> Initiative | None:
+        """Return an initiative by id, without children (locking its row until commit if asked)."""
 
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code."""
@@ -141,8 +141,9 @@ class ReviewPort(Protocol):
         limit: int,
         category: str | None = None,
         unit_id: int | None = None,
+        exclude_author: int | None = None,
     ) -> tuple[list[Initiative], int]:
-        """Initiatives waiting at these units, oldest first, and their number."""
+        """Initiatives waiting at these units, oldest first, and their number (not the reader's own)."""
 
     async def add_vote(
         self,

@@ -28,6 +28,7 @@ async def pending(
         limit=size,
         category=None if category == ALL else category,
         unit_id=unit_id or None,
+        exclude_author=turn.user.id,
     )
     if total == 0:
         return [Reply("queue.empty", edit=edit)]

@@ -86,8 +86,8 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
 
 
 async def _item(turn: Turn, initiative_id: int) -> Initiative:
-    """Load an initiative with its children, or refuse the press."""
-    item = await turn.tx.initiative(initiative_id)
+    """Load an initiative with its children (its row locked: decisions and votes serialise), or refuse."""
+    item = await turn.tx.initiative(initiative_id, for_update=True)
     if item is None or item.status is Status.DRAFT:
         raise InvalidInput("error.stale_button")
     await turn.tx.load_children(item)

@@ -77,9 +77,10 @@ class InitiativeQueries(Queries):
         params = {"_id": initiative.id, "_expected": expected_version, **_values(initiative, now)}
         return bool((await self.conn.execute(GUARDED_SAVE, params)).rowcount)
 
-    async def initiative(self, initiative_id: int) -> Initiative | None:
-        """Return an initiative by id, without children."""
-        row = (await self.conn.execute(INITIATIVE_BY_ID, {"id": initiative_id})).first()
+    async def initiative(self, initiative_id: int, *, for_update: bool = False) -> Initiative | None:
+        """Return an initiative by id, without children (locking its row until commit if asked)."""
+        stmt = INITIATIVE_BY_ID.with_for_update() if for_update else INITIATIVE_BY_ID
+        row = (await self.conn.execute(stmt, {"id": initiative_id})).first()
         return to_initiative(row) if row else None
 
     async def initiative_by_code(self, code: str) -> Initiative | None:

@@ -26,8 +26,9 @@ class ReviewQueries(Queries):
         limit: int,
         category: str | None = None,
         unit_id: int | None = None,
+        exclude_author: int | None = None,
     ) -> tuple[list[Initiative], int]:
-        """Initiatives waiting at these units, oldest first, and their number."""
+        """Initiatives waiting at these units, oldest first, and their number (not the reader's own)."""
         scope = [unit_id] if unit_id is not None and unit_id in unit_ids else unit_ids
         where: list[Any] = [
             initiatives.c.review_unit_id.in_(scope),
@@ -35,6 +36,8 @@ class ReviewQueries(Queries):
         ]
         if category:
             where.append(initiatives.c.category == category)
+        if exclude_author is not None:
+            where.append(initiatives.c.author_id != exclude_author)
         total = (await self.conn.execute(select(func.count()).select_from(initiatives).where(*where))).scalar_one()
         stmt = select(initiatives).where(*where).order_by(initiatives.c.queued_at, initiatives.c.id)
         rows = await self.conn.execute(stmt.offset(offset).limit(limit))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
 
-from bot import operator
-from bot.clock import Clock, utc_now
+from bot import campaign_admin, operator
+from bot.clock import Clock, local, utc_now
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.delivery import Delivery
@@ -136,4 +136,50 @@ async def run_reviewers(config: Config, action: str, person: str, unit: str) -> 
     finally:
         await runtime.close()
     print(plain(runtime.catalog.render(config.bot.locale, reply.key, reply.args)))
+    return status
+
+
+def _print(runtime: Runtime, replies: list[Reply]) -> None:
+    """Print replies as plain text in the configured language."""
+    for reply in replies:
+        print(plain(runtime.catalog.render(runtime.config.bot.locale, reply.key, reply.args)))
+
+
+async def run_jobs(config: Config, action: str, name: str) -> int:
+    """`sangkien jobs list|run NAME`."""
+    runtime = await open_runtime(config)
+    try:
+        if action == "list":
+            for info in await runtime.jobs.describe():
+                when = local(info.next_run, config.bot.timezone).strftime("%d/%m/%Y %H:%M") if info.next_run else "-"
+                last = local(info.last_run, config.bot.timezone).strftime("%d/%m/%Y %H:%M") if info.last_run else "-"
+                state = "on" if info.enabled else "off"
+                print(f"{info.name:16} {state:3} {info.cron:18} next {when:16} last {last}")
+            return 0
+        if name not in runtime.jobs.jobs:
+            print(f"job {name} is not available in this version", file=sys.stderr)
+            return 2
+        report = await runtime.jobs.run(name)
+        print(report if report is not None else f"{name} already ran this minute")
+        print("Messages wait in the outbox; the running bot sends them within Telegram's limits.")
+        return 0
+    finally:
+        await runtime.close()
+
+
+async def run_campaigns(config: Config, words: list[str]) -> int:
+    """`sangkien campaigns list` or `sangkien campaigns change WORDS…`."""
+    runtime = await open_runtime(config)
+    status = 0
+    try:
+        async with runtime.store.transaction() as tx:
+            if words:
+                replies = [await campaign_admin.change(tx, words, now=utc_now())]
+            else:
+                replies = await campaign_admin.overview(tx)
+    except InvalidInput as error:
+        replies, status = [Reply(error.key, error.args_)], 1
+    finally:
+        await runtime.close()
+    _print(runtime, replies)
     return status

@@ -8,7 +8,7 @@ import getpass
 import logging
 import sys
 
-from bot.config import Config, load_config
+from bot.config import JOB_NAMES, Config, load_config
 
 NO_TOKEN = """No Telegram bot token is configured.
 
@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
         sub = reviewer_commands.add_parser(name, help=f"{name} reviewer rights on a unit")
         sub.add_argument("person", help="@username, phone, Telegram user id or full name")
         sub.add_argument("unit", help="unit code, e.g. MAY10")
+    jobs = commands.add_parser("jobs", help="list the scheduled jobs, or run one now")
+    job_commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    job_commands.add_parser("list", help="every job with its schedule, next and last run")
+    run_job = job_commands.add_parser("run", help="run a job now (its messages go to the outbox)")
+    run_job.add_argument("name", choices=JOB_NAMES)
+    campaigns = commands.add_parser("campaigns", help="list campaigns with progress, or change one")
+    campaign_commands = campaigns.add_subparsers(dest="campaigns_command", required=True)
+    campaign_commands.add_parser("list", help="every campaign with its progress")
+    change = campaign_commands.add_parser(
+        "change", help="e.g. `c2026 end 31/12/2027`, `c2026 target 1000 MAY10`, `new KEY START END NAME…`"
+    )
+    change.add_argument("words", nargs="+")
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -70,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_sync(config.database.url)
         print(f"database is up to date: {config.database.url}")
         return 0
+    if args.command in ("jobs", "campaigns"):
+        from bot.app import run_campaigns, run_jobs
+
+        if args.command == "jobs":
+            return asyncio.run(run_jobs(config, args.jobs_command, getattr(args, "name", "")))
+        return asyncio.run(run_campaigns(config, getattr(args, "words", [])))
     if args.command == "reviewers":
         from bot.app import run_reviewers
 

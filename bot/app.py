@@ -20,8 +20,11 @@ from bot.jobs import JobFunction, JobRunner
 from bot.messages import Reply
 from bot.reminders import reminders
 from bot.report import admin_report
+from bot.similar import DuplicateFinder
 from handlers.console.channel import ConsoleChannel, plain
 from handlers.telegram.application import Services, build_application, publish_commands
+from handlers.telegram.scheduling import schedule_jobs
+from handlers.telegram.sender import OutboxSender
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.store import SqlStore, seed
@@ -57,9 +60,10 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
         await upgrade(config.database.url)
     store = SqlStore(Database(config.database.url))
     await seed(store, config.units, config.campaigns, now=clock())
-    conversation = Conversation(store, config, clock)
+    finder = DuplicateFinder()
+    conversation = Conversation(store, config, clock, finder=finder)
     delivery = Delivery(store, clock)
-    jobs = JobRunner(store, config, JOBS, delivery, clock=clock, campaigns=conversation.campaigns)
+    jobs = JobRunner(store, config, JOBS, delivery, clock=clock, campaigns=conversation.campaigns, finder=finder)
     return Runtime(config, store, conversation, Catalog(), delivery, jobs)
 
 
@@ -84,13 +88,10 @@ def run_telegram(config: Config) -> None:
         holder["runtime"] = runtime
         application.bot_data["services"] = Services(runtime.conversation, runtime.catalog)
         await publish_commands(application.bot, runtime.catalog)
-        if application.job_queue is not None:
-            application.job_queue.run_repeating(prune, interval=3600, first=60)
-        log.info("bot @%s is polling", application.bot.username)
-
-    async def prune(_context: Any) -> None:
-        removed = await holder["runtime"].conversation.prune_updates(PRUNE_AFTER)
-        log.debug("forgot %s handled updates", removed)
+        sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
+        schedule_jobs(application, runtime.jobs, sender, lambda: runtime.conversation.prune_updates(PRUNE_AFTER))
+        made_up = await runtime.jobs.catch_up()
+        log.info("bot @%s is polling; runs made up after downtime: %s", application.bot.username, made_up or "none")
 
     async def post_shutdown(_application: Any) -> None:
         if "runtime" in holder:

@@ -20,6 +20,7 @@ ACTIONS: dict[str, int] = {
     "back": 2,  # draft id, field the button was shown on
     "done": 1,  # draft id (attachments finished)
     "submit": 2,  # draft id, version
+    "subok": 2,  # draft id, version: submit despite look-alikes
     "edit": 1,  # draft id: show the field chooser
     "editf": 2,  # draft id, field
     "summary": 1,  # draft id: back to the summary

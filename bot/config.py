@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from bot.leaderboard import Points
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "bot.toml"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'data' / 'sangkien.db'}"
@@ -143,6 +145,13 @@ class JobsSection(BaseModel):
 JOB_NAMES = ("leaderboard", "reminders", "reviewer_digest", "admin_report")
 
 
+class LeaderboardSection(BaseModel):
+    """How the weekly leaderboard scores and how many lines it shows."""
+
+    points: Points = Field(default_factory=Points)
+    top_n: int = Field(default=10, ge=1, le=20)
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -152,6 +161,7 @@ class Config(BaseModel):
     campaigns: list[Campaign] = Field(default_factory=list)
     units: list[UnitSeed] = Field(default_factory=list)
     jobs: JobsSection = Field(default_factory=JobsSection)
+    leaderboard: LeaderboardSection = Field(default_factory=LeaderboardSection)
 
 
 def _resolve_sqlite_path(url: str, base: Path) -> str:

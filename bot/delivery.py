@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, local
 from bot.messages import Notice, Reply
-from bot.serialize import blob_refs, dump_replies, load_replies
+from bot.serialize import Blobs, blob_refs, dump_replies, load_replies
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
 BLOB = "blob"
 KEY_MAX = 120
+ENQUEUE_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,19 @@ class OutboxItem:
     locale: str
     payload: str
     attempts: int
+    job_run_id: int | None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to write into the outbox."""
+
+    key: str
+    chat: str
+    user_id: int | None
+    locale: str
+    payload: str
+    not_before: datetime
     job_run_id: int | None
 
 
@@ -118,7 +132,8 @@ class Delivery:
         not_before = quiet.release(now) if quiet is not None else now
         known = await tx.recipients(sorted({n.chat for n in notices}))
         outcome = Enqueued()
-        blobs: dict[str, bytes] = {}
+        blobs = Blobs()
+        batch: list[NewMessage] = []
         for notice in notices:
             key = f"{key_prefix}:{notice.chat}"
             if len(key) > KEY_MAX:
@@ -132,18 +147,22 @@ class Delivery:
                 continue
             payload = dump_replies(notice.replies, blobs=blobs)
             user_id = person.user_id if person is not None else None
-            if await tx.enqueue(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id, now):
-                outcome.added += 1
-            else:
-                outcome.repeated += 1
+            batch.append(NewMessage(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id))
+        for start in range(0, len(batch), ENQUEUE_CHUNK):
+            chunk = batch[start : start + ENQUEUE_CHUNK]
+            added = await tx.enqueue_many(chunk, now)
+            outcome.added += added
+            outcome.repeated += len(chunk) - added
         for digest, content in blobs.items():
             await tx.store_blob(digest, content, now)
         return outcome
 
-    async def next_batch(self, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
-        """Messages due now, oldest first, except the ids a sender already holds."""
+    async def next_batch(
+        self, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
+    ) -> list[OutboxItem]:
+        """Messages due now, oldest first, except the ids a sender already holds (one channel's if given)."""
         async with self.store.transaction() as tx:
-            return await tx.due(self.clock(), limit, exclude=exclude)
+            return await tx.due(self.clock(), limit, exclude=exclude, channel=channel)
 
     async def replies(self, item: OutboxItem) -> tuple[Reply, ...]:
         """The replies of an item, shared files filled in (a few kept in memory)."""

@@ -11,7 +11,8 @@ from bot.campaigns import CampaignBook, CampaignCache
 from bot.clock import Clock, local, utc_now
 from bot.config import JOB_NAMES, Config
 from bot.delivery import Delivery, QuietHours
-from bot.messages import Notice
+from bot.i18n import Msg
+from bot.messages import Notice, Reply
 from bot.ports import Store, Tx
 from bot.schedule import missed_run, next_fire
 
@@ -101,6 +102,24 @@ class JobRunner:
                 report["skipped"] += done.blocked + done.opted_out
             await tx.finish_run(run_id, report, now=now)
         return report
+
+    async def report_deliveries(self) -> int:
+        """Tell admins how each finished run's messages went once none is pending; returns reports sent."""
+        sent = 0
+        async with self.store.transaction() as tx:
+            for run_id, job, report in await tx.unreported_runs():
+                counts = await tx.delivery_report(run_id)
+                if counts.get("pending", 0):
+                    continue
+                await tx.mark_reported(run_id, report)
+                if not any(counts.values()):
+                    continue
+                reply = Reply("jobs.delivery_report", {"job": Msg(f"jobs.name_{job}"), **counts})
+                chats = [f"telegram:{a}" if str(a).isdigit() else str(a) for a in self.config.bot.admins]
+                notices = [Notice(chat, self.config.bot.locale, (reply,)) for chat in chats]
+                await self.delivery.enqueue_notices(tx, notices, job_run_id=None, key_prefix=f"delivery:{run_id}")
+                sent += 1
+        return sent
 
     async def catch_up(self) -> list[dict[str, Any]]:
         """After a restart: make up, once, each enabled job's latest run missed within its grace time."""

@@ -66,9 +66,7 @@ class Window:
 
     def holds(self, moment: datetime) -> bool:
         """True when `moment` falls inside the window."""
-        return (self.start is None or moment >= self.start) and (
-            self.end is None or moment < self.end
-        )
+        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
 
 @dataclass(frozen=True)
@@ -189,6 +187,11 @@ def ranked(scores: Mapping[int, Tally]) -> list[tuple[int, Tally]]:
     return sorted(kept, key=lambda item: (-item[1].points, item[1].reached_at, item[0]))
 
 
+def _unit_name(person: Person, unit_names: Mapping[int, str]) -> str | None:
+    """The name of a person's current unit."""
+    return unit_names.get(person.unit_id) if person.unit_id is not None else None
+
+
 def reference(
     entries: Iterable[Entry],
     people: Mapping[int, Person],
@@ -204,13 +207,7 @@ def reference(
     order = ranked(visible)
     unit_order = ranked(scores.units)
     top = [
-        Standing(
-            rank,
-            key,
-            people[key].name,
-            unit_names.get(people[key].unit_id) if people[key].unit_id is not None else None,
-            t.points,
-        )
+        Standing(rank, key, people[key].name, _unit_name(people[key], unit_names), t.points)
         for rank, (key, t) in enumerate(order[:top_n], start=1)
     ]
     top_units = [

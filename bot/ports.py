@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Campaign
 from bot.domain import Attachment, AuditEntry, Grant, Initiative, Unit, User, UserRef, Vote
+from bot.leaderboard import Board, Points, Ranking, ReaderRank, Window
 
 if TYPE_CHECKING:
-    from bot.delivery import OutboxItem, Recipient
+    from bot.delivery import NewMessage, OutboxItem, Recipient
 
 
 class PeoplePort(Protocol):
@@ -120,6 +121,11 @@ class InitiativePort(Protocol):
     async def initiative(self, initiative_id: int, *, for_update: bool = False) -> Initiative | None:
         """Return an initiative by id, without children (locking its row until commit if asked)."""
 
+    async def duplicate_candidates(
+        self, campaign_key: str, *, after_id: int, limit: int
+    ) -> list[tuple[int, str, str, str, str | None]]:
+        """(id, code, status, title, start of solution) of submitted initiatives with id > `after_id`."""
+
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code."""
 
@@ -208,6 +214,12 @@ class JobPort(Protocol):
     async def last_run(self, job: str) -> datetime | None:
         """When the latest run of `job` was scheduled for."""
 
+    async def unreported_runs(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Finished runs whose delivery report has not gone out yet: (id, job, report)."""
+
+    async def mark_reported(self, run_id: int, report: dict[str, Any]) -> None:
+        """Remember that a run's delivery report went out."""
+
     async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
         """Registered people the bot may message, by id."""
 
@@ -243,11 +255,17 @@ class OutboxPort(Protocol):
     ) -> bool:
         """Add a message to send; False (and nothing changes) when `key` was enqueued before."""
 
+    async def enqueue_many(self, messages: list[NewMessage], now: datetime) -> int:
+        """Add many messages at once; returns how many were new (known keys are left as they are)."""
+
     async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
         """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
 
-    async def due(self, now: datetime, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
-        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids)."""
+    async def due(
+        self, now: datetime, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
+    ) -> list[OutboxItem]:
+        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids; only
+        chats of `channel` when given)."""
 
     async def mark_sent(self, id: int, now: datetime) -> None:
         """Record that the channel confirmed the message."""
@@ -268,7 +286,29 @@ class OutboxPort(Protocol):
         """Return a shared file by its SHA-256 digest."""
 
 
-class Tx(PeoplePort, InitiativePort, ReviewPort, CampaignPort, JobPort, OutboxPort, Protocol):
+class LeaderboardPort(Protocol):
+    """Scores of people and units in a campaign (rules in bot/leaderboard.py)."""
+
+    async def leaderboard(self, campaign_key: str, *, window: Window, points: Points, top_n: int) -> Board:
+        """The top `top_n` people and units of `window` and how many of each have points."""
+
+    async def reader_rank(self, campaign_key: str, user_id: int, *, window: Window, points: Points) -> ReaderRank:
+        """The reader's rank among people with points, and their (current) unit's rank."""
+
+    async def ranking(self, campaign_key: str, *, window: Window, points: Points) -> Ranking:
+        """Everyone's rank, for telling each reader of a broadcast their own place."""
+
+
+class Tx(
+    PeoplePort,
+    InitiativePort,
+    ReviewPort,
+    CampaignPort,
+    JobPort,
+    OutboxPort,
+    LeaderboardPort,
+    Protocol,
+):
     """One transaction: everything done through it commits together or not at all."""
 
 

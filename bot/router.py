@@ -18,6 +18,7 @@ DRAFT_ACTIONS = frozenset(
         "back",
         "done",
         "submit",
+        "subok",
         "edit",
         "editf",
         "summary",

@@ -72,11 +72,28 @@ def _load_args(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _load_value(value) for name, value in data.items()}
 
 
+class Blobs(dict[str, bytes]):
+    """Files put aside by SHA-256 digest; the same bytes object (one chart for everyone) is hashed once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[int, tuple[bytes, str]] = {}  # keeps the bytes alive, so ids are not reused
+
+    def digest(self, content: bytes) -> str:
+        """The hex SHA-256 of `content`."""
+        seen = self._seen.get(id(content))
+        if seen is not None and seen[0] is content:
+            return seen[1]
+        digest = hashlib.sha256(content).hexdigest()
+        self._seen[id(content)] = (content, digest)
+        return digest
+
+
 def _file(file: FileOut, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
     """A file inline (base64), or by its SHA-256 with the bytes put into `blobs`."""
     if blobs is None:
         return {"name": file.name, "b64": base64.b64encode(file.content).decode("ascii")}
-    digest = hashlib.sha256(file.content).hexdigest()
+    digest = blobs.digest(file.content) if isinstance(blobs, Blobs) else hashlib.sha256(file.content).hexdigest()
     blobs[digest] = file.content
     return {"name": file.name, "sha256": digest}
 

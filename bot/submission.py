@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import date
+from typing import Any
 
 from bot import callbacks as cb
 from bot import review
 from bot.domain import CoAuthor, Initiative, InitiativeType, Status
 from bot.errors import InvalidInput
 from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
-from bot.i18n import Msg
+from bot.i18n import Lines, Msg
 from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
 from bot.textnorm import clean
@@ -209,7 +210,9 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
         else:
             await turn.tx.delete_draft(draft.id)
         return await start(turn)
-    if action == "submit" and draft.step == SUMMARY and call.int_arg(1) == draft.version:
+    if action in ("submit", "subok") and draft.step == SUMMARY and call.int_arg(1) == draft.version:
+        if action == "submit" and draft.status is Status.DRAFT and (hints := await turn.similar(draft)):
+            return [similar_warning(draft, hints)]
         return await submit(turn, draft)
     raise InvalidInput("error.stale_button")
 
@@ -239,6 +242,19 @@ def missing_fields(draft: Initiative) -> list[str]:
     """Return the required fields that still have no answer."""
     required = [f.name for f in FIELDS if not f.optional and f.kind not in ("money", "date")]
     return [name for name in required if getattr(draft, name) in (None, "")]
+
+
+def similar_warning(draft: Initiative, hints: list[Any]) -> Reply:
+    """Before submitting: these earlier initiatives look alike; submit anyway?"""
+    lines = tuple(
+        Msg("card.hint", {"code": h.code, "status": Msg(f"status.{h.status}"), "score": h.score}) for h in hints
+    )
+    buttons = rows(
+        Button("button.submit_anyway", cb.encode("subok", draft.id, draft.version)),
+        Button("button.edit", cb.encode("edit", draft.id)),
+        Button("button.cancel", cb.encode("cancel", draft.id)),
+    )
+    return Reply("draft.similar", {"lines": Lines(lines)}, buttons)
 
 
 async def _pause_revision(turn: Turn, item: Initiative) -> None:
@@ -305,6 +321,8 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
         "due": draft.decision_due,
         "months": turn.config.bot.decision_months,
     }
+    if turn.finder is not None:
+        turn.finder.add(draft)
     if draft.review_unit_id is not None:
         await review.route(turn, draft)
     return [Reply("receipt.text", args, buttons)]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Attachment, CoAuthor, Initiative, Status
 from bot.textnorm import fold
+from storage.duplicates import candidates_since
 from storage.rows import (
     INITIATIVE_FIELDS,
     Queries,
@@ -82,6 +83,12 @@ class InitiativeQueries(Queries):
         stmt = INITIATIVE_BY_ID.with_for_update() if for_update else INITIATIVE_BY_ID
         row = (await self.conn.execute(stmt, {"id": initiative_id})).first()
         return to_initiative(row) if row else None
+
+    async def duplicate_candidates(
+        self, campaign_key: str, *, after_id: int, limit: int
+    ) -> list[tuple[int, str, str, str, str | None]]:
+        """(id, code, status, title, start of solution) of submitted initiatives with id > `after_id`."""
+        return await candidates_since(self.conn, campaign_key, after_id, limit)
 
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code (SK-2026-000123)."""

@@ -187,7 +187,15 @@ async def submit(
     for _ in range(3):
         calls = await tg.press(person, button(calls, "Bỏ qua"))
     calls = await tg.press(person, button(calls, "Xong"))
-    return await tg.press(person, button(calls, "Gửi sáng kiến"))
+    return await press_submit(tg, person, calls)
+
+
+async def press_submit(tg: TelegramDriver, person: Person, calls: list[Call]) -> list[Call]:
+    """Press Submit on the summary, and "Submit anyway" if look-alikes are shown first."""
+    calls = await tg.press(person, button(calls, "Gửi sáng kiến"))
+    if any("Vẫn gửi" in label for call in calls for label, _ in call.buttons):
+        calls = await tg.press(person, button(calls, "Vẫn gửi"))
+    return calls
 
 
 # One valid answer per field of the submission flow (buttons are pressed by label).

@@ -112,7 +112,11 @@ async def submit_as(
     for _ in range(3):
         calls = await tg.press(person, button(calls, "Skip" if english else "Bỏ qua"))
     calls = await tg.press(person, button(calls, "Done" if english else "Xong"))
-    return await tg.press(person, button(calls, "Submit" if english else "Gửi sáng kiến"))
+    calls = await tg.press(person, button(calls, "Submit" if english else "Gửi sáng kiến"))
+    anyway = "Submit anyway" if english else "Vẫn gửi"
+    if any(anyway in label for call in calls for label, _ in call.buttons):
+        calls = await tg.press(person, button(calls, anyway))
+    return calls
 
 
 async def initiative(harness: Harness, *columns: str, code: str = "SK-2026-000001") -> Any:

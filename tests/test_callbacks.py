@@ -17,6 +17,7 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
     "back": (1234567, "applied_since"),
     "done": (1234567,),
     "submit": (1234567, 12),
+    "subok": (1234567, 12),
     "edit": (1234567,),
     "editf": (1234567, "benefit_vnd"),
     "summary": (1234567,),

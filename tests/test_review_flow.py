@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN_ID, Harness, register, submit
+from tests.conftest import ADMIN_ID, Harness, fill_core, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
 
 WORKER = Person(501, first_name="Lan")
@@ -79,3 +79,23 @@ async def test_changes_requested_then_resubmitted_come_back_marked(
     assert await harness.query("select status, changed_fields from initiative") == [
         ("resubmitted", "benefit")
     ]
+
+
+async def test_look_alikes_are_shown_to_the_author_before_submitting_and_on_the_card(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await make_reviewer(tg, REVIEWER)
+    await register(tg, WORKER)
+    await submit(tg, WORKER, title="Máy cắt vải tự động bằng cảm biến quang")
+    calls = await fill_core(tg, WORKER, title="May cat vai tu dong dung cam bien quang")
+    for _ in range(3):
+        calls = await tg.press(WORKER, button(calls, "Bỏ qua"))
+    calls = await tg.press(WORKER, button(calls, "Xong"))
+    calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
+    warning = texts(calls)[-1]
+    assert "có vẻ giống" in warning and "SK-2026-000001" in warning
+    assert await harness.query("select count(*) from initiative where status = 'submitted'") == [(1,)]
+    calls = await tg.press(WORKER, button(calls, "Vẫn gửi"))
+    assert "SK-2026-000002" in texts(calls)[0]
+    card = sent_to(calls, REVIEWER)[0].text
+    assert "Có thể trùng với" in card and "SK-2026-000001" in card

@@ -1,0 +1,62 @@
+"""APScheduler through python-telegram-bot's JobQueue: the cron jobs, the outbox drain, housekeeping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.clock import utc_now
+from bot.jobs import JobRunner
+from bot.schedule import latest_fire, trigger
+from handlers.telegram.sender import OutboxSender
+
+log = logging.getLogger(__name__)
+DRAIN_EVERY = 2.0
+PRUNE_EVERY = 3600.0
+
+
+def schedule_jobs(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    jobs: JobRunner,
+    sender: OutboxSender,
+    prune: Callable[[], Awaitable[int]],
+) -> None:
+    """Register every enabled job on its cron schedule, the outbox drain and the pruning of old update ids."""
+    queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    config = jobs.config
+    single = {"max_instances": 1, "coalesce": True}
+
+    async def run(context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Run one cron job for the scheduled time it fired for."""
+        name = str(context.job.data if context.job else "")
+        spec = config.jobs.spec(name)
+        window = timedelta(minutes=spec.grace_minutes + 1)
+        scheduled = latest_fire(spec.cron, config.bot.timezone, utc_now(), within=window)
+        report = await jobs.run(name, scheduled)
+        log.info("job %s for %s: %s", name, scheduled, report or "already ran")
+
+    async def drain(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Send what is due in the outbox, then report finished runs to admins."""
+        stats = await sender.drain()
+        if stats.taken:
+            log.info("outbox: %s", stats)
+        await jobs.report_deliveries()
+
+    async def housekeeping(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Forget update ids too old to be delivered again."""
+        log.debug("forgot %s handled updates", await prune())
+
+    for name in jobs.jobs:
+        spec = config.jobs.spec(name)
+        if not spec.enabled:
+            continue
+        kwargs = {"trigger": trigger(spec.cron, config.bot.timezone), "misfire_grace_time": spec.grace_minutes * 60}
+        queue.run_custom(run, job_kwargs={**kwargs, **single}, name=name, data=name)
+    queue.run_repeating(drain, interval=DRAIN_EVERY, first=1.0, name="outbox", job_kwargs=single)
+    queue.run_repeating(housekeeping, interval=PRUNE_EVERY, first=60.0, name="prune_updates", job_kwargs=single)

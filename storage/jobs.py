@@ -44,6 +44,22 @@ class JobQueries(Queries):
         stmt = update(runs).where(runs.c.id == run_id).values(finished_at=now, report=json.dumps(report))
         await self.conn.execute(stmt)
 
+    async def unreported_runs(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Finished runs whose delivery report has not gone out yet: (id, job, report)."""
+        stmt = select(runs.c.id, runs.c.job, runs.c.report).where(runs.c.finished_at.is_not(None))
+        rows = await self.conn.execute(stmt.order_by(runs.c.id.desc()).limit(50))
+        result = []
+        for run_id, job, report in rows:
+            data = json.loads(report or "{}")
+            if not data.get("reported"):
+                result.append((run_id, job, data))
+        return result
+
+    async def mark_reported(self, run_id: int, report: dict[str, Any]) -> None:
+        """Remember that a run's delivery report went out."""
+        stmt = update(runs).where(runs.c.id == run_id).values(report=json.dumps({**report, "reported": True}))
+        await self.conn.execute(stmt)
+
     async def last_run(self, job: str) -> datetime | None:
         """When the latest run of `job` was scheduled for."""
         return (await self.conn.execute(select(func.max(runs.c.scheduled_for)).where(runs.c.job == job))).scalar()

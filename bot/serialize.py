@@ -108,34 +108,42 @@ def _load_file(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> Fi
 
 
 def _reply(reply: Reply, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
-    """One reply as JSON."""
-    return {
-        "key": reply.key,
-        "args": _args(reply.args),
-        "buttons": [[{"label": b.label, "data": b.data, "args": _args(b.args)} for b in row] for row in reply.buttons],
-        "ask_contact": reply.ask_contact,
-        "remove_keyboard": reply.remove_keyboard,
-        "edit": reply.edit,
-        "file": _file(reply.file, blobs) if reply.file is not None else None,
-        "media": [asdict(a) for a in reply.media],
-        "notice": reply.notice,
-    }
+    """One reply as JSON, leaving out fields at their defaults (a broadcast writes many rows)."""
+    data: dict[str, Any] = {"key": reply.key}
+    if reply.args:
+        data["args"] = _args(reply.args)
+    if reply.buttons:
+        data["buttons"] = [
+            [{"label": b.label, "data": b.data, **({"args": _args(b.args)} if b.args else {})} for b in row]
+            for row in reply.buttons
+        ]
+    for flag in ("ask_contact", "remove_keyboard", "edit"):
+        if getattr(reply, flag):
+            data[flag] = True
+    if reply.file is not None:
+        data["file"] = _file(reply.file, blobs)
+    if reply.media:
+        data["media"] = [asdict(a) for a in reply.media]
+    if reply.notice is not None:
+        data["notice"] = reply.notice
+    return data
 
 
 def _load_reply(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> Reply:
     """The inverse of `_reply`."""
     return Reply(
         key=data["key"],
-        args=_load_args(data["args"]),
+        args=_load_args(data.get("args", {})),
         buttons=tuple(
-            tuple(Button(b["label"], b["data"], _load_args(b["args"])) for b in row) for row in data["buttons"]
+            tuple(Button(b["label"], b["data"], _load_args(b.get("args", {}))) for b in row)
+            for row in data.get("buttons", ())
         ),
-        ask_contact=data["ask_contact"],
-        remove_keyboard=data["remove_keyboard"],
-        edit=data["edit"],
-        file=_load_file(data["file"], blobs) if data["file"] is not None else None,
-        media=tuple(Attachment(**a) for a in data["media"]),
-        notice=data["notice"],
+        ask_contact=data.get("ask_contact", False),
+        remove_keyboard=data.get("remove_keyboard", False),
+        edit=data.get("edit", False),
+        file=_load_file(data["file"], blobs) if "file" in data else None,
+        media=tuple(Attachment(**a) for a in data.get("media", ())),
+        notice=data.get("notice"),
     )
 
 
@@ -156,4 +164,4 @@ def load_replies(text: str, *, blobs: Mapping[str, bytes] | None = None) -> tupl
 def blob_refs(text: str) -> set[str]:
     """The SHA-256 digests of the files a payload refers to (and does not hold inline)."""
     body = json.loads(text)
-    return {r["file"]["sha256"] for r in body["replies"] if r["file"] is not None and "sha256" in r["file"]}
+    return {r["file"]["sha256"] for r in body["replies"] if "sha256" in r.get("file", {})}

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.delivery import BLOB, BLOCKED, FAILED, PENDING, SENT, OutboxItem, Recipient
+from bot.delivery import BLOB, BLOCKED, FAILED, PENDING, SENT, NewMessage, OutboxItem, Recipient
 from storage.rows import Queries, metadata, users
 
 outbox = metadata.tables["outbox"]
@@ -66,6 +66,30 @@ class OutboxQueries(Queries):
         result = await self.conn.execute(ENQUEUE[self.dialect], values)
         return bool(result.rowcount)
 
+    async def enqueue_many(self, messages: list[NewMessage], now: datetime) -> int:
+        """Add many messages at once; returns how many were new (known keys are left as they are)."""
+        created = utc(now)
+        rows = [
+            {
+                "key": m.key,
+                "job_run_id": m.job_run_id,
+                "chat": m.chat,
+                "user_id": m.user_id,
+                "locale": m.locale,
+                "payload": m.payload,
+                "status": PENDING,
+                "attempts": 0,
+                "not_before": utc(m.not_before),
+                "created_at": created,
+            }
+            for m in messages
+        ]
+        if not rows:
+            return 0
+        if self.dialect == "sqlite":  # one executemany; sqlite3 sums the rows each INSERT added
+            return int((await self.conn.execute(ENQUEUE["sqlite"], rows)).rowcount)
+        return sum([bool((await self.conn.execute(ENQUEUE[self.dialect], row)).rowcount) for row in rows])
+
     async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
         """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
         by_channel: dict[str, list[str]] = {}
@@ -84,9 +108,14 @@ class OutboxQueries(Queries):
                     )
         return found
 
-    async def due(self, now: datetime, limit: int, *, exclude: list[int] | None = None) -> list[OutboxItem]:
-        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids)."""
+    async def due(
+        self, now: datetime, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
+    ) -> list[OutboxItem]:
+        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids; only
+        chats of `channel` when given)."""
         stmt = select(outbox).where(outbox.c.status == PENDING, outbox.c.not_before <= utc(now))
+        if channel is not None:
+            stmt = stmt.where(outbox.c.chat.startswith(f"{channel}:", autoescape=True))
         if exclude:
             stmt = stmt.where(outbox.c.id.not_in(exclude))
         rows = await self.conn.execute(stmt.order_by(outbox.c.not_before, outbox.c.id).limit(limit))

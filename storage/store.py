@@ -12,12 +12,21 @@ from storage.campaigns import CampaignQueries
 from storage.engine import Conn, Database
 from storage.initiatives import InitiativeQueries
 from storage.jobs import JobQueries
+from storage.leaderboard import LeaderboardQueries
 from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
 
 
-class SqlTx(PeopleQueries, InitiativeQueries, ReviewQueries, CampaignQueries, JobQueries, OutboxQueries):
+class SqlTx(
+    PeopleQueries,
+    InitiativeQueries,
+    ReviewQueries,
+    CampaignQueries,
+    JobQueries,
+    OutboxQueries,
+    LeaderboardQueries,
+):
     """One database transaction offering every operation the core needs."""
 
     def __init__(self, conn: Conn, dialect: str) -> None:

@@ -64,9 +64,18 @@ class InitiativeRow(SQLModel, table=True):
         Index("ix_initiative_status_submitted", "status", "submitted_at"),
         Index("ix_initiative_campaign_status", "campaign_key", "status"),
         Index("ix_initiative_queue", "review_unit_id", "status", "queued_at"),
-        Index("ix_initiative_campaign_submitted", "campaign_key", "submitted_at"),
-        Index("ix_initiative_campaign_decided", "campaign_key", "decided_at"),
-        Index("ix_initiative_campaign_applied", "campaign_key", "applied_at"),
+        # The leaderboard's events of a week, read from the index alone (storage/leaderboard.py).
+        Index("ix_initiative_campaign_submitted", "campaign_key", "submitted_at", "author_id", "unit_id", "status"),
+        Index(
+            "ix_initiative_campaign_decided",
+            "campaign_key",
+            "decided_at",
+            "recognized_level",
+            "author_id",
+            "unit_id",
+            "status",
+        ),
+        Index("ix_initiative_campaign_applied", "campaign_key", "applied_at", "author_id", "unit_id", "status"),
         Index(
             "uq_initiative_one_draft",
             "author_id",
@@ -315,7 +324,7 @@ class LeaderboardPartRow(SQLModel, table=True):
     """Points of one author's initiatives from one unit in a campaign (unit 0: none); kept by triggers."""
 
     __tablename__ = "leaderboard_part"
-    __table_args__ = (Index("ix_leaderboard_part_unit", "campaign_key", "unit_id"),)
+    __table_args__ = (Index("ix_leaderboard_part_unit", "campaign_key", "unit_id", "points", "reached_at"),)
 
     campaign_key: str = Field(primary_key=True, max_length=32)
     author_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -352,8 +361,8 @@ def _rank_index(name: str, table: Any, key: str) -> Index:
     return Index(name, c.campaign_key, c.points.desc(), c.reached_at, c[key])
 
 
-_rank_index("ix_leaderboard_person_rank", LeaderboardPersonRow.__table__, "user_id")
-_rank_index("ix_leaderboard_unit_rank", LeaderboardUnitRow.__table__, "unit_id")
+_rank_index("ix_leaderboard_person_rank", SQLModel.metadata.tables["leaderboard_person"], "user_id")
+_rank_index("ix_leaderboard_unit_rank", SQLModel.metadata.tables["leaderboard_unit"], "unit_id")
 
 
 metadata = SQLModel.metadata

@@ -3,7 +3,8 @@
 Every send is checked against three sliding windows: more than 30 messages in any 1 s overall,
 more than 1 in any 1 s to one private chat, more than 20 in any 60 s to one group. A send that
 would exceed one is refused with 429 and the `retry_after` (whole seconds) after which it would
-pass, as Telegram does; accepted sends are counted per chat and their times kept for an audit.
+pass, as Telegram does; sends that passed are logged with their time for an audit, and delivered
+ones counted per chat. Chats in `blocked` answer 403 (after counting against the limits).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class LimitedBotApi(BaseRequest):
     overall: tuple[int, float] = (30, 1.0)
     private: tuple[int, float] = (1, 1.0)
     group: tuple[int, float] = (20, 60.0)
+    blocked: set[int] = field(default_factory=set)
     per_chat: Counter[int] = field(default_factory=Counter)
     floods: int = 0
     uploads: int = 0
@@ -82,14 +84,13 @@ class LimitedBotApi(BaseRequest):
         return max(waits)
 
     def _accept(self, now: float, chat_id: int) -> None:
-        """Count an accepted send in the windows and the log."""
+        """Count a send that passed the limits in the windows and the log (a 403 counts too)."""
         self._overall.append(now)
         if len(self._overall) > self.overall[0]:
             self._overall.popleft()
         limit = (self.group if chat_id < 0 else self.private)[0]
         recent = self._chat.setdefault(chat_id, deque(maxlen=limit))
         recent.append(now)
-        self.per_chat[chat_id] += 1
         self.times.append(now)
         self.chats.append(chat_id)
 
@@ -127,6 +128,10 @@ class LimitedBotApi(BaseRequest):
             body["parameters"] = {"retry_after": retry}
             return 429, json.dumps(body).encode()
         self._accept(now, chat_id)
+        if chat_id in self.blocked:
+            body = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            return 403, json.dumps(body).encode()
+        self.per_chat[chat_id] += 1
         if request_data is not None and request_data.multipart_data:
             self.uploads += 1
         answer = json.dumps({"ok": True, "result": self._answer(name, chat_id)}).encode()

@@ -66,7 +66,7 @@ class TimedApi(FakeBotApi):
         return [c for c in self.calls if c.method == method]
 
 
-class Crash(BaseException):  # noqa: N818 - it stands for the process being killed
+class Crash(BaseException):
     """The process dies here."""
 
 
@@ -107,9 +107,7 @@ class Outbox:
     ) -> Any:
         """Enqueue notices in one transaction."""
         async with self.store.transaction() as tx:
-            return await self.delivery.enqueue_notices(
-                tx, notices, job_run_id=run, key_prefix=prefix, quiet=quiet
-            )
+            return await self.delivery.enqueue_notices(tx, notices, job_run_id=run, key_prefix=prefix, quiet=quiet)
 
     async def rows(self, columns: str = "chat, status, attempts") -> list[tuple[Any, ...]]:
         """Outbox rows (not shared files), by id."""

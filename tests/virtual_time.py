@@ -2,7 +2,9 @@
 
 Nothing here does real I/O (the Bot API is faked in-process, SQLite runs inline), so whenever every
 task is asleep the loop advances its clock straight to the next timer. `asyncio.sleep(3600)` returns
-at once with `loop.time()` one hour later; ordering and concurrency stay exactly as in real time.
+at once with `loop.time()` one hour later; ordering and concurrency stay as in real time. Each turn
+of the loop also costs one microsecond, so code that waits for the clock to move (aiolimiter's
+timers, set a float-rounding hair in the past) cannot spin forever.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+TICK = 1e-6  # each turn of the loop costs a microsecond, as real work would (no spinning in place)
 EPOCH = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
@@ -27,8 +30,8 @@ class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-ty
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """Return ready descriptors; if none, pretend `timeout` seconds passed."""
         events = super().select(0 if timeout is not None else None)
-        if not events and timeout is not None and timeout > 0:
-            self.now += timeout
+        if not events and timeout is not None:
+            self.now += max(timeout, TICK)
         return list(events)
 
 

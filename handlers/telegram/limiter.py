@@ -90,10 +90,10 @@ class RateLimiter:
                 break
             self.chats.popitem(last=False)
 
-    def wait(self, chat_id: int | str) -> float:
-        """Seconds before a message to `chat_id` may go out."""
-        now = self.now()
-        return max(self.overall.wait(now), self._chat(chat_id).wait(now))
+    def chat_wait(self, chat_id: int | str) -> float:
+        """Seconds before this chat's own limit (or a hold on it) lets a message through."""
+        window = self.chats.get(chat_id)
+        return window.wait(self.now()) if window is not None else 0.0
 
     async def acquire(self, chat_id: int | str) -> None:
         """Wait until a message to `chat_id` may go out, and count it as sent now."""

@@ -13,9 +13,13 @@ rows are not claimed, so two processes draining the same outbox could both send 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import heapq
 import html
 import logging
+import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +29,7 @@ from typing import Any
 from telegram import Bot, InputFile, InputMediaPhoto
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
@@ -34,6 +39,7 @@ from handlers.telegram.limiter import RateLimiter
 from handlers.telegram.outbound import Markup, markup, split_text
 
 log = logging.getLogger(__name__)
+CHANNEL = "telegram"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
@@ -68,8 +74,10 @@ def chat_id_of(chat: str) -> int | str:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    """The wait Telegram asked for, in seconds."""
-    value = exc.retry_after
+    """The wait Telegram asked for, in seconds (int or timedelta, whichever PTB gives)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -102,26 +110,43 @@ class OutboxSender:
         self._uploads: dict[str, asyncio.Future[str | None]] = {}
 
     async def drain(self, max_messages: int | None = None) -> DrainStats:
-        """Send what is due (at most `max_messages` items) until nothing due is left."""
+        """Send what is due (at most `max_messages` items) until nothing due is left. An item whose
+        chat must wait (1/s private, 20/min group) steps aside for others instead of holding a slot."""
         stats = DrainStats()
         inflight: set[int] = set()
+        ready: deque[OutboxItem] = deque()
+        later: list[tuple[float, int, OutboxItem]] = []
         slots = asyncio.Semaphore(self.concurrency)
-        finished = asyncio.Event()
+        changed = asyncio.Event()
         async with asyncio.TaskGroup() as group:
             while max_messages is None or stats.taken < max_messages:
-                room = self.batch if max_messages is None else min(self.batch, max_messages - stats.taken)
-                items = await self.delivery.next_batch(room, exclude=sorted(inflight))
-                if not items:
-                    if not inflight:
+                now = self.limiter.now()
+                if later and later[0][0] <= now:
+                    item = heapq.heappop(later)[2]
+                elif ready:
+                    item = ready.popleft()
+                else:
+                    room = self.batch if max_messages is None else max_messages - stats.taken - len(later)
+                    if room > 0 and len(later) < self.batch:
+                        held = sorted(inflight.union(i.id for _, _, i in later))
+                        batch = await self.delivery.next_batch(min(room, self.batch), exclude=held, channel=CHANNEL)
+                        ready.extend(batch)
+                        if ready:
+                            continue
+                    if not later and not inflight:
                         break
-                    finished.clear()
-                    await finished.wait()
+                    changed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), later[0][0] - now if later else None)
                     continue
-                for item in items:
-                    await slots.acquire()
-                    inflight.add(item.id)
-                    stats.taken += 1
-                    group.create_task(self._run(item, stats, slots, inflight, finished))
+                wait = self.limiter.chat_wait(chat_id_of(item.chat))
+                if wait > 0:
+                    heapq.heappush(later, (now + wait, item.id, item))
+                    continue
+                await slots.acquire()
+                inflight.add(item.id)
+                stats.taken += 1
+                group.create_task(self._run(item, stats, slots, inflight, changed))
         return stats
 
     async def _run(

@@ -19,6 +19,9 @@ class Totals:
     applied: int = 0
     recognised_authors: int = 0
     target: int | None = None
+    sector: str = "enterprise"
+    by_sector: dict[str, int] = field(default_factory=dict)
+    sector_targets: dict[str, int] = field(default_factory=dict)
     children: list[int] = field(default_factory=list)
 
     @property
@@ -43,11 +46,15 @@ def rollup(
     targets: list[tuple[int, str | None, int]],
 ) -> dict[int, Totals]:
     """Sum each unit's own counts with those of every unit below it; attach unit targets (all sectors)."""
-    totals = {uid: Totals(uid, code, name, parent, headcount) for uid, code, name, parent, _sector, headcount in units}
+    totals = {
+        uid: Totals(uid, code, name, parent, headcount, sector=sector)
+        for uid, code, name, parent, sector, headcount in units
+    }
     for total in totals.values():
         if total.parent_id in totals:
             totals[total.parent_id].children.append(total.unit_id)
     for unit_id, own in counts.items():
+        sector = totals[unit_id].sector if unit_id in totals else ""
         seen: set[int] = set()
         current: int | None = unit_id
         while current is not None and current in totals and current not in seen:
@@ -57,14 +64,17 @@ def rollup(
             node.recognised += own.get("recognised", 0)
             node.applied += own.get("applied", 0)
             node.recognised_authors += own.get("recognised_authors", 0)
+            node.by_sector[sector] = node.by_sector.get(sector, 0) + own.get("submitted", 0)
             current = node.parent_id
     own_headcount = {uid: totals[uid].headcount for uid in totals}
     for uid in totals:
         if totals[uid].children:
             totals[uid].headcount = _subtree_headcount(uid, totals, own_headcount)
-    for unit_id, sector, target in targets:
-        if unit_id in totals and sector is None:
+    for unit_id, target_sector, target in targets:
+        if unit_id in totals and target_sector is None:
             totals[unit_id].target = target
+        elif unit_id in totals and target_sector is not None:
+            totals[unit_id].sector_targets[target_sector] = target
     return totals
 
 

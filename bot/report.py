@@ -30,8 +30,18 @@ def _line(total: Totals) -> Msg:
         "target": target,
         "participation": _percent(total.participation),
         "application": _percent(total.application),
+        "sectors": Lines(tuple(_sector(total, s, goal) for s, goal in sorted(total.sector_targets.items())))
+        if total.sector_targets
+        else "",
     }
     return Msg("report.line", args)
+
+
+def _sector(total: Totals, sector: str, goal: int) -> Msg:
+    """A unit's progress against its target for one sector (e.g. 100,000 from enterprises)."""
+    done = total.by_sector.get(sector, 0)
+    args = {"sector": Msg(f"sector.{sector}"), "submitted": done, "target": goal, "share": _percent(done / goal)}
+    return Msg("report.sector", args)
 
 
 async def campaign_progress(tx: Tx, campaign: Campaign) -> Reply:
@@ -39,7 +49,7 @@ async def campaign_progress(tx: Tx, campaign: Campaign) -> Reply:
     totals = rollup(await tx.all_units(), await tx.progress_counts(campaign.key), await tx.targets(campaign.key))
     roots = [t for t in totals.values() if t.parent_id is None]
     overall = sum(t.submitted for t in roots)
-    shown = [t for t in totals.values() if t.target is not None or t.children]
+    shown = [t for t in totals.values() if t.target is not None or t.sector_targets or t.children]
     shown.sort(key=lambda t: (-(t.target_share or 0), -t.submitted))
     lines = tuple(_line(t) for t in shown[:MAX_LINES])
     args = {

@@ -203,12 +203,13 @@ class LeaderboardQueries(Queries):
         """The first `limit` rows of a tally in rank order."""
         query = select(key, score.c.points).where(score.c.campaign_key == campaign_key)
         rows = await self.conn.execute(ranked(query, key, score).limit(limit))
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1]) for row in rows.all()]
 
     async def _tally_order(self, score: Any, key: Any, campaign_key: str) -> Order:
         """Every row of a tally in rank order."""
         query = select(key, score.c.points).where(score.c.campaign_key == campaign_key)
-        return [(row[0], row[1]) for row in await self.conn.execute(ranked(query, key, score))]
+        rows = (await self.conn.execute(ranked(query, key, score))).all()  # one fetchall
+        return [(row[0], row[1]) for row in rows]
 
     async def _count(self, score: Any, campaign_key: str) -> int:
         """How many rows (all with points) a tally has in the campaign."""
@@ -259,7 +260,7 @@ class LeaderboardQueries(Queries):
         orders = []
         for score in (people, unit_rows):
             query = ranked(select(score.c.id, score.c.points).where(score.c.points > 0), score.c.id, score)
-            orders.append([(row[0], row[1]) for row in await self.conn.execute(query)])
+            orders.append([(row[0], row[1]) for row in (await self.conn.execute(query)).all()])
         return orders[0], orders[1]
 
     async def _people_standings(self, order: Order) -> list[Standing]:

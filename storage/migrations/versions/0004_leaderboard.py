@@ -43,16 +43,18 @@ def _events(where: str) -> str:
     The callers drop events without a time or points; leaving those conditions out here keeps
     the planner from scanning a (campaign_key, *_at) index instead of looking up the author.
     """
-    head = "SELECT i.campaign_key AS campaign_key, i.author_id AS author_id, coalesce(i.unit_id, 0) AS unit_id"
-    body = f"FROM initiative i JOIN leaderboard_rule r ON r.id = 1 WHERE {where} AND i.status NOT IN {EXCLUDED}"
     level = (
         "CASE i.recognized_level WHEN 'grassroots' THEN r.grassroots WHEN 'upper' THEN r.upper"
         " WHEN 'city' THEN r.city ELSE 0 END"
     )
+    # Each initiative is read once and crossed with the three kinds of event (CROSS JOIN keeps
+    # SQLite's loop order: initiative outside).
     return (
-        f"{head}, i.submitted_at AS happened_at, r.submitted AS pts {body}"
-        f" UNION ALL {head}, i.decided_at AS happened_at, {level} AS pts {body}"
-        f" UNION ALL {head}, i.applied_at AS happened_at, r.applied AS pts {body}"
+        "SELECT i.campaign_key AS campaign_key, i.author_id AS author_id, coalesce(i.unit_id, 0) AS unit_id,"
+        " CASE k.kind WHEN 1 THEN i.submitted_at WHEN 2 THEN i.decided_at ELSE i.applied_at END AS happened_at,"
+        f" CASE k.kind WHEN 1 THEN r.submitted WHEN 2 THEN {level} ELSE r.applied END AS pts"
+        " FROM initiative i CROSS JOIN (SELECT 1 AS kind UNION ALL SELECT 2 UNION ALL SELECT 3) k"
+        f" JOIN leaderboard_rule r ON r.id = 1 WHERE {where} AND i.status NOT IN {EXCLUDED}"
     )
 
 

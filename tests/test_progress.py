@@ -34,5 +34,5 @@ def test_targets_and_sector_targets_are_measured_against_the_right_submissions()
 
 def test_units_without_people_or_recognition_have_no_rates() -> None:
     totals = rollup(UNITS, {}, [])
-    assert totals[2].participation is None or totals[2].participation == 0
+    assert totals[2].participation == 0.0 and totals[4].headcount == 80
     assert totals[3].application is None

@@ -64,6 +64,7 @@ class InitiativeRow(SQLModel, table=True):
         Index("ix_initiative_status_submitted", "status", "submitted_at"),
         Index("ix_initiative_campaign_status", "campaign_key", "status"),
         Index("ix_initiative_queue", "review_unit_id", "status", "queued_at"),
+        Index("ix_initiative_campaign_id", "campaign_key", "id"),
         # The leaderboard's events of a week, read from the index alone (storage/leaderboard.py).
         Index("ix_initiative_campaign_submitted", "campaign_key", "submitted_at", "author_id", "unit_id", "status"),
         Index(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import callbacks as cb
-from bot.cards import DUE_SOON_DAYS
 from bot.clock import local
-from bot.i18n import Lines, Msg
+from bot.i18n import Lines
 from bot.jobs import JobContext, Outgoing
 from bot.messages import Button, Notice, Reply, private_chat, rows
+from bot.queue import waiting_line
 from bot.reviewers import reviewed_units, reviewers_for
 
 SHOWN = 10
@@ -26,19 +26,8 @@ async def reviewer_digest(ctx: JobContext) -> list[Outgoing]:
         items, total = await ctx.tx.queue(units, offset=0, limit=SHOWN, exclude_author=user.id)
         if not total:
             continue
-        lines = []
-        for item in items:
-            days_left = (item.decision_due - today).days if item.decision_due else None
-            soon = days_left is not None and days_left < DUE_SOON_DAYS
-            age = (today - local(item.queued_at or ctx.now, ctx.config.bot.timezone).date()).days
-            args = {
-                "code": item.code or "",
-                "title": item.title or "",
-                "age": age,
-                "due": item.decision_due or "—",
-                "status": Msg(f"status.{item.status.value}"),
-            }
-            lines.append(Msg("queue.line_due_soon" if soon else "queue.line", args))
+        tz = ctx.config.bot.timezone
+        lines = [waiting_line(item, today, local(item.queued_at or ctx.now, tz).date()) for item in items]
         reply = Reply(
             "digest.text",
             {"total": total, "lines": Lines(tuple(lines)), "more": max(total - SHOWN, 0)},

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot import callbacks as cb
 from bot.cards import DUE_SOON_DAYS
+from bot.domain import Initiative
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
 from bot.messages import Button, Reply, rows
@@ -12,6 +15,20 @@ from bot.turn import Turn
 from bot.views import literal
 
 ALL = "all"
+
+
+def waiting_line(item: Initiative, today: date, queued_on: date) -> Msg:
+    """One line of a queue or digest: code, title, status, days waiting, deadline (flagged when close)."""
+    days_left = (item.decision_due - today).days if item.decision_due else None
+    soon = days_left is not None and days_left < DUE_SOON_DAYS
+    args = {
+        "code": item.code or "",
+        "title": item.title or "",
+        "age": (today - queued_on).days,
+        "due": item.decision_due or "—",
+        "status": Msg(f"status.{item.status.value}"),
+    }
+    return Msg("queue.line_due_soon" if soon else "queue.line", args)
 
 
 async def pending(
@@ -36,17 +53,7 @@ async def pending(
         raise InvalidInput("error.stale_button")
     lines, buttons = [], []
     for item in items:
-        age = (turn.today - turn.local_time(item.queued_at or item.submitted_at or turn.now).date()).days
-        days_left = (item.decision_due - turn.today).days if item.decision_due else None
-        soon = days_left is not None and days_left < DUE_SOON_DAYS
-        args = {
-            "code": item.code or "",
-            "title": item.title or "",
-            "age": age,
-            "due": item.decision_due or "—",
-            "status": Msg(f"status.{item.status.value}"),
-        }
-        lines.append(Msg("queue.line_due_soon" if soon else "queue.line", args))
+        lines.append(waiting_line(item, turn.today, turn.local_time(item.queued_at or turn.now).date()))
         buttons.append(Button("common.literal", cb.encode("card", item.id), {"text": item.code or ""}))
     pages = (total + size - 1) // size
     nav = []

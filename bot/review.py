@@ -240,25 +240,40 @@ async def decide(
             item.recognized_level = item.review_level
     if taken is Action.REQUEST_CHANGES:
         item.snapshot = json.dumps({name: str(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False)
-    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
-        fresh = await _item(turn, item.id)
-        return await stale(turn, fresh)
     recorded = action if taken is Action.VOTE else taken
-    await turn.tx.record_action(
-        item,
-        actor_id=turn.user.id,
-        action=recorded.value,
-        from_status=before.value,
-        comment=comment,
-        scores=scores,
-        now=turn.now,
-    )
+    if not await _commit(turn, item, recorded, before, expected, comment=comment, scores=scores):
+        return await stale(turn, await _item(turn, item.id))
     if taken is not Action.VOTE:
         await tell_author(turn, item, comment)
     return [
         Reply(f"review.done_{taken.value}", {"code": item.code or ""}),
         await card(turn, item, turn.user.locale, edit=True),
     ]
+
+
+async def _commit(
+    turn: Turn,
+    item: Initiative,
+    action: Action,
+    before: Status,
+    expected: int,
+    *,
+    comment: str | None = None,
+    scores: str | None = None,
+) -> bool:
+    """Store the initiative if nobody changed it since version `expected`, and log the action; else False."""
+    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
+        return False
+    await turn.tx.record_action(
+        item,
+        actor_id=turn.user.id,
+        action=action.value,
+        from_status=before.value,
+        comment=comment,
+        scores=scores,
+        now=turn.now,
+    )
+    return True
 
 
 async def forward(turn: Turn, item: Initiative) -> list[Reply]:
@@ -273,17 +288,8 @@ async def forward(turn: Turn, item: Initiative) -> list[Reply]:
     item.queued_at, item.changed_fields = turn.now, None
     item.review_round += 1
     item.version += 1
-    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
+    if not await _commit(turn, item, Action.FORWARD, before, expected):
         return await stale(turn, await _item(turn, item.id))
-    await turn.tx.record_action(
-        item,
-        actor_id=turn.user.id,
-        action=Action.FORWARD.value,
-        from_status=before.value,
-        comment=None,
-        scores=None,
-        now=turn.now,
-    )
     await tell_author(turn, item, None)
     await route(turn, item)
     return [Reply("review.done_forward", {"code": item.code or "", "unit": upper.name})]
@@ -296,18 +302,9 @@ async def mark_applied(turn: Turn, item: Initiative, benefit_vnd: int | None) ->
     item.applied_at, item.applied_benefit_vnd = turn.now, benefit_vnd
     item.version += 1
     turn.user.awaiting = None
-    if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
-        return await stale(turn, await _item(turn, item.id))
     comment = None if benefit_vnd is None else str(benefit_vnd)
-    await turn.tx.record_action(
-        item,
-        actor_id=turn.user.id,
-        action=Action.MARK_APPLIED.value,
-        from_status=before.value,
-        comment=comment,
-        scores=None,
-        now=turn.now,
-    )
+    if not await _commit(turn, item, Action.MARK_APPLIED, before, expected, comment=comment):
+        return await stale(turn, await _item(turn, item.id))
     await tell_author(turn, item, None, key="notify.applied")
     return [
         Reply("review.done_mark_applied", {"code": item.code or ""}),

@@ -81,16 +81,6 @@ class Standing:
 
 
 @dataclass(frozen=True)
-class Board:
-    """The top people and units, and how many of each have points."""
-
-    people: list[Standing]
-    units: list[Standing]
-    total_people: int
-    total_units: int
-
-
-@dataclass(frozen=True)
 class ReaderRank:
     """The reader's place ("37th of 1,204") and their unit's; None when without points."""
 
@@ -98,6 +88,17 @@ class ReaderRank:
     of: int
     unit_rank: int | None
     units: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """The top people and units, how many of each have points, and the reader's rank if asked."""
+
+    people: list[Standing]
+    units: list[Standing]
+    total_people: int
+    total_units: int
+    reader: ReaderRank | None = None
 
 
 @dataclass(frozen=True)

@@ -289,8 +289,10 @@ class OutboxPort(Protocol):
 class LeaderboardPort(Protocol):
     """Scores of people and units in a campaign (rules in bot/leaderboard.py)."""
 
-    async def leaderboard(self, campaign_key: str, *, window: Window, points: Points, top_n: int) -> Board:
-        """The top `top_n` people and units of `window` and how many of each have points."""
+    async def leaderboard(
+        self, campaign_key: str, *, window: Window, points: Points, top_n: int, reader_id: int | None = None
+    ) -> Board:
+        """The top `top_n` people and units of `window`, their totals, and `reader_id`'s rank if given."""
 
     async def reader_rank(self, campaign_key: str, user_id: int, *, window: Window, points: Points) -> ReaderRank:
         """The reader's rank among people with points, and their (current) unit's rank."""

@@ -103,31 +103,56 @@ def ahead_of(score: Any, key: Any, points: int, reached_at: Any, own_id: int) ->
     )
 
 
+def ranks(people: Order, units: Order) -> Ranking:
+    """Ranks from orders (position 1 first)."""
+    return Ranking(
+        {key: rank for rank, (key, _) in enumerate(people, start=1)},
+        {key: rank for rank, (key, _) in enumerate(units, start=1)},
+    )
+
+
+def place(people: Order, units: Order, user_id: int, unit_id: int | None) -> ReaderRank:
+    """One reader's rank read off the orders (without building every rank)."""
+
+    def position(order: Order, key: int | None) -> int | None:
+        return next((i for i, (k, _) in enumerate(order, start=1) if k == key), None)
+
+    return ReaderRank(position(people, user_id), len(people), position(units, unit_id), len(units))
+
+
 class LeaderboardQueries(Queries):
     """The leaderboard: top people and units, totals, and ranks."""
 
-    async def leaderboard(self, campaign_key: str, *, window: Window, points: Points, top_n: int) -> Board:
-        """The top `top_n` people and units of `window` and how many of each have points."""
+    async def leaderboard(
+        self, campaign_key: str, *, window: Window, points: Points, top_n: int, reader_id: int | None = None
+    ) -> Board:
+        """The top `top_n` people and units of `window`, their totals, and `reader_id`'s rank if given."""
+        reader = None
         if window.whole:
             await self.use_points(points)
             people = await self._tally_top(person_scores, person_scores.c.user_id, campaign_key, top_n)
             top_units = await self._tally_top(unit_scores, unit_scores.c.unit_id, campaign_key, top_n)
             total_people = await self._count(person_scores, campaign_key)
             total_units = await self._count(unit_scores, campaign_key)
-        else:
+            if reader_id is not None:
+                reader = await self.reader_rank(campaign_key, reader_id, window=window, points=points)
+        else:  # one pass over the window's events serves the board and the reader
             people_order, unit_order = await self._window_orders(campaign_key, window, points)
             people, top_units = people_order[:top_n], unit_order[:top_n]
             total_people, total_units = len(people_order), len(unit_order)
+            if reader_id is not None:
+                reader = place(people_order, unit_order, reader_id, await self._unit_of(reader_id))
         return Board(
             await self._people_standings(people),
             await self._unit_standings(top_units),
             total_people,
             total_units,
+            reader,
         )
 
     async def reader_rank(self, campaign_key: str, user_id: int, *, window: Window, points: Points) -> ReaderRank:
         """The reader's rank among people with points, and their (current) unit's rank."""
-        unit_id = (await self.conn.execute(select(users.c.unit_id).where(users.c.id == user_id))).scalar()
+        unit_id = await self._unit_of(user_id)
         if not window.whole:
             return (await self.ranking(campaign_key, window=window, points=points)).reader(user_id, unit_id)
         await self.use_points(points)
@@ -150,10 +175,11 @@ class LeaderboardQueries(Queries):
             unit_order = await self._tally_order(unit_scores, unit_scores.c.unit_id, campaign_key)
         else:
             people_order, unit_order = await self._window_orders(campaign_key, window, points)
-        return Ranking(
-            {key: rank for rank, (key, _) in enumerate(people_order, start=1)},
-            {key: rank for rank, (key, _) in enumerate(unit_order, start=1)},
-        )
+        return ranks(people_order, unit_order)
+
+    async def _unit_of(self, user_id: int) -> int | None:
+        """A person's current unit."""
+        return (await self.conn.execute(select(users.c.unit_id).where(users.c.id == user_id))).scalar()
 
     async def use_points(self, points: Points) -> None:
         """Make the tallies count `points`: store them and rebuild if they changed."""

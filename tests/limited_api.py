@@ -13,7 +13,7 @@ import asyncio
 import json
 import math
 from array import array
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +58,7 @@ class LimitedBotApi(BaseRequest):
     times: array[float] = field(default_factory=lambda: array("d"))
     chats: array[int] = field(default_factory=lambda: array("q"))
     _overall: deque[float] = field(default_factory=deque)
-    _chat: dict[int, deque[float]] = field(default_factory=dict)
+    _chat: OrderedDict[int, deque[float]] = field(default_factory=OrderedDict)
     _ids: int = 100
 
     @property
@@ -91,6 +91,12 @@ class LimitedBotApi(BaseRequest):
         limit = (self.group if chat_id < 0 else self.private)[0]
         recent = self._chat.setdefault(chat_id, deque(maxlen=limit))
         recent.append(now)
+        self._chat.move_to_end(chat_id)
+        while self._chat:  # forget chats whose last send can no longer matter (oldest use first)
+            oldest, times = next(iter(self._chat.items()))
+            if times[-1] + (self.group if oldest < 0 else self.private)[1] > now:
+                break
+            del self._chat[oldest]
         self.times.append(now)
         self.chats.append(chat_id)
 

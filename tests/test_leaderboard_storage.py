@@ -6,6 +6,7 @@ import asyncio
 import random
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,15 @@ async def check(store: SqlStore, data: Data, points: Points, campaign_key: str =
         async with store.transaction() as tx:
             assert await tx.leaderboard(campaign_key, window=window, points=points, top_n=10) == board
             assert await tx.ranking(campaign_key, window=window, points=points) == ranking
-            for user_id, person in data.people.items():
+            readers = [k for k, p in data.people.items() if k % 6 == 0 or p.deleted or p.unit_id is None]
+            for user_id in readers:
                 got = await tx.reader_rank(campaign_key, user_id, window=window, points=points)
-                assert got == ranking.reader(user_id, person.unit_id), (window, user_id)
+                assert got == ranking.reader(user_id, data.people[user_id].unit_id), (window, user_id)
+            for user_id in readers[:4]:
+                with_reader = await tx.leaderboard(
+                    campaign_key, window=window, points=points, top_n=10, reader_id=user_id
+                )
+                assert with_reader == replace(board, reader=ranking.reader(user_id, data.people[user_id].unit_id))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -282,3 +282,26 @@ def test_the_telegram_sender_leaves_other_channels_messages_alone(db_url: str, t
         await box.close()
 
     run_virtual(main())
+
+
+def test_stop_lets_calls_in_flight_finish_and_leaves_the_rest_pending(db_url: str, tmp_path: Path) -> None:
+    async def main() -> None:
+        catalog = tiny_catalog(tmp_path)
+        first = await open_outbox(db_url, catalog, LimitedBotApi(latency=0.2))
+        await first.enqueue([notice(c) for c in range(1, 301)], prefix="lb:1")
+        draining = asyncio.create_task(first.sender.drain())
+        await asyncio.sleep(3)
+        first.sender.stop()
+        stats = await draining
+        api = first.api
+        assert isinstance(api, LimitedBotApi)
+        statuses = Counter(s for (s,) in await first.rows("status"))
+        assert stats.sent == statuses["sent"] == sum(api.per_chat.values()) and 60 < stats.sent < 120
+        assert statuses["pending"] == 300 - stats.sent
+        await first.close()
+        second = await open_outbox(db_url, catalog, api)  # the same Telegram, a new process
+        assert (await second.sender.drain()).sent == 300 - stats.sent
+        assert len(api.per_chat) == 300 and set(api.per_chat.values()) == {1}
+        await second.close()
+
+    run_virtual(main())

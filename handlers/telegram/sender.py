@@ -2,12 +2,13 @@
 
 Exactly once, as far as the Bot API allows (it has no idempotency key): a row is marked sent in its
 own commit as the very next statement after Telegram's answer, so a restart resumes with exactly the
-rows still pending. With SQLite (inline, no await inside the transaction) nothing can cancel that
-commit; the one window left is a hard kill (SIGKILL, power loss) during it, about 0.1 ms per
-message, or an answer lost on the network (a timeout, retried): that message can arrive twice.
-Items of several calls (text over 4,096 characters, a file after the text) are retried whole, so
-a picture and its text go as one captioned photo whenever the text fits. One sender per database:
-rows are not claimed, so two processes draining the same outbox could both send a row.
+rows still pending, and `stop()` ends a drain without cutting a request off. The one window left is
+a hard kill (SIGKILL, power loss) between Telegram accepting a message and that commit: the answer's
+way back (half a round trip, ~50 ms) plus parsing and the commit (~0.3 ms, see BENCHMARKS.md); at
+30 messages/s that is one or two messages sent twice per kill. A timeout (the answer lost on the
+way) is retried and can duplicate the same way. Items of several calls (text over 4,096 characters,
+a file after the text) are retried whole, so a picture and its text go as one captioned photo
+whenever the text fits. One sender per database: rows are not claimed between processes.
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ class OutboxSender:
         self.sleep = sleep
         self.photo_ids: dict[str, str] = {}
         self._uploads: dict[str, asyncio.Future[str | None]] = {}
+        self._stopping = False
+        self._changed: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        """Take no new items and start no new call; `drain` returns once the calls in flight are
+        answered and marked (call before shutting down, so nothing is cut off mid-request)."""
+        self._stopping = True
+        if self._changed is not None:
+            self._changed.set()
 
     async def drain(self, max_messages: int | None = None) -> DrainStats:
         """Send what is due (at most `max_messages` items) until nothing due is left. An item whose
@@ -117,9 +127,9 @@ class OutboxSender:
         ready: deque[OutboxItem] = deque()
         later: list[tuple[float, int, OutboxItem]] = []
         slots = asyncio.Semaphore(self.concurrency)
-        changed = asyncio.Event()
+        changed = self._changed = asyncio.Event()
         async with asyncio.TaskGroup() as group:
-            while max_messages is None or stats.taken < max_messages:
+            while (max_messages is None or stats.taken < max_messages) and not self._stopping:
                 now = self.limiter.now()
                 if later and later[0][0] <= now:
                     item = heapq.heappop(later)[2]
@@ -144,6 +154,9 @@ class OutboxSender:
                     heapq.heappush(later, (now + wait, item.id, item))
                     continue
                 await slots.acquire()
+                if self._stopping:
+                    slots.release()
+                    break
                 inflight.add(item.id)
                 stats.taken += 1
                 group.create_task(self._run(item, stats, slots, inflight, changed))
@@ -170,9 +183,11 @@ class OutboxSender:
     async def _deliver(self, item: OutboxItem, steps: list[Step], stats: DrainStats) -> None:
         """Make each call of an item, waiting out flood control; mark the item when done."""
         chat_id = chat_id_of(item.chat)
-        for step in steps:
+        for index, step in enumerate(steps):
             floods = timeouts = 0
             while True:
+                if self._stopping and index == 0:
+                    return  # nothing of it went out: it stays pending for the next start
                 if step.picture is not None and step.picture in self._uploads:
                     await asyncio.shield(self._uploads[step.picture])  # upload each picture once
                 await self.limiter.acquire(chat_id)

@@ -9,7 +9,8 @@ Per-campaign scores of people and units, kept current by triggers on `initiative
 The rules are those of bot/leaderboard.py; the points come from the one row of
 `leaderboard_rule`, which storage/leaderboard.py keeps equal to bot.toml (rebuilding the
 tallies when they differ). The tallies hold derived data only and are filled here from the
-existing initiatives.
+existing initiatives. Three covering indexes on `initiative` (campaign_key, submitted_at |
+decided_at | applied_at, …) let a week's events be read from the index alone.
 
 Note for later revisions: a SQLite batch operation that recreates `initiative` or `app_user`
 drops their triggers; such a revision must create the triggers again

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.charts import render_board
 from bot.config import Campaign
 from bot.i18n import LANGUAGES, Catalog, format_date
 from bot.jobs import JobContext, Outgoing
@@ -21,7 +20,9 @@ def catalog() -> Catalog:
 
 
 def chart(board: Board, campaign: Campaign, period: str, locale: str) -> FileOut:
-    """The chart of one board in one language."""
+    """The chart of one board in one language (matplotlib is imported only when a chart is drawn)."""
+    from bot.charts import render_board
+
     text = catalog()
     png = render_board(
         board,

@@ -157,8 +157,8 @@ def _print(runtime: Runtime, replies: list[Reply]) -> None:
         print(plain(runtime.catalog.render(runtime.config.bot.locale, reply.key, reply.args)))
 
 
-async def run_jobs(config: Config, action: str, name: str) -> int:
-    """`sangkien jobs list|run NAME`."""
+async def run_jobs(config: Config, action: str, name: str, *, send: bool = False) -> int:
+    """`sangkien jobs list|run NAME [--send]`."""
     runtime = await open_runtime(config)
     try:
         if action == "list":
@@ -173,7 +173,17 @@ async def run_jobs(config: Config, action: str, name: str) -> int:
             return 2
         report = await runtime.jobs.run(name)
         print(report if report is not None else f"{name} already ran this minute")
-        print("Messages wait in the outbox; the running bot sends them within Telegram's limits.")
+        if not send:
+            print("Messages wait in the outbox; the running bot sends them within Telegram's limits.")
+            return 0
+        if not config.telegram.token:
+            print("--send needs a Telegram token (SANGKIEN_TELEGRAM_TOKEN).", file=sys.stderr)
+            return 2
+        application = telegram_application(runtime)
+        async with application:
+            stats = await OutboxSender(application.bot, runtime.catalog, runtime.delivery).drain()
+            await runtime.jobs.report_deliveries()
+        print(f"sent: {stats}")
         return 0
     finally:
         await runtime.close()

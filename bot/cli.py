@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     job_commands.add_parser("list", help="every job with its schedule, next and last run")
     run_job = job_commands.add_parser("run", help="run a job now (its messages go to the outbox)")
     run_job.add_argument("name", choices=JOB_NAMES)
+    run_job.add_argument("--send", action="store_true", help="also send the outbox now (needs the token)")
     campaigns = commands.add_parser("campaigns", help="list campaigns with progress, or change one")
     campaign_commands = campaigns.add_subparsers(dest="campaigns_command", required=True)
     campaign_commands.add_parser("list", help="every campaign with its progress")
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app import run_campaigns, run_jobs
 
         if args.command == "jobs":
-            return asyncio.run(run_jobs(config, args.jobs_command, getattr(args, "name", "")))
+            name, send = getattr(args, "name", ""), getattr(args, "send", False)
+            return asyncio.run(run_jobs(config, args.jobs_command, name, send=send))
         return asyncio.run(run_campaigns(config, getattr(args, "words", [])))
     if args.command == "reviewers":
         from bot.app import run_reviewers

@@ -154,3 +154,35 @@ def test_the_shipped_bot_toml_loads_and_is_consistent() -> None:
     assert any(unit.parent is None for unit in config.units)
     assert {unit.sector for unit in config.units} <= {"enterprise", "public"}
     assert {unit.level for unit in config.units} <= {"grassroots", "upper", "city"}
+
+
+def test_jobs_list_shows_every_job_with_its_schedule(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config_file), "jobs", "list"]) == 0
+    out = capsys.readouterr().out
+    for name, cron in (
+        ("leaderboard", "0 8 * * mon"),
+        ("reminders", "0 9 * * *"),
+        ("reviewer_digest", "0 8 * * mon-fri"),
+    ):
+        assert any(line.startswith(name) and cron in line for line in out.splitlines())
+
+
+def test_jobs_run_records_the_run_and_refuses_to_send_without_a_token(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_file), "jobs", "run", "reminders"]) == 0
+    assert "'job': 'reminders'" in capsys.readouterr().out
+    database = config_file.parent / "data" / "sangkien.db"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("select job from job_run").fetchall() == [("reminders",)]
+    assert main(["--config", str(config_file), "jobs", "run", "admin_report", "--send"]) == 2
+    assert "--send needs a Telegram token" in capsys.readouterr().err
+
+
+def test_reviewers_and_campaigns_on_the_cli(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config_file), "campaigns", "change", "c2026", "target", "250", "MAY10"]) == 0
+    assert "250" in capsys.readouterr().out
+    assert main(["--config", str(config_file), "campaigns", "change", "nope", "end", "01/01/2027"]) == 1
+    assert main(["--config", str(config_file), "campaigns", "list"]) == 0
+    assert "Công đoàn Công ty May 10: gửi 0 / 250 (0%)" in capsys.readouterr().out
+    assert main(["--config", str(config_file), "reviewers", "grant", "@nobody", "MAY10"]) == 1

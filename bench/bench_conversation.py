@@ -3,7 +3,8 @@
 Drives N simulated workers concurrently (default 200) through registration (7 updates) and a
 full submission (14 updates) with `Application.process_update`, against a real SQLite database
 (WAL, every accepted answer committed before the reply), and the same number of updates through
-a bare python-telegram-bot handler with no storage, through the same fake Bot API. Each mode runs
+a bare python-telegram-bot ConversationHandler of the same length (one question with buttons per
+step, state in memory, no storage), through the same fake Bot API. Each mode runs
 in its own process so peak RSS is its own.
 
     .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3]
@@ -28,7 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
 
@@ -123,8 +132,8 @@ class Worker:
             await self.press_label("v1:subok:")  # look-alikes were shown: submit anyway
 
 
-async def bare_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Baseline: answer every update with one message (with a button), no storage."""
+async def bare_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Baseline: one step of a bare ConversationHandler: answer with a question and buttons, no storage."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     assert update.effective_chat is not None
@@ -136,6 +145,19 @@ async def bare_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "Câu hỏi tiếp theo: <b>bước</b>",
         parse_mode="HTML",
         reply_markup=keyboard,
+    )
+    assert context.user_data is not None
+    step = context.user_data["step"] = context.user_data.get("step", 0) + 1
+    return step if step < STEPS + 1 else ConversationHandler.END
+
+
+def bare_conversation() -> ConversationHandler[Any]:
+    """A python-telegram-bot conversation as long as registration plus submission, in memory."""
+    any_answer = [MessageHandler(filters.ALL, bare_step), CallbackQueryHandler(bare_step)]
+    return ConversationHandler(
+        entry_points=[CommandHandler("start", bare_step)],
+        states={step: any_answer for step in range(1, STEPS + 1)},
+        fallbacks=[],
     )
 
 
@@ -167,7 +189,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
             .concurrent_updates(True)
             .build()
         )
-        app.add_handler(TypeHandler(Update, bare_handler))
+        app.add_handler(bare_conversation())
     await app.initialize()
     driver = TelegramDriver(app, api)
     crew = [Worker(driver, api, i, timings) for i in range(workers)]

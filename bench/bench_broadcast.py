@@ -253,6 +253,11 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
     report = ", ".join(f"{k} {v:,}" for k, v in first["report"].items())
     lines += [
         "",
+        "Why not python-telegram-bot's `AIORateLimiter`: it is a leaky bucket (aiolimiter) that lets 30 go at once",
+        "and then 30/s, so a sliding 1 s window can see up to twice the limit; it has no 1/s per private chat; and",
+        "any 429 halts every request for `retry_after` + 0.1 s. The outbox's limiter keeps the last 30 send times",
+        "(the last 20 per group, the last one per person) and waits until the oldest is a full window old.",
+        "",
         f"Delivery report of the outbox run: {report}. Enqueueing {first['enqueued']:,} rows (one transaction, "
         f"5,000 notices per call): {first['enqueue_wall_s']} s; database {first['db_mb']} MB after the run "
         "(the chart is stored once, by digest). Wall time is the drain alone. Marking a row sent (its own commit, "

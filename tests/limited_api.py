@@ -150,16 +150,20 @@ class LimitedBotApi(BaseRequest):
         times, chats = self.times, self.chats
         n, (limit, period) = len(times), self.overall
         overall = sum(1 for i in range(limit, n) if times[i] - times[i - limit] < period - EPS)
-        last_seen: dict[int, deque[float]] = {}
+        last_private: dict[int, float] = {}  # private chats allow one per period: the last time is enough
+        last_group: dict[int, deque[float]] = {}
         private = group = 0
+        private_period = self.private[1]
+        group_limit, group_period = self.group
+        assert self.private[0] == 1
         for moment, chat in zip(times, chats, strict=True):
-            chat_limit, chat_period = self.group if chat < 0 else self.private
-            seen = last_seen.setdefault(chat, deque(maxlen=chat_limit))
-            if len(seen) == chat_limit and moment - seen[0] < chat_period - EPS:
-                if chat < 0:
-                    group += 1
-                else:
-                    private += 1
+            if chat > 0:
+                before = last_private.get(chat)
+                private += before is not None and moment - before < private_period - EPS
+                last_private[chat] = moment
+                continue
+            seen = last_group.setdefault(chat, deque(maxlen=group_limit))
+            group += len(seen) == group_limit and moment - seen[0] < group_period - EPS
             seen.append(moment)
         duplicates = sum(count - 1 for count in self.per_chat.values() if count > 1)
         return Verdict(n, overall, private, group, duplicates, times[0] if n else 0.0, times[-1] if n else 0.0)

@@ -91,7 +91,7 @@ def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:
 
 def run_telegram(config: Config) -> None:
     """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown."""
-    holder: dict[str, Runtime] = {}
+    holder: dict[str, Any] = {}
 
     async def post_init(application: Any) -> None:
         runtime = await open_runtime(config)
@@ -99,10 +99,15 @@ def run_telegram(config: Config) -> None:
         application.bot_data["services"] = Services(runtime.conversation, runtime.catalog)
         await publish_commands(application.bot, runtime.catalog)
         sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
+        holder["sender"] = sender
         schedule_jobs(application, runtime.jobs, sender, lambda: runtime.conversation.prune_updates(PRUNE_AFTER))
         await warm_up(runtime)
         made_up = await runtime.jobs.catch_up()
         log.info("bot @%s is polling; runs made up after downtime: %s", application.bot.username, made_up or "none")
+
+    async def post_stop(_application: Any) -> None:
+        if "sender" in holder:
+            holder["sender"].stop()
 
     async def post_shutdown(_application: Any) -> None:
         if "runtime" in holder:
@@ -114,6 +119,7 @@ def run_telegram(config: Config) -> None:
         base_url=telegram.base_url,
         base_file_url=telegram.base_file_url,
         post_init=post_init,
+        post_stop=post_stop,
         post_shutdown=post_shutdown,
     )
     application.run_polling(allowed_updates=["message", "callback_query"])

@@ -50,6 +50,9 @@ class Conversation:
             if not event.private:
                 return await self._group(tx, event, user)
             user = user or await tx.create_user(event.ref, locale=default, now=now)
+            if user.blocked:
+                await tx.unblock(user.id)
+                user.blocked = False
             before = replace(user)
             user.username = event.username
             book = await self.campaigns.get(tx, now)

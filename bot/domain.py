@@ -68,6 +68,7 @@ class User:
     username: str | None = None
     awaiting: str | None = None
     reminders_off: bool = False
+    blocked: bool = False
     deleted: bool = False
 
     @property

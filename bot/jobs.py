@@ -43,6 +43,7 @@ class JobContext:
         return local(self.now, self.config.bot.timezone)
 
 
+DELIVERABLE = ("telegram",)  # channels with an outbox sender; others get no scheduled messages yet
 JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
 
 
@@ -89,9 +90,10 @@ class JobRunner:
             context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
             report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
             for item in await self.jobs[name](context):
+                notices = [n for n in item.notices if n.chat.partition(":")[0] in DELIVERABLE]
                 done = await self.delivery.enqueue_notices(
                     tx,
-                    item.notices,
+                    notices,
                     job_run_id=run_id,
                     key_prefix=f"{name}:{item.key}",
                     quiet=self.quiet if item.quiet else None,

@@ -29,6 +29,9 @@ class PeoplePort(Protocol):
     async def save_user(self, user: User, *, now: datetime) -> None:
         """Store every mutable field of `user`."""
 
+    async def unblock(self, user_id: int) -> None:
+        """Someone who had blocked the bot writes again: messages may reach them again."""
+
     async def find_users(
         self,
         *,

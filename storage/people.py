@@ -80,6 +80,10 @@ class PeopleQueries(Queries):
         values["name_folded"] = fold(user.full_name)[:200] if user.full_name else None
         await self.conn.execute(SAVE_USER, values)
 
+    async def unblock(self, user_id: int) -> None:
+        """Someone who had blocked the bot writes again: messages may reach them again."""
+        await self.conn.execute(update(users).where(users.c.id == user_id).values(blocked_at=None))
+
     async def find_users(
         self,
         *,

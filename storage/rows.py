@@ -121,6 +121,7 @@ def to_user(row: Row[Any]) -> User:
         username=row.username,
         awaiting=row.awaiting,
         reminders_off=row.reminders_off,
+        blocked=row.blocked_at is not None,
         deleted=row.deleted,
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button, texts
 
@@ -150,3 +152,22 @@ async def test_only_admins_change_campaigns_and_changes_apply_at_once(tg: Telegr
     assert await harness.query("select \"end\" from campaign where key = 'c2026'") == [("2027-06-30",)]
     calls = await tg.text(ADMIN, "/campaign c2026 end 01/01/2020")
     assert "Ngày kết thúc phải sau ngày bắt đầu" in texts(calls)[0]
+
+
+async def test_someone_who_blocked_the_bot_gets_messages_again_after_writing_to_it(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await register(tg, LAN)
+    assert harness.runtime is not None
+    async with harness.runtime.store.transaction() as tx:
+        await tx.conn.execute(
+            text("update app_user set blocked_at = '2026-11-25 03:00:00' where external_id = :e"), {"e": str(LAN.id)}
+        )
+    harness.clock.now = datetime(2027, 12, 24, 2, 0, tzinfo=UTC)
+    await harness.runtime.jobs.run("reminders")
+    assert await outbox(harness) == []
+    await tg.text(LAN, "/help")
+    assert await harness.query("select blocked_at from app_user where external_id = :e", e=str(LAN.id)) == [(None,)]
+    harness.clock.now += timedelta(days=6)  # the 1-day countdown
+    await harness.runtime.jobs.run("reminders")
+    assert [key for key, *_ in await outbox(harness)] == [f"reminders:deadline:c2026:1:telegram:{LAN.id}"]

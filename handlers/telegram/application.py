@@ -25,6 +25,7 @@ from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
 
 log = logging.getLogger(__name__)
+Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
 
 
 class Outcome(Protocol):
@@ -98,15 +99,11 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
     if chat is not None and outcome.replies:
-        await send_replies(
-            context.bot, chat.id, services.catalog, outcome.locale, outcome.replies, query
-        )
+        await send_replies(context.bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
     for notice in outcome.notices:
         channel, _, chat_id = notice.chat.partition(":")
         if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-            await send_replies(
-                context.bot, int(chat_id), services.catalog, notice.locale, list(notice.replies)
-            )
+            await send_replies(context.bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,9 +115,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     locale = "en" if user and (user.language_code or "").startswith("en") else "vi"
     try:
-        await context.bot.send_message(
-            update.effective_chat.id, services.catalog.render(locale, "error.internal")
-        )
+        await context.bot.send_message(update.effective_chat.id, services.catalog.render(locale, "error.internal"))
     except Exception:
         log.exception("could not report the failure to chat %s", update.effective_chat.id)
 
@@ -131,9 +126,7 @@ COMMANDS = ("new", "my", "pending", "profile", "reminders", "language", "privacy
 async def publish_commands(bot: Bot, catalog: Catalog) -> None:
     """Show the command menu in Vietnamese by default and in English to English-language clients."""
     for language in ("vi", "en"):
-        commands = [
-            BotCommand(name, catalog.render(language, f"command.{name}")) for name in COMMANDS
-        ]
+        commands = [BotCommand(name, catalog.render(language, f"command.{name}")) for name in COMMANDS]
         await bot.set_my_commands(commands, language_code=None if language == "vi" else language)
 
 
@@ -144,10 +137,9 @@ def build_application(
     base_url: str = "",
     base_file_url: str = "",
     request: BaseRequest | None = None,
-    post_init: Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
-    | None = None,
-    post_shutdown: Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
-    | None = None,
+    post_init: Hook | None = None,
+    post_stop: Hook | None = None,
+    post_shutdown: Hook | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application; `request` replaces the network (tests, benchmarks)."""
     builder = ApplicationBuilder().token(token).concurrent_updates(PerUserProcessor())
@@ -159,6 +151,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if post_init is not None:
         builder = builder.post_init(post_init)
+    if post_stop is not None:
+        builder = builder.post_stop(post_stop)
     if post_shutdown is not None:
         builder = builder.post_shutdown(post_shutdown)
     application = builder.build()

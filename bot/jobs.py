@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ class JobContext:
         return local(self.now, self.config.bot.timezone)
 
 
+CHUNK = 5000  # notices enqueued per transaction
 DELIVERABLE = ("telegram",)  # channels with an outbox sender; others get no scheduled messages yet
 JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
 
@@ -88,21 +90,26 @@ class JobRunner:
             if run_id is None:
                 return None
             context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
-            report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
-            for item in await self.jobs[name](context):
-                notices = [n for n in item.notices if n.chat.partition(":")[0] in DELIVERABLE]
-                done = await self.delivery.enqueue_notices(
-                    tx,
-                    notices,
-                    job_run_id=run_id,
-                    key_prefix=f"{name}:{item.key}",
-                    quiet=self.quiet if item.quiet else None,
-                    respect_opt_out=item.quiet,
-                )
+            outgoing = await self.jobs[name](context)
+        report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
+        for item in outgoing:
+            notices = [n for n in item.notices if n.chat.partition(":")[0] in DELIVERABLE]
+            for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
+                async with self.store.transaction() as tx:
+                    done = await self.delivery.enqueue_notices(
+                        tx,
+                        notices[start : start + CHUNK],
+                        job_run_id=run_id,
+                        key_prefix=f"{name}:{item.key}",
+                        quiet=self.quiet if item.quiet else None,
+                        respect_opt_out=item.quiet,
+                    )
                 report["queued"] += done.added
                 report["repeated"] += done.repeated
                 report["skipped"] += done.blocked + done.opted_out
-            await tx.finish_run(run_id, report, now=now)
+                await asyncio.sleep(0)
+        async with self.store.transaction() as tx:
+            await tx.finish_run(run_id, report, now=self.clock())
         return report
 
     async def report_deliveries(self) -> int:

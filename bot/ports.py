@@ -209,7 +209,7 @@ class JobPort(Protocol):
     """Job runs and the selections jobs work on."""
 
     async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
-        """Record a run of `job` for `scheduled_for`; None when that run already happened."""
+        """Record a run of `job` for `scheduled_for`; None when that run already finished."""
 
     async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
         """Close a run with its report."""

@@ -31,13 +31,13 @@ class JobQueries(Queries):
     """Job runs and the selections jobs work on."""
 
     async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
-        """Record a run of `job` for `scheduled_for`; None when that run already happened."""
+        """Record a run of `job` for `scheduled_for`; None when that run already finished (a run
+        interrupted half-way is handed out again, to finish: its messages are keyed, none goes twice)."""
         values = {"job": job, "scheduled_for": scheduled_for, "started_at": now}
-        result = await self.conn.execute(CLAIM_RUN[self.dialect], values)
-        if not result.rowcount:
-            return None
-        row = await self.conn.execute(select(runs.c.id).where(runs.c.job == job, runs.c.scheduled_for == scheduled_for))
-        return int(row.scalar_one())
+        await self.conn.execute(CLAIM_RUN[self.dialect], values)
+        stmt = select(runs.c.id, runs.c.finished_at).where(runs.c.job == job, runs.c.scheduled_for == scheduled_for)
+        row = (await self.conn.execute(stmt)).one()
+        return None if row.finished_at is not None else int(row.id)
 
     async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
         """Close a run with its report."""

@@ -171,3 +171,29 @@ async def test_someone_who_blocked_the_bot_gets_messages_again_after_writing_to_
     harness.clock.now += timedelta(days=6)  # the 1-day countdown
     await harness.runtime.jobs.run("reminders")
     assert [key for key, *_ in await outbox(harness)] == [f"reminders:deadline:c2026:1:telegram:{LAN.id}"]
+
+
+async def test_a_run_interrupted_half_way_is_finished_by_the_next_attempt_without_repeats(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await register(tg, LAN)
+    await register(tg, HUNG, name="Trần Văn Hùng")
+    assert harness.runtime is not None
+    harness.clock.now = datetime(2027, 12, 24, 2, 0, tzinfo=UTC)
+    moment = harness.clock.now
+    first = await harness.runtime.jobs.run("reminders", moment)
+    assert first is not None and first["queued"] == 2
+    # Pretend the process died before the run was closed, with one message already in the outbox.
+    await _reopen_run_and_drop_one_message(harness)
+    resumed = await harness.runtime.jobs.run("reminders", moment)
+    assert resumed is not None and (resumed["queued"], resumed["repeated"]) == (1, 1)
+    assert await harness.runtime.jobs.run("reminders", moment) is None
+    assert len(await outbox(harness)) == 2
+
+
+async def _reopen_run_and_drop_one_message(harness: Harness) -> None:
+    """Mark the latest run unfinished and delete its newest outbox row, as a crash mid-run would leave it."""
+    assert harness.runtime is not None
+    async with harness.runtime.store.transaction() as tx:
+        await tx.conn.execute(text("update job_run set finished_at = null, report = null"))
+        await tx.conn.execute(text("delete from outbox where id = (select max(id) from outbox)"))

@@ -30,17 +30,11 @@ class FakeClock:
 
 
 UNITS = [
-    UnitSeed(
-        code="LDLD-HN", name="Liên đoàn Lao động thành phố Hà Nội", level="city", sector="public"
-    ),
-    UnitSeed(
-        code="CD-KCN", name="Công đoàn các Khu công nghiệp Hà Nội", parent="LDLD-HN", level="upper"
-    ),
+    UnitSeed(code="LDLD-HN", name="Liên đoàn Lao động thành phố Hà Nội", level="city", sector="public"),
+    UnitSeed(code="CD-KCN", name="Công đoàn các Khu công nghiệp Hà Nội", parent="LDLD-HN", level="upper"),
     UnitSeed(code="MAY10", name="Công đoàn Công ty May 10", parent="CD-KCN", headcount=1200),
     UnitSeed(code="MAYDUC", name="Công đoàn Công ty May Đức Giang", parent="CD-KCN", headcount=800),
-    UnitSeed(
-        code="DIENCO", name="Công đoàn Công ty Điện cơ Thống Nhất", parent="CD-KCN", headcount=450
-    ),
+    UnitSeed(code="DIENCO", name="Công đoàn Công ty Điện cơ Thống Nhất", parent="CD-KCN", headcount=450),
 ]
 
 
@@ -67,11 +61,7 @@ def config(db_url: str) -> Config:
         bot=BotSection(page_size=3, admins=[ADMIN_ID]),
         database=DatabaseSection(url=db_url),
         telegram=TelegramSection(token="123456:TEST"),
-        campaigns=[
-            Campaign(
-                key="c2026", name="Phong trào 2026", start=date(2026, 1, 1), end=date(2027, 12, 31)
-            )
-        ],
+        campaigns=[Campaign(key="c2026", name="Phong trào 2026", start=date(2026, 1, 1), end=date(2027, 12, 31))],
         units=UNITS,
     )
 
@@ -135,6 +125,16 @@ def tg(harness: Harness) -> TelegramDriver:
     return harness.driver
 
 
+async def person_row(harness: Harness, person: Person, *columns: str) -> tuple[Any, ...]:
+    """The given columns (of app_user `u` and its unit `n`) of the one row of `person`."""
+    rows = await harness.query(
+        f"select {', '.join(columns)} from app_user u left join unit n on n.id = u.unit_id where u.external_id = :ext",
+        ext=str(person.id),
+    )
+    assert len(rows) == 1
+    return rows[0]
+
+
 async def register(
     tg: TelegramDriver,
     person: Person,
@@ -165,9 +165,7 @@ CORE_ANSWERS = [
 ]
 
 
-async def fill_core(
-    tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động"
-) -> list[Call]:
+async def fill_core(tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động") -> list[Call]:
     """Start /new and answer the seven core fields; return the calls of the last answer."""
     calls = await tg.text(person, "/new")
     calls = await tg.text(person, title)
@@ -179,9 +177,7 @@ async def fill_core(
     return calls
 
 
-async def submit(
-    tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động"
-) -> list[Call]:
+async def submit(tg: TelegramDriver, person: Person, title: str = "Máy cắt vải tự động") -> list[Call]:
     """Fill the core, skip the optional fields, press Submit; return the receipt calls."""
     calls = await fill_core(tg, person, title)
     for _ in range(3):

@@ -98,9 +98,7 @@ class FakeBotApi(BaseRequest):
         if method == "sendDocument":
             return self._message(params, document={"file_id": "doc", "file_unique_id": "doc"})
         if method == "sendPhoto":
-            return self._message(
-                params, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
-            )
+            return self._message(params, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}])
         if method == "sendMediaGroup":
             media = params.get("media", [])
             count = len(json.loads(media) if isinstance(media, str) else media)
@@ -127,9 +125,7 @@ class FakeBotApi(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, tuple[str | None, bytes]] = {}
-        for part, (filename, content, *_rest) in (
-            request_data.multipart_data if request_data else {}
-        ).items():
+        for part, (filename, content, *_rest) in (request_data.multipart_data if request_data else {}).items():
             files[part] = (filename, content if isinstance(content, bytes) else content.read())
         self.calls.append(Call(name, params, files))
         queued = self.failures.get(name)
@@ -174,9 +170,7 @@ class TelegramDriver:
         await self.app.process_update(Update.de_json(raw, self.app.bot))
         return self.api.calls[before:]
 
-    def _message(
-        self, person: Person, chat: dict[str, Any] | None = None, **content: Any
-    ) -> dict[str, Any]:
+    def _message(self, person: Person, chat: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:
         """A raw message update."""
         chat = chat or {"id": person.id, "type": "private", "first_name": person.first_name}
         message = {
@@ -188,9 +182,7 @@ class TelegramDriver:
         }
         return {"update_id": next(self.update_ids), "message": message}
 
-    async def text(
-        self, person: Person, text: str, chat: dict[str, Any] | None = None
-    ) -> list[Call]:
+    async def text(self, person: Person, text: str, chat: dict[str, Any] | None = None) -> list[Call]:
         """The person types `text` (commands included)."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -271,15 +263,11 @@ class TelegramDriver:
 
     async def voice(self, person: Person) -> list[Call]:
         """The person sends a voice note."""
-        return await self.deliver(
-            self._message(person, voice={"file_id": "v", "file_unique_id": "v", "duration": 3})
-        )
+        return await self.deliver(self._message(person, voice={"file_id": "v", "file_unique_id": "v", "duration": 3}))
 
     async def location(self, person: Person) -> list[Call]:
         """The person shares a location."""
-        return await self.deliver(
-            self._message(person, location={"latitude": 21.0, "longitude": 105.8})
-        )
+        return await self.deliver(self._message(person, location={"latitude": 21.0, "longitude": 105.8}))
 
 
 def texts(calls: list[Call]) -> list[str]:

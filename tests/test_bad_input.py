@@ -32,9 +32,7 @@ async def snapshot(harness: Harness) -> list[tuple[Any, ...]]:
     ]
 
 
-async def refused_in_place(
-    harness: Harness, calls: list[Call], expected: str, step: str, before: list[Any]
-) -> None:
+async def refused_in_place(harness: Harness, calls: list[Call], expected: str, step: str, before: list[Any]) -> None:
     """The reply names the problem, the question is asked again, and nothing was stored."""
     sent = texts(calls)
     assert len(sent) == 2, sent
@@ -96,9 +94,7 @@ async def test_bad_answer_is_explained_and_draft_stays_at_its_step(
         assert await draft_row(harness, "title") == (FLOW_ANSWERS["title"],)
 
 
-async def test_bad_answers_are_explained_in_english_to_an_english_speaker(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_bad_answers_are_explained_in_english_to_an_english_speaker(tg: TelegramDriver, harness: Harness) -> None:
     await register(tg, JOHN, lang="English")
     labels = {"category": "Labour productivity", "kind": "Technical solution"}
     await answer_until(tg, JOHN, "benefit_vnd", **labels)
@@ -123,9 +119,7 @@ async def test_markup_in_a_title_is_escaped_in_the_summary_and_stored_verbatim(
     assert await draft_row(harness, "title") == (title,)
 
 
-async def test_group_chat_gets_one_notice_then_silence_and_no_user(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_group_chat_gets_one_notice_then_silence_and_no_user(tg: TelegramDriver, harness: Harness) -> None:
     calls = await tg.text(LAN, "/start", chat=GROUP)
     sent = [c for c in calls if c.method in SENT]
     assert len(sent) == 1
@@ -196,9 +190,7 @@ async def forged(tg: TelegramDriver, harness: Harness, lan: Person, kind: str) -
         binh = Person(777, first_name="Bình")
         await register(tg, binh)
         await answer_until(tg, binh, "problem")
-        (other,) = await harness.query(
-            "select id from initiative where status='draft' and id != :i", i=draft_id
-        )
+        (other,) = await harness.query("select id from initiative where status='draft' and id != :i", i=draft_id)
         return f"v1:cancelok:{other[0]}"
     return {
         "garbage": "\x00garbage;drop table initiative",

@@ -48,9 +48,7 @@ async def test_worker_my_list_pages_newest_first_and_next_edits_to_page_two(
         clock.now += timedelta(minutes=5)
     await fill_core(tg, lan, "Bản nháp chưa gửi")  # a draft is not listed
     calls = await tg.text(lan, "/my")
-    assert texts(calls)[0] == (
-        "<b>Sáng kiến của bạn</b> (4), trang 1/2. Bấm vào một sáng kiến để xem chi tiết."
-    )
+    assert texts(calls)[0] == ("<b>Sáng kiến của bạn</b> (4), trang 1/2. Bấm vào một sáng kiến để xem chi tiết.")
     labels = [label for label, _ in calls[-1].buttons]
     assert labels == [
         "SK-2026-000004 · Sổ tay an toàn · Đã gửi",
@@ -126,9 +124,7 @@ async def test_worker_opening_an_initiative_with_one_photo_sends_it_with_send_ph
     assert not [c for c in calls if c.method in ("sendMediaGroup", "sendDocument")]
 
 
-async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(805)
     await register(tg, lan)
     await submit(tg, lan)
@@ -136,9 +132,7 @@ async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(
     calls = await tg.text(lan, "/my")
     calls = await tg.press(lan, button(calls, "SK-2026-000001"))
     calls = await tg.press(lan, button(calls, "Rút sáng kiến"))
-    assert texts(calls) == [
-        "Rút sáng kiến SK-2026-000001? Hội đồng sẽ không xét sáng kiến này nữa."
-    ]
+    assert texts(calls) == ["Rút sáng kiến SK-2026-000001? Hội đồng sẽ không xét sáng kiến này nữa."]
     assert [label for label, _ in calls[-1].buttons] == ["Có, rút sáng kiến", "Không, giữ lại"]
     assert await harness.query("select status from initiative") == [("submitted",)]
     confirm = button(calls, "Có, rút sáng kiến")
@@ -154,17 +148,13 @@ async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(
 
     calls = await tg.press(lan, confirm)
     assert texts(calls)[0] == "Không thể rút sáng kiến đang ở trạng thái “Đã rút”."
-    assert await harness.query(
-        "select count(*) from domain_event where kind = 'initiative_withdrawn'"
-    ) == [(1,)]
+    assert await harness.query("select count(*) from domain_event where kind = 'initiative_withdrawn'") == [(1,)]
     calls = await tg.press(lan, f"v1:open:{item}")
     assert texts(calls)[0].startswith("<b>SK-2026-000001</b> · Đã rút")
     assert [label for label, _ in last_buttons(calls)] == ["📋 Danh sách"]
 
 
-async def test_worker_keeping_an_initiative_leaves_it_submitted(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_keeping_an_initiative_leaves_it_submitted(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(806)
     await register(tg, lan)
     await submit(tg, lan)
@@ -173,14 +163,10 @@ async def test_worker_keeping_an_initiative_leaves_it_submitted(
     calls = await tg.press(lan, button(calls, "Không, giữ lại"))
     assert texts(calls)[0].startswith("<b>SK-2026-000001</b> · Đã gửi")
     assert await harness.query("select status from initiative") == [("submitted",)]
-    assert await harness.query(
-        "select count(*) from domain_event where kind != 'initiative_submitted'"
-    ) == [(0,)]
+    assert await harness.query("select count(*) from domain_event where kind != 'initiative_submitted'") == [(0,)]
 
 
-async def test_worker_forged_open_of_another_users_initiative_is_refused(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_forged_open_of_another_users_initiative_is_refused(tg: TelegramDriver, harness: Harness) -> None:
     lan, binh = Person(807), Person(808, first_name="Bình")
     await register(tg, lan)
     await submit(tg, lan, title="Bí mật của Lan")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Harness, register, submit
+from tests.conftest import Harness, person_row, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
 
 CARD = """<b>Hồ sơ của bạn</b>
@@ -20,17 +20,6 @@ def card(name: str = "Nguyễn Thị Lan", phone: str = "+84912345678", unit: st
     return CARD.format(name=name, phone=phone, unit=unit)
 
 
-async def person_row(harness: Harness, person: Person) -> tuple[object, ...]:
-    """(full_name, phone, unit code, reg_step) of the person."""
-    rows = await harness.query(
-        "select u.full_name, u.phone, n.code, u.reg_step from app_user u"
-        " left join unit n on n.id = u.unit_id where u.external_id = :ext",
-        ext=str(person.id),
-    )
-    assert len(rows) == 1
-    return rows[0]
-
-
 async def test_worker_profile_shows_name_phone_and_unit(tg: TelegramDriver) -> None:
     lan = Person(701)
     await register(tg, lan)
@@ -44,9 +33,7 @@ async def test_worker_profile_shows_name_phone_and_unit(tg: TelegramDriver) -> N
     ]
 
 
-async def test_worker_edits_name_from_profile_and_returns_to_it(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_edits_name_from_profile_and_returns_to_it(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(702)
     await register(tg, lan)
     calls = await tg.text(lan, "/profile")
@@ -56,12 +43,15 @@ async def test_worker_edits_name_from_profile_and_returns_to_it(
     assert texts(calls)[0].startswith("Họ tên chỉ gồm chữ cái")
     calls = await tg.text(lan, "Trần Thị Lan")
     assert texts(calls) == ["Đã lưu thay đổi.", card(name="Trần Thị Lan")]
-    assert await person_row(harness, lan) == ("Trần Thị Lan", "+84912345678", "MAY10", "done")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        "Trần Thị Lan",
+        "+84912345678",
+        "MAY10",
+        "done",
+    )
 
 
-async def test_worker_edits_phone_from_profile_by_sharing_contact(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_edits_phone_from_profile_by_sharing_contact(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(703)
     await register(tg, lan)
     calls = await tg.text(lan, "/profile")
@@ -70,7 +60,12 @@ async def test_worker_edits_phone_from_profile_by_sharing_contact(
     calls = await tg.contact(lan, "+84 987 654 321")
     assert texts(calls) == ["Đã lưu thay đổi.", card(phone="+84987654321")]
     assert calls[0].keyboard == {"remove_keyboard": True}
-    assert await person_row(harness, lan) == ("Nguyễn Thị Lan", "+84987654321", "MAY10", "done")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        "Nguyễn Thị Lan",
+        "+84987654321",
+        "MAY10",
+        "done",
+    )
 
 
 async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Harness) -> None:
@@ -81,22 +76,30 @@ async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Har
     calls = await tg.text(lan, "duc giang")
     calls = await tg.press(lan, button(calls, "May Đức Giang"))
     assert texts(calls) == ["Đã lưu thay đổi.", card(unit="Công đoàn Công ty May Đức Giang")]
-    assert await person_row(harness, lan) == ("Nguyễn Thị Lan", "+84912345678", "MAYDUC", "done")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        "Nguyễn Thị Lan",
+        "+84912345678",
+        "MAYDUC",
+        "done",
+    )
 
 
-async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(705)
     await register(tg, lan)
     calls = await tg.text(lan, "/profile")
     calls = await tg.press(lan, button(calls, "Sửa số điện thoại"))
     calls = await tg.text(lan, "/cancel")
     assert texts(calls) == ["Không thay đổi gì.", card()]
-    assert await person_row(harness, lan) == ("Nguyễn Thị Lan", "+84912345678", "MAY10", "done")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        "Nguyễn Thị Lan",
+        "+84912345678",
+        "MAY10",
+        "done",
+    )
     calls = await tg.text(lan, "0987 654 321")  # no longer an answer to the phone question
     assert texts(calls)[0].startswith("Để gửi sáng kiến")
-    assert (await person_row(harness, lan))[1] == "+84912345678"
+    assert (await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step"))[1] == "+84912345678"
 
 
 async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
@@ -108,7 +111,7 @@ async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
     await tg.press(lan, button(calls, "Sửa số điện thoại"))
     calls = await tg.text(lan, "/my")
     assert "Hãy hoàn tất đăng ký trước." not in texts(calls)
-    assert (await person_row(harness, lan))[1] == "+84912345678"
+    assert (await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step"))[1] == "+84912345678"
 
 
 async def test_worker_privacy_notice_explains_what_is_stored(tg: TelegramDriver) -> None:
@@ -166,18 +169,20 @@ async def test_worker_delete_asks_for_confirmation_before_anything_is_erased(
     calls = await tg.text(lan, "/privacy")
     calls = await tg.press(lan, button(calls, "Xoá tài khoản"))
     assert texts(calls) == [
-        "Xoá tài khoản? Thông tin cá nhân sẽ bị xoá vĩnh viễn; "
-        "sáng kiến đã gửi được giữ lại ở dạng ẩn danh."
+        "Xoá tài khoản? Thông tin cá nhân sẽ bị xoá vĩnh viễn; sáng kiến đã gửi được giữ lại ở dạng ẩn danh."
     ]
     assert [label for label, _ in calls[-1].buttons] == ["Có, xoá tài khoản", "Không, giữ lại"]
     calls = await tg.press(lan, button(calls, "Không, giữ lại"))
     assert texts(calls)[0].startswith("<b>Dữ liệu của bạn</b>")
-    assert await person_row(harness, lan) == ("Nguyễn Thị Lan", "+84912345678", "MAY10", "done")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        "Nguyễn Thị Lan",
+        "+84912345678",
+        "MAY10",
+        "done",
+    )
 
 
-async def test_worker_deleting_account_anonymises_but_keeps_initiatives(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_deleting_account_anonymises_but_keeps_initiatives(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(709)
     await register(tg, lan)
     await submit(tg, lan)
@@ -185,23 +190,17 @@ async def test_worker_deleting_account_anonymises_but_keeps_initiatives(
     calls = await tg.press(lan, button(calls, "Xoá tài khoản"))
     calls = await tg.press(lan, button(calls, "Có, xoá tài khoản"))
     assert texts(calls) == ["Đã xoá tài khoản của bạn. Gõ /start nếu muốn đăng ký lại."]
-    users = await harness.query(
-        "select id, full_name, phone, username, consent_at, deleted from app_user"
-    )
+    users = await harness.query("select id, full_name, phone, username, consent_at, deleted from app_user")
     assert len(users) == 1
     author_id = users[0][0]
     assert users[0][1:] == (None, None, None, None, 1)
     assert await harness.query("select author_id, code, status, title from initiative") == [
         (author_id, "SK-2026-000001", "submitted", "Máy cắt vải tự động")
     ]
-    assert await harness.query(
-        "select count(*) from app_user where external_id = :ext", ext=str(lan.id)
-    ) == [(0,)]
+    assert await harness.query("select count(*) from app_user where external_id = :ext", ext=str(lan.id)) == [(0,)]
 
 
-async def test_worker_start_after_deletion_begins_a_fresh_registration(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_start_after_deletion_begins_a_fresh_registration(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(710)
     await register(tg, lan)
     await submit(tg, lan)
@@ -210,7 +209,12 @@ async def test_worker_start_after_deletion_begins_a_fresh_registration(
     await tg.press(lan, button(calls, "Có, xoá tài khoản"))
     calls = await tg.text(lan, "/start")
     assert texts(calls)[-1] == "Chọn ngôn ngữ / Choose your language:"
-    assert await person_row(harness, lan) == (None, None, None, "language")
+    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+        None,
+        None,
+        None,
+        "language",
+    )
     calls = await tg.text(lan, "/my")
     assert texts(calls)[0] == "Hãy hoàn tất đăng ký trước."
     await register(tg, lan)

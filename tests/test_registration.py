@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Harness
+from tests.conftest import Harness, person_row
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
 
 ASK_NAME = "Họ và tên đầy đủ của bạn là gì?"
@@ -26,15 +26,7 @@ async def to_phone(tg: TelegramDriver, person: Person, start: str = "/start") ->
     return await tg.text(person, "Nguyễn Thị Lan")
 
 
-async def stored(harness: Harness, person: Person) -> tuple[object, ...]:
-    """(reg_step, full_name, phone, unit code, locale) of the person's row."""
-    rows = await harness.query(
-        "select u.reg_step, u.full_name, u.phone, n.code, u.locale from app_user u"
-        " left join unit n on n.id = u.unit_id where u.external_id = :ext",
-        ext=str(person.id),
-    )
-    assert len(rows) == 1
-    return rows[0]
+STORED = ("u.reg_step", "u.full_name", "u.phone", "n.code", "u.locale")
 
 
 async def test_worker_sees_languages_with_vietnamese_marked_when_starting(
@@ -46,9 +38,7 @@ async def test_worker_sees_languages_with_vietnamese_marked_when_starting(
     assert calls[-1].buttons == [("✅ Tiếng Việt", "v1:lang:vi"), ("English", "v1:lang:en")]
 
 
-async def test_worker_stays_at_consent_and_is_told_why_when_declining(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_stays_at_consent_and_is_told_why_when_declining(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(602)
     calls = await tg.text(lan, "/start")
     calls = await tg.press(lan, button(calls, "Tiếng Việt"))
@@ -57,26 +47,24 @@ async def test_worker_stays_at_consent_and_is_told_why_when_declining(
     agree = button(calls, "Đồng ý")
     calls = await tg.press(lan, button(calls, "Không đồng ý"))
     assert "Không có sự đồng ý của bạn, bot không thể lưu sáng kiến" in texts(calls)[0]
-    assert (await stored(harness, lan))[0] == "consent"
+    assert (await person_row(harness, lan, *STORED))[0] == "consent"
     calls = await tg.text(lan, "/privacy")
     assert "Bot lưu: họ tên, số điện thoại, đơn vị" in texts(calls)[0]
     calls = await tg.press(lan, agree)
     assert texts(calls)[-1].startswith(ASK_NAME)
-    assert (await stored(harness, lan))[0] == "name"
+    assert (await person_row(harness, lan, *STORED))[0] == "name"
 
 
-async def test_worker_name_with_digits_is_refused_and_step_stays(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_name_with_digits_is_refused_and_step_stays(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(603)
     await to_name(tg, lan)
     calls = await tg.text(lan, "Lan 1990")
     assert texts(calls)[0] == "Họ tên chỉ gồm chữ cái (2–100 ký tự), ví dụ: Nguyễn Thị Lan."
     assert texts(calls)[-1].startswith(ASK_NAME)
-    assert await stored(harness, lan) == ("name", None, None, None, "vi")
+    assert await person_row(harness, lan, *STORED) == ("name", None, None, None, "vi")
     calls = await tg.text(lan, "  Nguyễn   Thị Lan ")
     assert texts(calls)[-1].startswith(ASK_PHONE)
-    assert (await stored(harness, lan))[:2] == ("phone", "Nguyễn Thị Lan")
+    assert (await person_row(harness, lan, *STORED))[:2] == ("phone", "Nguyễn Thị Lan")
 
 
 async def test_worker_phone_offers_share_contact_button_when_asked(tg: TelegramDriver) -> None:
@@ -85,50 +73,40 @@ async def test_worker_phone_offers_share_contact_button_when_asked(tg: TelegramD
     assert keyboard == [[{"text": "📱 Chia sẻ số điện thoại", "request_contact": True}]]
 
 
-async def test_worker_own_shared_contact_is_normalised_to_plus_84(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_own_shared_contact_is_normalised_to_plus_84(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(605)
     await to_phone(tg, lan)
     calls = await tg.contact(lan, "84912345678")
     assert texts(calls)[0].startswith(ASK_UNIT)
     assert calls[0].keyboard == {"remove_keyboard": True}
-    assert (await stored(harness, lan))[:3] == ("unit", "Nguyễn Thị Lan", "+84912345678")
+    assert (await person_row(harness, lan, *STORED))[:3] == ("unit", "Nguyễn Thị Lan", "+84912345678")
 
 
-async def test_worker_someone_elses_contact_is_refused(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_someone_elses_contact_is_refused(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(606)
     await to_phone(tg, lan)
     calls = await tg.contact(lan, "84987654321", own=False)
-    assert texts(calls)[0] == (
-        "Đây là số của người khác. Hãy chia sẻ số của chính bạn hoặc gõ số điện thoại."
-    )
+    assert texts(calls)[0] == ("Đây là số của người khác. Hãy chia sẻ số của chính bạn hoặc gõ số điện thoại.")
     assert texts(calls)[-1].startswith(ASK_PHONE)
-    assert (await stored(harness, lan))[:3] == ("phone", "Nguyễn Thị Lan", None)
+    assert (await person_row(harness, lan, *STORED))[:3] == ("phone", "Nguyễn Thị Lan", None)
 
 
 @pytest.mark.parametrize("typed", ["0912 345 678", "+84 912 345 678", "0912.345.678"])
-async def test_worker_typed_vietnamese_phone_is_normalised(
-    tg: TelegramDriver, harness: Harness, typed: str
-) -> None:
+async def test_worker_typed_vietnamese_phone_is_normalised(tg: TelegramDriver, harness: Harness, typed: str) -> None:
     lan = Person(607)
     await to_phone(tg, lan)
     calls = await tg.text(lan, typed)
     assert texts(calls)[0].startswith(ASK_UNIT)
-    assert (await stored(harness, lan))[:3] == ("unit", "Nguyễn Thị Lan", "+84912345678")
+    assert (await person_row(harness, lan, *STORED))[:3] == ("unit", "Nguyễn Thị Lan", "+84912345678")
 
 
-async def test_worker_foreign_phone_is_refused_and_step_stays(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_foreign_phone_is_refused_and_step_stays(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(608)
     await to_phone(tg, lan)
     calls = await tg.text(lan, "+1 202 555 0143")
     assert texts(calls)[0].startswith("Đây không phải số điện thoại Việt Nam hợp lệ.")
     assert texts(calls)[-1].startswith(ASK_PHONE)
-    assert (await stored(harness, lan))[:3] == ("phone", "Nguyễn Thị Lan", None)
+    assert (await person_row(harness, lan, *STORED))[:3] == ("phone", "Nguyễn Thị Lan", None)
 
 
 async def test_worker_finds_unit_without_diacritics_and_finishes_registration(
@@ -142,29 +120,23 @@ async def test_worker_finds_unit_without_diacritics_and_finishes_registration(
     labels = [label for label, _ in calls[-1].buttons]
     assert labels == ["Công đoàn Công ty May 10", "Công đoàn Công ty May Đức Giang"]
     calls = await tg.press(lan, button(calls, "May Đức Giang"))
-    assert texts(calls)[0] == (
-        "Đăng ký xong! Chào Nguyễn Thị Lan, đơn vị: <b>Công đoàn Công ty May Đức Giang</b>."
-    )
+    assert texts(calls)[0] == ("Đăng ký xong! Chào Nguyễn Thị Lan, đơn vị: <b>Công đoàn Công ty May Đức Giang</b>.")
     assert texts(calls)[1] == "Bạn muốn làm gì?"
     assert ("💡 Gửi sáng kiến mới", "v1:menu:new") in last_buttons(calls)
-    assert await stored(harness, lan) == ("done", "Nguyễn Thị Lan", "+84912345678", "MAYDUC", "vi")
+    assert await person_row(harness, lan, *STORED) == ("done", "Nguyễn Thị Lan", "+84912345678", "MAYDUC", "vi")
 
 
-async def test_worker_unit_query_without_match_is_answered_clearly(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_unit_query_without_match_is_answered_clearly(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(610)
     await to_phone(tg, lan)
     await tg.text(lan, "0912345678")
     calls = await tg.text(lan, "xi măng")
     assert texts(calls)[0].startswith("Không tìm thấy đơn vị nào khớp với “xi măng”.")
     assert texts(calls)[-1].startswith(ASK_UNIT)
-    assert (await stored(harness, lan))[0] == "unit"
+    assert (await person_row(harness, lan, *STORED))[0] == "unit"
 
 
-async def test_worker_deep_link_binds_unit_without_asking_for_it(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_deep_link_binds_unit_without_asking_for_it(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(611)
     calls = await tg.text(lan, "/start MAY10")
     assert "Đơn vị của bạn: <b>Công đoàn Công ty May 10</b>." in texts(calls)
@@ -172,7 +144,7 @@ async def test_worker_deep_link_binds_unit_without_asking_for_it(
     calls = await tg.text(lan, "0912 345 678")
     assert all(ASK_UNIT not in t for t in texts(calls))
     assert texts(calls)[0].startswith("Đăng ký xong!")
-    assert await stored(harness, lan) == ("done", "Nguyễn Thị Lan", "+84912345678", "MAY10", "vi")
+    assert await person_row(harness, lan, *STORED) == ("done", "Nguyễn Thị Lan", "+84912345678", "MAY10", "vi")
 
 
 async def test_worker_unknown_deep_link_code_is_reported_and_registration_goes_on(
@@ -185,12 +157,10 @@ async def test_worker_unknown_deep_link_code_is_reported_and_registration_goes_o
     calls = await to_phone(tg, lan, start="/start NOPE")
     calls = await tg.text(lan, "0912 345 678")
     assert texts(calls)[0].startswith(ASK_UNIT)
-    assert (await stored(harness, lan))[0] == "unit"
+    assert (await person_row(harness, lan, *STORED))[0] == "unit"
 
 
-async def test_worker_choosing_english_first_gets_english_from_then_on(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_choosing_english_first_gets_english_from_then_on(tg: TelegramDriver, harness: Harness) -> None:
     tom = Person(613, language_code="en")
     calls = await tg.text(tom, "/start")
     calls = await tg.press(tom, button(calls, "English"))
@@ -213,19 +183,14 @@ async def test_worker_choosing_english_first_gets_english_from_then_on(
     seen += texts(calls)
     calls = await tg.press(tom, calls[-1].buttons[0][1])
     seen += texts(calls)
-    assert seen[-2] == (
-        "You are registered! Welcome, Tom Nguyen, unit: "
-        "<b>Công đoàn Công ty Điện cơ Thống Nhất</b>."
-    )
+    assert seen[-2] == ("You are registered! Welcome, Tom Nguyen, unit: <b>Công đoàn Công ty Điện cơ Thống Nhất</b>.")
     assert calls[-1].buttons[0][0] == "💡 New initiative"
     vietnamese = ("Bạn ", "Hãy ", "Đây ", "Không ", "Họ ", "Số ", "Chọn đơn vị", "Đăng ký")
     assert not [t for t in seen if t.startswith(vietnamese)]
-    assert (await stored(harness, tom))[4] == "en"
+    assert (await person_row(harness, tom, *STORED))[4] == "en"
 
 
-async def test_worker_switches_language_later_with_language_command(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_switches_language_later_with_language_command(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(614)
     await to_phone(tg, lan)
     await tg.text(lan, "0912345678")
@@ -235,7 +200,7 @@ async def test_worker_switches_language_later_with_language_command(
     assert calls[-1].buttons == [("✅ Tiếng Việt", "v1:lang:vi"), ("English", "v1:lang:en")]
     calls = await tg.press(lan, button(calls, "English"))
     assert texts(calls) == ["English selected."]
-    assert (await stored(harness, lan))[4] == "en"
+    assert (await person_row(harness, lan, *STORED))[4] == "en"
     calls = await tg.text(lan, "/help")
     assert texts(calls)[0].startswith("<b>What the Initiative bot can do</b>")
 
@@ -249,7 +214,7 @@ async def test_worker_switching_language_mid_registration_is_asked_again_in_new_
     calls = await tg.press(lan, button(calls, "English"))
     assert texts(calls)[0] == "English selected."
     assert texts(calls)[-1].startswith("What is your full name?")
-    assert (await stored(harness, lan))[0] == "name"
+    assert (await person_row(harness, lan, *STORED))[0] == "name"
 
 
 @pytest.mark.parametrize("command", ["/new", "/my", "/profile"])
@@ -261,5 +226,5 @@ async def test_worker_command_before_registration_is_refused_with_question_repea
     calls = await tg.text(lan, command)
     assert texts(calls)[0] == "Hãy hoàn tất đăng ký trước."
     assert texts(calls)[-1].startswith(ASK_PHONE)
-    assert (await stored(harness, lan))[0] == "phone"
+    assert (await person_row(harness, lan, *STORED))[0] == "phone"
     assert await harness.query("select count(*) from initiative") == [(0,)]

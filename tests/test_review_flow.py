@@ -12,11 +12,7 @@ ADMIN = Person(ADMIN_ID, first_name="Admin")
 
 def sent_to(calls: list[Call], person: Person) -> list[Call]:
     """The messages the bot sent to one person's private chat."""
-    return [
-        c
-        for c in calls
-        if int(c.params.get("chat_id", 0)) == person.id and c.method == "sendMessage"
-    ]
+    return [c for c in calls if int(c.params.get("chat_id", 0)) == person.id and c.method == "sendMessage"]
 
 
 async def make_reviewer(tg: TelegramDriver, person: Person) -> list[Call]:
@@ -27,15 +23,12 @@ async def make_reviewer(tg: TelegramDriver, person: Person) -> list[Call]:
     return await tg.press(ADMIN, button(calls, "May 10"))
 
 
-async def test_admin_grants_rights_and_the_reviewer_is_told(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_admin_grants_rights_and_the_reviewer_is_told(tg: TelegramDriver, harness: Harness) -> None:
     calls = await make_reviewer(tg, REVIEWER)
     assert "Trần Văn Hùng" in texts(calls)[0] and "May 10" in texts(calls)[0]
     assert any("/pending" in c.text for c in sent_to(calls, REVIEWER))
     rows = await harness.query(
-        "select u.username, n.code from reviewer r"
-        " join app_user u on u.id = r.user_id join unit n on n.id = r.unit_id"
+        "select u.username, n.code from reviewer r join app_user u on u.id = r.user_id join unit n on n.id = r.unit_id"
     )
     assert rows == [("hung_cd", "MAY10")]
 
@@ -52,16 +45,12 @@ async def test_submission_reaches_the_reviewer_who_approves_and_the_author_is_to
     assert any("Đã công nhận" in t for t in texts(calls))
     told = sent_to(calls, WORKER)
     assert told and "Đã công nhận" in told[0].text
-    assert await harness.query("select status, recognized_level from initiative") == [
-        ("approved", "grassroots")
-    ]
+    assert await harness.query("select status, recognized_level from initiative") == [("approved", "grassroots")]
     audit = await harness.query("select action, from_status, to_status from review_action")
     assert audit == [("approve", "submitted", "approved")]
 
 
-async def test_changes_requested_then_resubmitted_come_back_marked(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_changes_requested_then_resubmitted_come_back_marked(tg: TelegramDriver, harness: Harness) -> None:
     await make_reviewer(tg, REVIEWER)
     await register(tg, WORKER)
     cards = sent_to(await submit(tg, WORKER), REVIEWER)
@@ -76,9 +65,7 @@ async def test_changes_requested_then_resubmitted_come_back_marked(
     calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
     back = sent_to(calls, REVIEWER)
     assert back and "Tác giả đã sửa" in back[0].text and "Hiệu quả" in back[0].text
-    assert await harness.query("select status, changed_fields from initiative") == [
-        ("resubmitted", "benefit")
-    ]
+    assert await harness.query("select status, changed_fields from initiative") == [("resubmitted", "benefit")]
 
 
 async def test_look_alikes_are_shown_to_the_author_before_submitting_and_on_the_card(

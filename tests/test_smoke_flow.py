@@ -6,9 +6,7 @@ from tests.conftest import Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, texts
 
 
-async def test_worker_registers_and_submits_and_gets_a_receipt(
-    tg: TelegramDriver, harness: Harness
-) -> None:
+async def test_worker_registers_and_submits_and_gets_a_receipt(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(501)
     calls = await register(tg, lan)
     assert "Đăng ký xong" in texts(calls)[0]

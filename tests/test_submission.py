@@ -75,26 +75,22 @@ async def test_full_submission_stores_every_answer_and_gives_a_receipt(
         "Cần khí nén 6 bar",
         "Sơ đồ mạch cảm biến",
     ]
+    assert await harness.query("select position, name, percent from coauthor where initiative_id = :i", i=ident) == [
+        (0, "Nguyễn Văn Bình", 30),
+        (1, "Trần Thị Cúc", 20),
+    ]
     assert await harness.query(
-        "select position, name, percent from coauthor where initiative_id = :i", i=ident
-    ) == [(0, "Nguyễn Văn Bình", 30), (1, "Trần Thị Cúc", 20)]
-    assert await harness.query(
-        "select kind, file_id, size, mime_type, file_name from attachment"
-        " where initiative_id = :i order by id",
+        "select kind, file_id, size, mime_type, file_name from attachment where initiative_id = :i order by id",
         i=ident,
     ) == [
         ("photo", "ph1-id", 54321, "image/jpeg", None),
         ("photo", "ph2-id", 65432, "image/jpeg", None),
         ("document", "doc1-id", 120000, "application/pdf", "ban-ve.pdf"),
     ]
-    assert await harness.query("select kind, initiative_id from domain_event") == [
-        ("initiative_submitted", ident)
-    ]
+    assert await harness.query("select kind, initiative_id from domain_event") == [("initiative_submitted", ident)]
 
 
-async def test_second_submission_gets_the_next_code(
-    tg: TelegramDriver, harness: Harness, lan: Person
-) -> None:
+async def test_second_submission_gets_the_next_code(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     await submit(tg, lan)
     calls = await submit(tg, lan, title="Khuôn gá hàn nhanh")
     assert "SK-2026-000002" in texts(calls)[-1]
@@ -140,9 +136,7 @@ async def test_every_answer_is_stored_the_moment_it_is_accepted(
     assert len(await harness.query("select id from coauthor")) == 2
 
 
-async def test_back_goes_one_step_back_keeping_answers(
-    tg: TelegramDriver, harness: Harness, lan: Person
-) -> None:
+async def test_back_goes_one_step_back_keeping_answers(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     calls = await answer_until(tg, lan, "solution")
     calls = await tg.press(lan, button(calls, "Quay lại"))
     assert "Bước 4/12" in texts(calls)[-1]
@@ -225,9 +219,7 @@ async def test_natural_values_are_accepted_and_shown_formatted(
     assert await draft_row(harness, field) == (stored,)
 
 
-async def test_cancel_on_summary_asks_then_deletes_the_draft(
-    tg: TelegramDriver, harness: Harness, lan: Person
-) -> None:
+async def test_cancel_on_summary_asks_then_deletes_the_draft(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     calls = await answer_until(tg, lan, "attachments")
     calls = await tg.photo(lan, "ph1")
     calls = await tg.press(lan, button(calls, "Xong"))
@@ -255,9 +247,7 @@ async def test_slash_cancel_mid_flow_can_be_kept_or_confirmed(
     assert await harness.query("select count(*) from initiative") == [(0,)]
 
 
-async def test_new_with_open_draft_offers_to_continue(
-    tg: TelegramDriver, harness: Harness, lan: Person
-) -> None:
+async def test_new_with_open_draft_offers_to_continue(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     await answer_until(tg, lan, "solution")
     calls = await tg.text(lan, "/new")
     assert "Máy cắt vải tự động" in texts(calls)[-1]
@@ -272,9 +262,7 @@ async def test_new_with_open_draft_offers_to_continue(
     )
 
 
-async def test_new_with_open_draft_can_start_over(
-    tg: TelegramDriver, harness: Harness, lan: Person
-) -> None:
+async def test_new_with_open_draft_can_start_over(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     await answer_until(tg, lan, "attachments")
     await tg.photo(lan, "ph1")
     calls = await tg.text(lan, "/new")

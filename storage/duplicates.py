@@ -6,12 +6,13 @@ from sqlalchemy import bindparam, func, select
 
 from bot.duplicates import SOLUTION_CHARS
 from storage.engine import Conn
+from storage.prepared import prepared
 from storage.tables import metadata
 
 initiatives = metadata.tables["initiative"]
 
 # Only the start of the solution feeds the similarity key, so only that much is read.
-CANDIDATES_SINCE = (
+CANDIDATES_SINCE = prepared(
     select(
         initiatives.c.id,
         initiatives.c.code,

@@ -3,21 +3,31 @@
 SQLite statements of this bot take tens of microseconds; a hop to aiosqlite's worker thread and
 back costs more than the statement itself (see BENCHMARKS.md). So for SQLite the standard `sqlite3`
 driver runs inline, one transaction at a time behind an asyncio lock, on one shared connection:
-SQLite has a single writer anyway. PostgreSQL (`postgresql+asyncpg://…`) uses the async engine.
+SQLite has a single writer anyway. Transactions are begun and committed by hand (`BEGIN IMMEDIATE`);
+statements marked `prepared()` run on the cursor (`storage/prepared.py`), the others through
+SQLAlchemy in autocommit mode inside that same transaction. PostgreSQL
+(`postgresql+asyncpg://…`) uses the async engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from storage.checkpoint import Checkpointer
+from storage.prepared import Plan, Unsupported, is_prepared
+
+log = logging.getLogger(__name__)
 
 
 class Conn(Protocol):
@@ -41,9 +51,13 @@ def sync_sqlite_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL with synchronous=NORMAL: a committed answer survives a crash of the bot process."""
+    """WAL with synchronous=NORMAL: a committed answer survives a crash of the bot process.
+
+    Checkpoints are left to a background thread (`storage/checkpoint.py`).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -51,30 +65,89 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_sqlite_engine(url: str) -> Engine:
-    """A synchronous engine on one shared SQLite connection, with the pragmas set."""
+    """An engine on one shared SQLite connection, with the pragmas set; transactions are begun by hand."""
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(sync_sqlite_url(url), poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        sync_sqlite_url(url),
+        poolclass=StaticPool,
+        connect_args={"check_same_thread": False},
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
 class InlineConnection:
-    """A synchronous connection behind the async interface; SQLite calls run inline."""
+    """One SQLite transaction: prepared statements on the cursor, any other through SQLAlchemy."""
 
-    def __init__(self, connection: Connection) -> None:
-        self.sync = connection
+    def __init__(self, sqlite: SqliteSession) -> None:
+        self.sqlite = sqlite
+        self._savepoints = 0
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run one statement inline."""
-        return self.sync.execute(statement, parameters)
+        return self.sqlite.execute(statement, parameters)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        """Open a savepoint."""
-        with self.sync.begin_nested():
+        """Open a savepoint: released on success, rolled back to on error."""
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        cursor = self.sqlite.cursor
+        cursor.execute(f"SAVEPOINT {name}")
+        try:
             yield
+        except BaseException:
+            cursor.execute(f"ROLLBACK TO {name}")
+            cursor.execute(f"RELEASE {name}")
+            raise
+        cursor.execute(f"RELEASE {name}")
+
+
+class SqliteSession:
+    """The one SQLite connection: raw cursor for prepared plans, a SQLAlchemy connection beside it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection = engine.connect()
+        raw = self.connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        self.raw = raw
+        self.cursor = raw.cursor()
+        self.dialect = engine.dialect
+        self.plans: dict[tuple[int, tuple[str, ...]], Plan | None] = {}
+
+    def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Run a prepared statement on the cursor, any other through SQLAlchemy."""
+        if is_prepared(statement) and (parameters is None or isinstance(parameters, dict)):
+            params = parameters or {}
+            key = (id(statement), tuple(sorted(params)))
+            plan = self.plans.get(key, _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = self.plans[key] = _plan(statement, self.dialect, key[1])
+            if plan is not None:
+                return plan.run(self.cursor, params)
+        return self.connection.execute(statement, parameters)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.cursor.close()
+        self.connection.close()
+
+
+_UNPLANNED: Any = object()
+
+
+def _plan(statement: Any, dialect: Any, keys: tuple[str, ...]) -> Plan | None:
+    """A plan for the statement, or None when SQLAlchemy must run it."""
+    try:
+        return Plan(statement, dialect, keys)
+    except (Unsupported, AttributeError):
+        log.warning("statement runs through SQLAlchemy: %s", str(statement).split("\n", 1)[0])
+        return None
 
 
 class Database:
@@ -84,6 +157,8 @@ class Database:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self.sqlite: Engine | None = make_sqlite_engine(url) if is_sqlite(url) else None
+        self._session: SqliteSession | None = None
+        self._checkpointer: Checkpointer | None = None
         self.async_engine: AsyncEngine | None = None
         if self.sqlite is None:
             self.async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -94,15 +169,36 @@ class Database:
         """A transaction that commits on success and rolls back on error."""
         if self.sqlite is not None:
             async with self._lock:
-                with self.sqlite.begin() as connection:
-                    yield InlineConnection(connection)
+                session = self._session or self._open_session(self.sqlite)
+                session.cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield InlineConnection(session)
+                except BaseException:
+                    if session.raw.in_transaction:
+                        session.cursor.execute("ROLLBACK")
+                    raise
+                session.cursor.execute("COMMIT")
             return
         assert self.async_engine is not None
         async with self.async_engine.begin() as async_connection:
             yield async_connection
 
+    def _open_session(self, engine: Engine) -> SqliteSession:
+        """Connect; a file database gets its checkpoint thread."""
+        self._session = SqliteSession(engine)
+        path = make_url(self.url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            self._checkpointer = Checkpointer(path)
+        return self._session
+
     async def dispose(self) -> None:
         """Close every connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
         if self.sqlite is not None:
             self.sqlite.dispose()
         if self.async_engine is not None:

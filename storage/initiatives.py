@@ -6,12 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, desc, func, insert, select, update
+from sqlalchemy import bindparam, delete, desc, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Attachment, CoAuthor, Initiative, Status
 from bot.textnorm import fold
 from storage.duplicates import candidates_since
+from storage.prepared import prepared
 from storage.rows import (
     INITIATIVE_FIELDS,
     Queries,
@@ -26,19 +27,38 @@ from storage.rows import (
 )
 
 # A draft, or an initiative sent back for changes that its author is revising.
-WORK_ITEM = (
+WORK_ITEM = prepared(
     select(initiatives)
     .where(
         initiatives.c.author_id == bindparam("author_id"),
-        initiatives.c.status.in_([Status.DRAFT.value, Status.CHANGES_REQUESTED.value]),
-        initiatives.c.step != "done",
+        # Constants written into the SQL, not bound: SQLite prepares a statement again on every run
+        # when a bound value could decide whether a partial index (uq_initiative_one_draft) applies.
+        initiatives.c.status.in_([literal_column(f"'{s.value}'") for s in (Status.DRAFT, Status.CHANGES_REQUESTED)]),
+        initiatives.c.step != literal_column("'done'"),
     )
     .order_by(desc(initiatives.c.updated_at))
     .limit(1)
 )
-SAVE_INITIATIVE = setter(initiatives, (*INITIATIVE_FIELDS, "title_folded", "updated_at"))
-GUARDED_SAVE = SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected"))
-INITIATIVE_BY_ID = select(initiatives).where(initiatives.c.id == bindparam("id"))
+SAVED_FIELDS = (*INITIATIVE_FIELDS, "title_folded")
+SAVE_INITIATIVE = setter(initiatives, (*SAVED_FIELDS, "updated_at"))
+GUARDED_SAVE = prepared(SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected")))
+INSERT_INITIATIVE = prepared(insert(initiatives))
+COAUTHORS_OF = prepared(
+    select(coauthors).where(coauthors.c.initiative_id == bindparam("id")).order_by(coauthors.c.position)
+)
+ATTACHMENTS_OF = prepared(
+    select(attachments).where(attachments.c.initiative_id == bindparam("id")).order_by(attachments.c.id)
+)
+DELETE_COAUTHORS = prepared(delete(coauthors).where(coauthors.c.initiative_id == bindparam("id")))
+NEXT_CODE = prepared(
+    update(counters)
+    .where(counters.c.year == bindparam("_year"))
+    .values(last=counters.c.last + 1)
+    .returning(counters.c.last)
+)
+INSERT_EVENT = prepared(insert(events))
+INITIATIVE_BY_ID = prepared(select(initiatives).where(initiatives.c.id == bindparam("id")))
+INITIATIVE_FOR_UPDATE = prepared(INITIATIVE_BY_ID.with_for_update())
 
 
 def _values(item: Initiative, now: datetime) -> dict[str, Any]:
@@ -57,32 +77,44 @@ class InitiativeQueries(Queries):
     async def draft_of(self, author_id: int) -> Initiative | None:
         """Return what the author is writing: a draft, or an initiative being revised."""
         row = (await self.conn.execute(WORK_ITEM, {"author_id": author_id})).first()
-        return to_initiative(row) if row else None
+        return self._read(row)
+
+    def _read(self, row: Any) -> Initiative | None:
+        """Map a row read for a later save, remembering its values."""
+        if row is None:
+            return None
+        self.remember(initiatives, row, SAVED_FIELDS)
+        return to_initiative(row)
 
     async def create_draft(self, initiative: Initiative, *, now: datetime) -> Initiative:
         """Insert a new draft and return it with its id."""
         values = _values(initiative, now)
         result = await self.conn.execute(
-            insert(initiatives).values(author_id=initiative.author_id, created_at=now, **values)
+            INSERT_INITIATIVE, {"author_id": initiative.author_id, "created_at": now, **values}
         )
         initiative.id = new_id(result)
         initiative.created_at = now
         return initiative
 
     async def save_initiative(self, initiative: Initiative, *, now: datetime) -> None:
-        """Store every field of the initiative (not its children)."""
-        await self.conn.execute(SAVE_INITIATIVE, {"_id": initiative.id, **_values(initiative, now)})
+        """Store the fields of the initiative that changed (not its children)."""
+        assert initiative.id is not None
+        await self.save_changed(initiatives, initiative.id, _values(initiative, now))
 
     async def save_if_unchanged(self, initiative: Initiative, *, expected_version: int, now: datetime) -> bool:
         """Store the initiative only if nobody changed it since `expected_version` was read."""
-        params = {"_id": initiative.id, "_expected": expected_version, **_values(initiative, now)}
-        return bool((await self.conn.execute(GUARDED_SAVE, params)).rowcount)
+        assert initiative.id is not None
+        values = _values(initiative, now)
+        params = {"_id": initiative.id, "_expected": expected_version, **values}
+        saved = bool((await self.conn.execute(GUARDED_SAVE, params)).rowcount)
+        if saved:
+            self.seen[(initiatives.name, initiative.id)] = values
+        return saved
 
     async def initiative(self, initiative_id: int, *, for_update: bool = False) -> Initiative | None:
         """Return an initiative by id, without children (locking its row until commit if asked)."""
-        stmt = INITIATIVE_BY_ID.with_for_update() if for_update else INITIATIVE_BY_ID
-        row = (await self.conn.execute(stmt, {"id": initiative_id})).first()
-        return to_initiative(row) if row else None
+        stmt = INITIATIVE_FOR_UPDATE if for_update else INITIATIVE_BY_ID
+        return self._read((await self.conn.execute(stmt, {"id": initiative_id})).first())
 
     async def duplicate_candidates(
         self, campaign_key: str, *, after_id: int, limit: int
@@ -92,8 +124,9 @@ class InitiativeQueries(Queries):
 
     async def initiative_by_code(self, code: str) -> Initiative | None:
         """Return an initiative by its code (SK-2026-000123)."""
-        row = (await self.conn.execute(select(initiatives).where(initiatives.c.code == code.upper()))).first()
-        return to_initiative(row) if row else None
+        return self._read(
+            (await self.conn.execute(select(initiatives).where(initiatives.c.code == code.upper()))).first()
+        )
 
     async def delete_draft(self, initiative_id: int) -> None:
         """Remove a draft and its children (never a submitted initiative)."""
@@ -108,20 +141,16 @@ class InitiativeQueries(Queries):
 
     async def load_children(self, initiative: Initiative) -> None:
         """Fill co-authors and attachments of `initiative`."""
-        rows = await self.conn.execute(
-            select(coauthors).where(coauthors.c.initiative_id == initiative.id).order_by(coauthors.c.position)
-        )
+        rows = await self.conn.execute(COAUTHORS_OF, {"id": initiative.id})
         initiative.coauthors = [CoAuthor(r.name, r.percent) for r in rows]
-        rows = await self.conn.execute(
-            select(attachments).where(attachments.c.initiative_id == initiative.id).order_by(attachments.c.id)
-        )
+        rows = await self.conn.execute(ATTACHMENTS_OF, {"id": initiative.id})
         initiative.attachments = [
             Attachment(r.kind, r.file_id, r.file_unique_id, r.size, r.mime_type, r.file_name) for r in rows
         ]
 
     async def replace_coauthors(self, initiative: Initiative) -> None:
         """Store the initiative's co-authors, replacing earlier ones."""
-        await self.conn.execute(delete(coauthors).where(coauthors.c.initiative_id == initiative.id))
+        await self.conn.execute(DELETE_COAUTHORS, {"id": initiative.id})
         if initiative.coauthors:
             rows = [
                 {
@@ -162,8 +191,7 @@ class InitiativeQueries(Queries):
 
     async def next_code_number(self, year: int) -> int:
         """Return the next sequence number for codes of `year` (atomic within the transaction)."""
-        stmt = update(counters).where(counters.c.year == year).values(last=counters.c.last + 1)
-        row = (await self.conn.execute(stmt.returning(counters.c.last))).first()
+        row = (await self.conn.execute(NEXT_CODE, {"_year": year})).first()
         if row:
             return int(row[0])
         try:
@@ -200,11 +228,5 @@ class InitiativeQueries(Queries):
 
     async def record_event(self, kind: str, initiative_id: int, payload: dict[str, Any], *, now: datetime) -> None:
         """Append a domain event for other parts of the system to act on."""
-        await self.conn.execute(
-            insert(events).values(
-                kind=kind,
-                initiative_id=initiative_id,
-                payload=json.dumps(payload, ensure_ascii=False),
-                created_at=now,
-            )
-        )
+        values = {"kind": kind, "initiative_id": initiative_id, "created_at": now}
+        await self.conn.execute(INSERT_EVENT, {**values, "payload": json.dumps(payload, ensure_ascii=False)})

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain import Grant, RegStep, Unit, User, UserRef
 from bot.textnorm import fold
+from storage.prepared import prepared
 from storage.rows import (
     UNIT_FIELDS,
     USER_FIELDS,
@@ -19,21 +20,20 @@ from storage.rows import (
     notices,
     processed,
     reviewers,
-    setter,
     to_unit,
     to_user,
     units,
     users,
 )
 
-USER_BY_REF = select(users).where(
-    users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
+USER_BY_REF = prepared(
+    select(users).where(users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id"))
 )
-USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
-SAVE_USER = setter(users, USER_FIELDS)
-UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
+USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("id")))
+INSERT_USER = prepared(insert(users))
+UNIT_BY_ID = prepared(select(units).where(units.c.id == bindparam("id")))
 CLAIM_UPDATE = {
-    "sqlite": sqlite_insert(processed).on_conflict_do_nothing(),
+    "sqlite": prepared(sqlite_insert(processed).on_conflict_do_nothing()),
     "postgresql": postgresql_insert(processed).on_conflict_do_nothing(),
 }
 
@@ -50,35 +50,32 @@ class PeopleQueries(Queries):
     async def user_by_ref(self, ref: UserRef) -> User | None:
         """Return the person behind `ref`, if known."""
         row = (await self.conn.execute(USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id})).first()
-        return to_user(row) if row else None
+        return self._read_user(row)
 
     async def user(self, user_id: int) -> User | None:
         """Return a person by id."""
-        row = (await self.conn.execute(USER_BY_ID, {"id": user_id})).first()
-        return to_user(row) if row else None
+        return self._read_user((await self.conn.execute(USER_BY_ID, {"id": user_id})).first())
+
+    def _read_user(self, row: Any) -> User | None:
+        """Map a user row read for a later save, remembering its values."""
+        if row is None:
+            return None
+        self.remember(users, row, USER_FIELDS)
+        return to_user(row)
 
     async def create_user(self, ref: UserRef, *, locale: str, now: datetime) -> User:
         """Create a person at the first registration step."""
-        result = await self.conn.execute(
-            insert(users).values(
-                channel=ref.channel,
-                external_id=ref.external_id,
-                locale=locale,
-                reg_step=RegStep.LANGUAGE.value,
-                created_at=now,
-                updated_at=now,
-                editing_profile=False,
-                deleted=False,
-            )
-        )
+        values: dict[str, Any] = {"channel": ref.channel, "external_id": ref.external_id, "locale": locale}
+        values.update(reg_step=RegStep.LANGUAGE.value, editing_profile=False, deleted=False)
+        result = await self.conn.execute(INSERT_USER, {**values, "created_at": now, "updated_at": now})
         return User(id=new_id(result), ref=ref, locale=locale)
 
     async def save_user(self, user: User, *, now: datetime) -> None:
-        """Store every mutable field of `user`."""
+        """Store the mutable fields of `user` that changed."""
         values = {name: getattr(user, name, None) for name in USER_FIELDS}
-        values.update(_id=user.id, reg_step=user.reg_step.value, updated_at=now)
+        values.update(reg_step=user.reg_step.value, updated_at=now)
         values["name_folded"] = fold(user.full_name)[:200] if user.full_name else None
-        await self.conn.execute(SAVE_USER, values)
+        await self.save_changed(users, user.id, values)
 
     async def unblock(self, user_id: int) -> None:
         """Someone who had blocked the bot writes again: messages may reach them again."""
@@ -223,6 +220,7 @@ class PeopleQueries(Queries):
             .where(reviewers.c.user_id == user_id, reviewers.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        self.forget_seen(users, user_id)
         await self.conn.execute(
             update(users)
             .where(users.c.id == user_id)

@@ -8,6 +8,7 @@ from sqlalchemy import Row, bindparam, update
 
 from bot.domain import Initiative, InitiativeType, RegStep, Status, Unit, User, UserRef
 from storage.engine import Conn
+from storage.prepared import prepared
 from storage.tables import metadata
 
 units = metadata.tables["unit"]
@@ -87,15 +88,50 @@ UNIT_FIELDS = (
 
 
 class Queries:
-    """Base of the query mixins: one connection, one transaction."""
+    """Base of the query mixins: one connection, one transaction, and the rows it has read.
+
+    A save writes only the columns that differ from the row as this transaction read or last
+    wrote it: an UPDATE that names an indexed column rewrites that index entry even when the value
+    is the same, and every page it touches is written to the WAL at commit.
+    """
 
     conn: Conn
     dialect: str
+    seen: dict[tuple[str, int], dict[str, Any]]
+
+    def remember(self, table: Any, row: Row[Any], fields: tuple[str, ...]) -> None:
+        """Note the stored values of a row this transaction read."""
+        self.seen[(table.name, row.id)] = {name: getattr(row, name) for name in fields}
+
+    def forget_seen(self, table: Any, row_id: int) -> None:
+        """The row was changed by other means: the next save writes every column."""
+        self.seen.pop((table.name, row_id), None)
+
+    async def save_changed(self, table: Any, row_id: int, values: dict[str, Any]) -> None:
+        """UPDATE the row with those of `values` that changed (`updated_at` always)."""
+        key = (table.name, row_id)
+        before = self.seen.get(key)
+        self.seen[key] = values
+        if before is not None:
+            values = {k: v for k, v in values.items() if k == "updated_at" or k not in before or before[k] != v}
+        await self.conn.execute(setter_of(table, tuple(values)), {"_id": row_id, **values})
 
 
 def setter(table: Any, fields: tuple[str, ...]) -> Any:
     """An UPDATE of `fields` by primary key, built once with bind parameters."""
-    return update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
+    return prepared(update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields}))
+
+
+_SETTERS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def setter_of(table: Any, fields: tuple[str, ...]) -> Any:
+    """The setter of these fields, built on first use (the code has few distinct sets of changes)."""
+    key = (table.name, fields)
+    statement = _SETTERS.get(key)
+    if statement is None:
+        statement = _SETTERS[key] = setter(table, fields)
+    return statement
 
 
 def new_id(result: Any) -> int:

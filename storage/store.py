@@ -32,6 +32,7 @@ class SqlTx(
     def __init__(self, conn: Conn, dialect: str) -> None:
         self.conn = conn
         self.dialect = dialect
+        self.seen = {}
 
     async def export_user(self, user_id: int) -> dict[str, Any]:
         """Return everything stored about a person."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from copy import copy
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +54,7 @@ class Conversation:
             if user.blocked:
                 await tx.unblock(user.id)
                 user.blocked = False
-            before = replace(user)
+            before = copy(user)
             user.username = event.username
             book = await self.campaigns.get(tx, now)
             turn = Turn(tx, user, now, self.config, book=book, finder=self.finder)
@@ -79,7 +80,7 @@ class Conversation:
             if isinstance(payload, Command):  # a command deserves an answer, not silence
                 return Outcome(default, [Reply("error.register_first")])
             return Outcome(default, [], alert="error.not_reviewer")
-        before = replace(user)
+        before = copy(user)
         book = await self.campaigns.get(tx, self.clock())
         turn = Turn(tx, user, self.clock(), self.config, book=book, finder=self.finder)
         try:

@@ -173,11 +173,11 @@ class Database:
                 session.cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield InlineConnection(session)
+                    session.cursor.execute("COMMIT")
                 except BaseException:
                     if session.raw.in_transaction:
                         session.cursor.execute("ROLLBACK")
                     raise
-                session.cursor.execute("COMMIT")
             return
         assert self.async_engine is not None
         async with self.async_engine.begin() as async_connection:

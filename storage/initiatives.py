@@ -195,7 +195,7 @@ class InitiativeQueries(Queries):
         if row:
             return int(row[0])
         try:
-            async with self.conn.begin_nested():
+            async with self.savepoint():
                 await self.conn.execute(insert(counters).values(year=year, last=1))
             return 1
         except IntegrityError:

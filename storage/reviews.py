@@ -55,7 +55,7 @@ class ReviewQueries(Queries):
     ) -> bool:
         """Record a council member's vote; False if they already voted in this round."""
         try:
-            async with self.conn.begin_nested():
+            async with self.savepoint():
                 await self.conn.execute(
                     insert(votes).values(
                         initiative_id=initiative_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, bindparam, update
@@ -110,11 +112,22 @@ class Queries:
     async def save_changed(self, table: Any, row_id: int, values: dict[str, Any]) -> None:
         """UPDATE the row with those of `values` that changed (`updated_at` always)."""
         key = (table.name, row_id)
-        before = self.seen.get(key)
-        self.seen[key] = values
+        before = self.seen.pop(key, None)
+        changed = values
         if before is not None:
-            values = {k: v for k, v in values.items() if k == "updated_at" or k not in before or before[k] != v}
-        await self.conn.execute(setter_of(table, tuple(values)), {"_id": row_id, **values})
+            changed = {k: v for k, v in values.items() if k == "updated_at" or k not in before or before[k] != v}
+        await self.conn.execute(setter_of(table, tuple(changed)), {"_id": row_id, **changed})
+        self.seen[key] = values
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A savepoint; when it is rolled back, what was read or written before is no longer trusted."""
+        try:
+            async with self.conn.begin_nested():
+                yield
+        except BaseException:
+            self.seen.clear()
+            raise
 
 
 def setter(table: Any, fields: tuple[str, ...]) -> Any:

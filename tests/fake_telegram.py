@@ -272,7 +272,37 @@ class TelegramDriver:
 
 def texts(calls: list[Call]) -> list[str]:
     """Texts of the messages sent or edited."""
-    return [c.text for c in calls if c.method in ("sendMessage", "editMessageText")]
+    return [c.text for c in messages(calls)]
+
+
+def messages(calls: list[Call]) -> list[Call]:
+    """The messages sent or edited, in order (a plain reply followed by another new message is
+    not a message of its own: it leads that message, a blank line before the next reply)."""
+    return [c for c in calls if c.method in ("sendMessage", "editMessageText")]
+
+
+def one_message(calls: list[Call]) -> Call:
+    """The only message sent or edited (fails if there were none or several)."""
+    sent = messages(calls)
+    assert len(sent) == 1, [c.text for c in sent]
+    return sent[0]
+
+
+def in_order(text: str, *parts: str) -> None:
+    """Assert that each part occurs in `text` after the end of the one before."""
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        assert found != -1, f"{part!r} not found after position {at} in {text!r}"
+        at = found + len(part)
+
+
+def refused(calls: list[Call], error: str, question: str) -> Call:
+    """The one message of a refused answer: the error (or part of it), then, at the start of a
+    paragraph after it, the question asked again; return it (the question's buttons are on it)."""
+    message = one_message(calls)
+    in_order(message.text, error, f"\n\n{question}")
+    return message
 
 
 def last_buttons(calls: list[Call]) -> list[tuple[str, str]]:

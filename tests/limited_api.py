@@ -124,7 +124,7 @@ class LimitedBotApi(BaseRequest):
             result: Any = BOT_USER if name == "getMe" else True
             return 200, json.dumps({"ok": True, "result": result}).encode()
         params = request_data.parameters if request_data else {}
-        chat_id = int(params["chat_id"])
+        chat_id = int(str(params["chat_id"]))
         now = asyncio.get_running_loop().time()
         wait = self._retry_after(now, chat_id)
         if wait > EPS:

@@ -101,13 +101,14 @@ async def mutate(conn: Any, data: Data, row_id: int, rng: random.Random) -> None
         await conn.execute(delete(initiatives).where(initiatives.c.id == row_id))
         del data.rows[row_id]
         return
-    changes: dict[str, Any] = [
+    options: list[dict[str, Any]] = [
         {"status": "withdrawn"},
         {"status": "approved", "recognized_level": "upper", "decided_at": NOW - timedelta(hours=5)},
         {"applied_at": NOW - timedelta(days=2, minutes=row_id)},
         {"unit_id": rng.choice([None, *data.unit_names]), "campaign_key": rng.choice(["c2026", "c2024"])},
         {"author_id": rng.choice(list(data.people))},
-    ][choice - 1]
+    ]
+    changes = options[choice - 1]
     if row["status"] == "draft" and "status" in changes:
         return  # a draft only leaves through submission (and one draft per author)
     if "author_id" in changes and row["status"] == "draft":

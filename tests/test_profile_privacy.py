@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import Harness, person_row, register, submit
-from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
+from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, one_message, refused, texts
 
 CARD = """<b>Hồ sơ của bạn</b>
 Họ tên: {name}
@@ -13,6 +13,7 @@ Họ tên: {name}
 Đơn vị: {unit}
 Ngôn ngữ: Tiếng Việt"""
 MAY10 = "Công đoàn Công ty May 10"
+PROFILE_BUTTONS = ["Sửa họ tên", "Sửa số điện thoại", "Đổi đơn vị", "Đổi ngôn ngữ"]
 
 
 def card(name: str = "Nguyễn Thị Lan", phone: str = "+84912345678", unit: str = MAY10) -> str:
@@ -25,12 +26,7 @@ async def test_worker_profile_shows_name_phone_and_unit(tg: TelegramDriver) -> N
     await register(tg, lan)
     calls = await tg.text(lan, "/profile")
     assert texts(calls) == [card()]
-    assert [label for label, _ in calls[-1].buttons] == [
-        "Sửa họ tên",
-        "Sửa số điện thoại",
-        "Đổi đơn vị",
-        "Đổi ngôn ngữ",
-    ]
+    assert [label for label, _ in calls[-1].buttons] == PROFILE_BUTTONS
 
 
 async def test_worker_edits_name_from_profile_and_returns_to_it(tg: TelegramDriver, harness: Harness) -> None:
@@ -40,9 +36,10 @@ async def test_worker_edits_name_from_profile_and_returns_to_it(tg: TelegramDriv
     calls = await tg.press(lan, button(calls, "Sửa họ tên"))
     assert texts(calls)[-1].startswith("Họ và tên đầy đủ của bạn là gì?")
     calls = await tg.text(lan, "Lan 99")
-    assert texts(calls)[0].startswith("Họ tên chỉ gồm chữ cái")
+    assert refused(calls, "Họ tên chỉ gồm chữ cái", "Họ và tên đầy đủ của bạn là gì?").text.startswith("Họ tên chỉ gồm")
     calls = await tg.text(lan, "Trần Thị Lan")
-    assert texts(calls) == ["Đã lưu thay đổi.", card(name="Trần Thị Lan")]
+    assert texts(calls) == ["Đã lưu thay đổi.\n\n" + card(name="Trần Thị Lan")]
+    assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS  # back at the profile card
     assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
         "Trần Thị Lan",
         "+84912345678",
@@ -75,7 +72,8 @@ async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Har
     calls = await tg.press(lan, button(calls, "Đổi đơn vị"))
     calls = await tg.text(lan, "duc giang")
     calls = await tg.press(lan, button(calls, "May Đức Giang"))
-    assert texts(calls) == ["Đã lưu thay đổi.", card(unit="Công đoàn Công ty May Đức Giang")]
+    assert texts(calls) == ["Đã lưu thay đổi.\n\n" + card(unit="Công đoàn Công ty May Đức Giang")]
+    assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS
     assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
         "Nguyễn Thị Lan",
         "+84912345678",
@@ -90,7 +88,8 @@ async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(tg: Te
     calls = await tg.text(lan, "/profile")
     calls = await tg.press(lan, button(calls, "Sửa số điện thoại"))
     calls = await tg.text(lan, "/cancel")
-    assert texts(calls) == ["Không thay đổi gì.", card()]
+    assert texts(calls) == ["Không thay đổi gì.\n\n" + card()]
+    assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS
     assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
         "Nguyễn Thị Lan",
         "+84912345678",
@@ -208,7 +207,10 @@ async def test_worker_start_after_deletion_begins_a_fresh_registration(tg: Teleg
     calls = await tg.press(lan, button(calls, "Xoá tài khoản"))
     await tg.press(lan, button(calls, "Có, xoá tài khoản"))
     calls = await tg.text(lan, "/start")
-    assert texts(calls)[-1] == "Chọn ngôn ngữ / Choose your language:"
+    welcome = one_message(calls)  # the greeting leads the language question
+    in_order(welcome.text, "Sáng kiến bot", "\n\nChọn ngôn ngữ / Choose your language:")
+    assert welcome.text.endswith("Chọn ngôn ngữ / Choose your language:")
+    assert [label for label, _ in welcome.buttons] == ["✅ Tiếng Việt", "English"]
     assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
         None,
         None,
@@ -216,7 +218,8 @@ async def test_worker_start_after_deletion_begins_a_fresh_registration(tg: Teleg
         "language",
     )
     calls = await tg.text(lan, "/my")
-    assert texts(calls)[0] == "Hãy hoàn tất đăng ký trước."
+    refusal = refused(calls, "Hãy hoàn tất đăng ký trước.", "Chọn ngôn ngữ / Choose your language:")
+    assert refusal.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
     await register(tg, lan)
     calls = await tg.text(lan, "/my")
     assert texts(calls) == ["Bạn chưa gửi sáng kiến nào."]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Harness, person_row
-from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
+from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, one_message, refused, texts
 
 ASK_NAME = "Họ và tên đầy đủ của bạn là gì?"
 ASK_PHONE = "Số điện thoại của bạn?"
 ASK_UNIT = "Bạn công tác ở đơn vị (công đoàn cơ sở) nào?"
 CONSENT = "Đồng ý xử lý dữ liệu cá nhân"
+CHOOSE_LANGUAGE = "Chọn ngôn ngữ / Choose your language:"
+SHARE_CONTACT_KEYBOARD = [[{"text": "📱 Chia sẻ số điện thoại", "request_contact": True}]]
 
 
 async def to_name(tg: TelegramDriver, person: Person, start: str = "/start") -> list[Call]:
@@ -33,9 +35,10 @@ async def test_worker_sees_languages_with_vietnamese_marked_when_starting(
     tg: TelegramDriver,
 ) -> None:
     calls = await tg.text(Person(601), "/start")
-    assert any("Sáng kiến bot" in t for t in texts(calls))
-    assert texts(calls)[-1] == "Chọn ngôn ngữ / Choose your language:"
-    assert calls[-1].buttons == [("✅ Tiếng Việt", "v1:lang:vi"), ("English", "v1:lang:en")]
+    welcome = one_message(calls)  # the greeting leads the language question
+    in_order(welcome.text, "Sáng kiến bot", "\n\n" + CHOOSE_LANGUAGE)
+    assert welcome.text.endswith(CHOOSE_LANGUAGE)
+    assert welcome.buttons == [("✅ Tiếng Việt", "v1:lang:vi"), ("English", "v1:lang:en")]
 
 
 async def test_worker_stays_at_consent_and_is_told_why_when_declining(tg: TelegramDriver, harness: Harness) -> None:
@@ -59,8 +62,8 @@ async def test_worker_name_with_digits_is_refused_and_step_stays(tg: TelegramDri
     lan = Person(603)
     await to_name(tg, lan)
     calls = await tg.text(lan, "Lan 1990")
-    assert texts(calls)[0] == "Họ tên chỉ gồm chữ cái (2–100 ký tự), ví dụ: Nguyễn Thị Lan."
-    assert texts(calls)[-1].startswith(ASK_NAME)
+    error = "Họ tên chỉ gồm chữ cái (2–100 ký tự), ví dụ: Nguyễn Thị Lan."
+    assert refused(calls, error, ASK_NAME).text.startswith(error + "\n\n")
     assert await person_row(harness, lan, *STORED) == ("name", None, None, None, "vi")
     calls = await tg.text(lan, "  Nguyễn   Thị Lan ")
     assert texts(calls)[-1].startswith(ASK_PHONE)
@@ -70,7 +73,7 @@ async def test_worker_name_with_digits_is_refused_and_step_stays(tg: TelegramDri
 async def test_worker_phone_offers_share_contact_button_when_asked(tg: TelegramDriver) -> None:
     calls = await to_phone(tg, Person(604))
     keyboard = calls[-1].keyboard["keyboard"]
-    assert keyboard == [[{"text": "📱 Chia sẻ số điện thoại", "request_contact": True}]]
+    assert keyboard == SHARE_CONTACT_KEYBOARD
 
 
 async def test_worker_own_shared_contact_is_normalised_to_plus_84(tg: TelegramDriver, harness: Harness) -> None:
@@ -86,8 +89,10 @@ async def test_worker_someone_elses_contact_is_refused(tg: TelegramDriver, harne
     lan = Person(606)
     await to_phone(tg, lan)
     calls = await tg.contact(lan, "84987654321", own=False)
-    assert texts(calls)[0] == ("Đây là số của người khác. Hãy chia sẻ số của chính bạn hoặc gõ số điện thoại.")
-    assert texts(calls)[-1].startswith(ASK_PHONE)
+    error = "Đây là số của người khác. Hãy chia sẻ số của chính bạn hoặc gõ số điện thoại."
+    message = refused(calls, error, ASK_PHONE)
+    assert message.text.startswith(error + "\n\n")
+    assert message.keyboard["keyboard"] == SHARE_CONTACT_KEYBOARD  # the share button comes again
     assert (await person_row(harness, lan, *STORED))[:3] == ("phone", "Nguyễn Thị Lan", None)
 
 
@@ -104,8 +109,9 @@ async def test_worker_foreign_phone_is_refused_and_step_stays(tg: TelegramDriver
     lan = Person(608)
     await to_phone(tg, lan)
     calls = await tg.text(lan, "+1 202 555 0143")
-    assert texts(calls)[0].startswith("Đây không phải số điện thoại Việt Nam hợp lệ.")
-    assert texts(calls)[-1].startswith(ASK_PHONE)
+    message = refused(calls, "Đây không phải số điện thoại Việt Nam hợp lệ.", ASK_PHONE)
+    assert message.text.startswith("Đây không phải số điện thoại Việt Nam hợp lệ.")
+    assert message.keyboard["keyboard"] == SHARE_CONTACT_KEYBOARD
     assert (await person_row(harness, lan, *STORED))[:3] == ("phone", "Nguyễn Thị Lan", None)
 
 
@@ -120,9 +126,11 @@ async def test_worker_finds_unit_without_diacritics_and_finishes_registration(
     labels = [label for label, _ in calls[-1].buttons]
     assert labels == ["Công đoàn Công ty May 10", "Công đoàn Công ty May Đức Giang"]
     calls = await tg.press(lan, button(calls, "May Đức Giang"))
-    assert texts(calls)[0] == ("Đăng ký xong! Chào Nguyễn Thị Lan, đơn vị: <b>Công đoàn Công ty May Đức Giang</b>.")
-    assert texts(calls)[1] == "Bạn muốn làm gì?"
-    assert ("💡 Gửi sáng kiến mới", "v1:menu:new") in last_buttons(calls)
+    done = one_message(calls)  # the confirmation leads the main menu
+    assert done.text == (
+        "Đăng ký xong! Chào Nguyễn Thị Lan, đơn vị: <b>Công đoàn Công ty May Đức Giang</b>.\n\nBạn muốn làm gì?"
+    )
+    assert ("💡 Gửi sáng kiến mới", "v1:menu:new") in done.buttons
     assert await person_row(harness, lan, *STORED) == ("done", "Nguyễn Thị Lan", "+84912345678", "MAYDUC", "vi")
 
 
@@ -131,15 +139,18 @@ async def test_worker_unit_query_without_match_is_answered_clearly(tg: TelegramD
     await to_phone(tg, lan)
     await tg.text(lan, "0912345678")
     calls = await tg.text(lan, "xi măng")
-    assert texts(calls)[0].startswith("Không tìm thấy đơn vị nào khớp với “xi măng”.")
-    assert texts(calls)[-1].startswith(ASK_UNIT)
+    message = refused(calls, "Không tìm thấy đơn vị nào khớp với “xi măng”.", ASK_UNIT)
+    assert message.text.startswith("Không tìm thấy đơn vị nào khớp với “xi măng”.")
     assert (await person_row(harness, lan, *STORED))[0] == "unit"
 
 
 async def test_worker_deep_link_binds_unit_without_asking_for_it(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(611)
     calls = await tg.text(lan, "/start MAY10")
-    assert "Đơn vị của bạn: <b>Công đoàn Công ty May 10</b>." in texts(calls)
+    welcome = one_message(calls)  # the bound unit and the greeting lead the language question
+    assert welcome.text.startswith("Đơn vị của bạn: <b>Công đoàn Công ty May 10</b>.\n\n")
+    in_order(welcome.text, "Sáng kiến bot", "\n\n" + CHOOSE_LANGUAGE)
+    assert [label for label, _ in welcome.buttons] == ["✅ Tiếng Việt", "English"]
     await to_phone(tg, lan, start="/start MAY10")
     calls = await tg.text(lan, "0912 345 678")
     assert all(ASK_UNIT not in t for t in texts(calls))
@@ -152,8 +163,11 @@ async def test_worker_unknown_deep_link_code_is_reported_and_registration_goes_o
 ) -> None:
     lan = Person(612)
     calls = await tg.text(lan, "/start NOPE")
-    assert texts(calls)[0].startswith("Không tìm thấy đơn vị có mã “NOPE”.")
-    assert texts(calls)[-1] == "Chọn ngôn ngữ / Choose your language:"
+    welcome = one_message(calls)
+    assert welcome.text.startswith("Không tìm thấy đơn vị có mã “NOPE”.")
+    in_order(welcome.text, "“NOPE”", "Sáng kiến bot", "\n\n" + CHOOSE_LANGUAGE)
+    assert welcome.text.endswith(CHOOSE_LANGUAGE)
+    assert [label for label, _ in welcome.buttons] == ["✅ Tiếng Việt", "English"]
     calls = await to_phone(tg, lan, start="/start NOPE")
     calls = await tg.text(lan, "0912 345 678")
     assert texts(calls)[0].startswith(ASK_UNIT)
@@ -172,21 +186,27 @@ async def test_worker_choosing_english_first_gets_english_from_then_on(tg: Teleg
     seen += texts(calls)
     calls = await tg.text(tom, "Tom 2")
     seen += texts(calls)
-    assert "A name has only letters" in seen[-2]
+    refused(calls, "A name has only letters", "What is your full name?")
     seen += texts(await tg.text(tom, "Tom Nguyen"))
-    seen += texts(await tg.text(tom, "12345"))
-    assert "not a valid Vietnamese phone number" in seen[-2]
+    calls = await tg.text(tom, "12345")
+    seen += texts(calls)
+    refused(calls, "not a valid Vietnamese phone number", "Your phone number?")
     seen += texts(await tg.text(tom, "0912 345 678"))
-    seen += texts(await tg.text(tom, "khong co"))
-    assert "No unit matches" in seen[-2]
+    calls = await tg.text(tom, "khong co")
+    seen += texts(calls)
+    refused(calls, "No unit matches", "Which unit")
     calls = await tg.text(tom, "dien co")
     seen += texts(calls)
     calls = await tg.press(tom, calls[-1].buttons[0][1])
     seen += texts(calls)
-    assert seen[-2] == ("You are registered! Welcome, Tom Nguyen, unit: <b>Công đoàn Công ty Điện cơ Thống Nhất</b>.")
-    assert calls[-1].buttons[0][0] == "💡 New initiative"
+    done = one_message(calls)
+    assert done.text.startswith(
+        "You are registered! Welcome, Tom Nguyen, unit: <b>Công đoàn Công ty Điện cơ Thống Nhất</b>.\n\n"
+    )
+    assert done.buttons[0][0] == "💡 New initiative"
     vietnamese = ("Bạn ", "Hãy ", "Đây ", "Không ", "Họ ", "Số ", "Chọn đơn vị", "Đăng ký")
-    assert not [t for t in seen if t.startswith(vietnamese)]
+    paragraphs = [p for t in seen for p in t.split("\n\n")]  # replies joined into one message too
+    assert not [p for p in paragraphs if p.startswith(vietnamese)]
     assert (await person_row(harness, tom, *STORED))[4] == "en"
 
 
@@ -224,7 +244,8 @@ async def test_worker_command_before_registration_is_refused_with_question_repea
     lan = Person(616)
     await to_phone(tg, lan)
     calls = await tg.text(lan, command)
-    assert texts(calls)[0] == "Hãy hoàn tất đăng ký trước."
-    assert texts(calls)[-1].startswith(ASK_PHONE)
+    message = refused(calls, "Hãy hoàn tất đăng ký trước.", ASK_PHONE)
+    assert message.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
+    assert message.keyboard["keyboard"] == SHARE_CONTACT_KEYBOARD
     assert (await person_row(harness, lan, *STORED))[0] == "phone"
     assert await harness.query("select count(*) from initiative") == [(0,)]

@@ -4,7 +4,7 @@ the author hears of every change of status, in his own language."""
 from __future__ import annotations
 
 from tests.conftest import Harness
-from tests.fake_telegram import Call, TelegramDriver, button, texts
+from tests.fake_telegram import Call, TelegramDriver, button, refused, texts
 from tests.review_support import (
     REVIEWER,
     WORKER,
@@ -129,11 +129,11 @@ async def test_a_rejection_without_a_reason_is_refused_and_the_question_asked_ag
     card = await first_card(tg)
     await tg.press(REVIEWER, button([card], "Không công nhận"))
     calls = await tg.text(REVIEWER, "   ")
-    assert texts(calls)[0] == "Câu trả lời đang trống. Hãy gõ nội dung."
-    assert texts(calls)[1].startswith("Lý do không công nhận SK-2026-000001?")
-    assert button(calls, "Không mới")  # the reason buttons come again
+    again = refused(calls, "Câu trả lời đang trống. Hãy gõ nội dung.", "Lý do không công nhận SK-2026-000001?")
+    assert again.text.startswith("Câu trả lời đang trống. Hãy gõ nội dung.\n\n")
+    assert button([again], "Không mới")  # the reason buttons come again
     calls = await tg.sticker(REVIEWER)
-    assert texts(calls)[1].startswith("Lý do không công nhận SK-2026-000001?")
+    assert button([refused(calls, "cần câu trả lời bằng chữ", "Lý do không công nhận SK-2026-000001?")], "Không mới")
     assert await initiative(harness, "status") == "submitted"
     assert await audit(harness) == []
     assert sent_to(calls, WORKER) == []
@@ -156,7 +156,7 @@ async def test_request_changes_needs_a_comment(tg: TelegramDriver, harness: Harn
     calls = await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
     assert texts(calls) == ["Cần tác giả bổ sung, sửa gì ở SK-2026-000001? Gõ ý kiến (bắt buộc)."]
     calls = await tg.text(REVIEWER, " \n ")
-    assert texts(calls)[1].startswith("Cần tác giả bổ sung, sửa gì ở SK-2026-000001?")
+    refused(calls, "Câu trả lời đang trống.", "Cần tác giả bổ sung, sửa gì ở SK-2026-000001?")
     assert await initiative(harness, "status") == "submitted"
 
 

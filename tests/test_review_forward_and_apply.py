@@ -4,7 +4,7 @@ applied with the benefit measured."""
 from __future__ import annotations
 
 from tests.conftest import Harness
-from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
+from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, refused, texts
 from tests.review_support import (
     REVIEWER,
     UPPER,
@@ -101,13 +101,14 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     calls = await tg.press(REVIEWER, button(edits(calls), "Ghi nhận đã áp dụng"))
     assert texts(calls)[0].startswith("Giá trị làm lợi đo được của SK-2026-000001")
     calls = await tg.text(REVIEWER, "nhiều lắm")
-    assert texts(calls)[0].startswith("Chưa đọc được số tiền")
-    assert texts(calls)[1].startswith("Giá trị làm lợi đo được của SK-2026-000001")
+    again = refused(calls, "Chưa đọc được số tiền", "Giá trị làm lợi đo được của SK-2026-000001")
+    assert again.text.startswith("Chưa đọc được số tiền")
     calls = await tg.text(REVIEWER, "120 triệu")
-    assert texts(calls)[0] == "Đã ghi nhận SK-2026-000001 đã áp dụng."
-    card = texts(calls)[1]
-    assert "✅ Đã áp dụng từ 25/11/2026" in card
-    buttons = sent_to(calls, REVIEWER)[-1].buttons
+    mine = sent_to(calls, REVIEWER)
+    assert len(mine) == 1  # the confirmation leads the refreshed card
+    assert mine[0].text.startswith("Đã ghi nhận SK-2026-000001 đã áp dụng.\n\n📋 <b>SK-2026-000001</b>")
+    in_order(mine[0].text, "đã áp dụng.", "\n\n", "✅ Đã áp dụng từ 25/11/2026")
+    buttons = mine[0].buttons
     assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "ℹ️ Chi tiết"]
     told = sent_to(calls, WORKER)
     assert len(told) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Harness, answer_until
-from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
+from tests.fake_telegram import Call, Person, TelegramDriver, button, refused, texts
 from tests.review_support import (
     OUTSIDER,
     REVIEWER,
@@ -99,7 +99,9 @@ async def test_a_stranger_who_never_registered_is_refused(tg: TelegramDriver, ha
     calls = await two_reviewers_and_a_card(tg)
     stranger = Person(990, first_name="Lạ")
     calls = await tg.press(stranger, approve_data(cards(calls, REVIEWER)))
-    assert texts(calls)[0] == "Hãy hoàn tất đăng ký trước."
+    refusal = refused(calls, "Hãy hoàn tất đăng ký trước.", "Chọn ngôn ngữ / Choose your language:")
+    assert refusal.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
+    assert [label for label, _ in refusal.buttons] == ["✅ Tiếng Việt", "English"]
     await assert_untouched(harness)
 
 

@@ -36,12 +36,11 @@ def test_only_the_latest_missed_run_within_grace_is_made_up() -> None:
 
 
 async def test_every_enabled_job_is_scheduled_on_the_job_queue(tg: TelegramDriver, harness: Harness) -> None:
-    assert harness.runtime is not None
+    runtime = harness.runtime
+    assert runtime is not None
     harness.config.jobs.admin_report.enabled = False
-    sender = OutboxSender(tg.app.bot, harness.runtime.catalog, harness.runtime.delivery)
-    schedule_jobs(
-        tg.app, harness.runtime.jobs, sender, lambda: harness.runtime.conversation.prune_updates(timedelta(days=7))
-    )  # type: ignore[union-attr]
+    sender = OutboxSender(tg.app.bot, runtime.catalog, runtime.delivery)
+    schedule_jobs(tg.app, runtime.jobs, sender, lambda: runtime.conversation.prune_updates(timedelta(days=7)))
     await tg.app.start()
     try:
         jobs = {job.name: job for job in tg.app.job_queue.jobs()}  # type: ignore[union-attr]

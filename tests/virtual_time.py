@@ -20,7 +20,7 @@ TICK = 1e-6  # each turn of the loop costs a microsecond, as real work would (no
 EPOCH = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
-class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type,unused-ignore]
     """Polls real file descriptors without blocking and moves the clock by the timeout instead."""
 
     def __init__(self) -> None:

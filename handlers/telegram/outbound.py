@@ -114,9 +114,19 @@ async def send_replies(
     replies: list[Reply],
     query: CallbackQuery | None = None,
 ) -> None:
-    """Send each reply in order (editing the pressed message where the reply asks for it)."""
-    for reply in replies:
+    """Send each reply in order (editing the pressed message where the reply asks for it).
+
+    A plain text followed by another new message goes out as the start of that message: one
+    message instead of two ("Draft started" above the first question).
+    """
+    lead = ""
+    for index, reply in enumerate(replies):
         text = catalog.render(locale, reply.key, reply.args, escape=html.escape)
+        following = replies[index + 1] if index + 1 < len(replies) else None
+        if following is not None and not following.edit and _plain(reply):
+            lead = f"{lead}{text}\n\n"
+            continue
+        text, lead = lead + text, ""
         keyboard = markup(catalog, locale, reply)
         parts = split_text(text)
         if (
@@ -143,6 +153,13 @@ async def send_replies(
                 chat_id,
             )
         await _send_extras(bot, chat_id, reply)
+
+
+def _plain(reply: Reply) -> bool:
+    """True for a reply that is only text: it can lead the next message."""
+    return not (
+        reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media
+    )
 
 
 async def _send_extras(bot: Bot, chat_id: int, reply: Reply) -> None:

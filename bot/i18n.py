@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -99,7 +98,7 @@ class Catalog:
         if template is None:
             raise KeyError(f"missing message {key!r}")
         values = {name: self._arg(locale, value, escape) for name, value in (args or {}).items()}
-        return string.Formatter().vformat(template, (), values)
+        return template.format_map(values)
 
     def _arg(self, locale: str, value: Any, escape: Callable[[str], str]) -> str:
         """Turn one argument into text."""

@@ -38,10 +38,35 @@ CLAIM_UPDATE = {
 }
 
 
-def _like_all(column: Any, folded: str) -> list[Any]:
-    """Conditions: the column contains every word of `folded` (LIKE wildcards escaped)."""
+ACTIVE_GRANTS = (
+    select(reviewers.c.id.label("grant_id"), users, units.c.id.label("g_unit_id"))
+    .join(users, users.c.id == reviewers.c.user_id)
+    .join(units, units.c.id == reviewers.c.unit_id)
+    .where(reviewers.c.revoked_at.is_(None))
+)
+GRANTS_OF_UNIT = prepared(ACTIVE_GRANTS.where(reviewers.c.unit_id == bindparam("unit_id")).order_by(users.c.full_name))
+_UNIT_SEARCHES: dict[int, Any] = {}
+
+
+def _unit_search(words: int) -> Any:
+    """The unit search by name for this many words, built once per number of words."""
+    stmt = _UNIT_SEARCHES.get(words)
+    if stmt is None:
+        contains = [units.c.name_folded.like(bindparam(f"w{i}"), escape="\\") for i in range(words)]
+        ordered = select(units).where(*contains).order_by(func.length(units.c.name), units.c.name)
+        stmt = _UNIT_SEARCHES[words] = prepared(ordered.limit(bindparam("limit")))
+    return stmt
+
+
+def _contains(folded: str) -> list[str]:
+    """LIKE patterns: contains each word of `folded` (LIKE wildcards escaped with a backslash)."""
     words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in folded.split()]
-    return [column.like(f"%{w}%", escape="\\") for w in words]
+    return [f"%{w}%" for w in words]
+
+
+def _like_all(column: Any, folded: str) -> list[Any]:
+    """Conditions: the column contains every word of `folded`."""
+    return [column.like(pattern, escape="\\") for pattern in _contains(folded)]
 
 
 class PeopleQueries(Queries):
@@ -143,9 +168,10 @@ class PeopleQueries(Queries):
 
     async def search_units(self, folded: str, *, limit: int) -> list[Unit]:
         """Return units whose folded name contains every word of `folded`, shortest names first."""
-        stmt = select(units).where(*_like_all(units.c.name_folded, folded))
-        stmt = stmt.order_by(func.length(units.c.name), units.c.name).limit(limit)
-        return [to_unit(row) for row in (await self.conn.execute(stmt)).all()]
+        patterns = _contains(folded)
+        params: dict[str, Any] = {f"w{i}": pattern for i, pattern in enumerate(patterns)}
+        rows = await self.conn.execute(_unit_search(len(patterns)), {**params, "limit": limit})
+        return [to_unit(row) for row in rows]
 
     async def unit_chain(self, unit_id: int) -> list[Unit]:
         """Return the unit and its ancestors, nearest first."""
@@ -194,22 +220,26 @@ class PeopleQueries(Queries):
         return bool(result.rowcount)
 
     async def grants(self, *, unit_ids: list[int] | None = None, user_id: int | None = None) -> list[Grant]:
-        """Active reviewer rights, optionally of some units or of one person."""
-        stmt = (
-            select(reviewers.c.id.label("grant_id"), users, units.c.id.label("g_unit_id"))
-            .join(users, users.c.id == reviewers.c.user_id)
-            .join(units, units.c.id == reviewers.c.unit_id)
-            .where(reviewers.c.revoked_at.is_(None))
-        )
-        if unit_ids is not None:
-            stmt = stmt.where(reviewers.c.unit_id.in_(unit_ids))
-        if user_id is not None:
-            stmt = stmt.where(reviewers.c.user_id == user_id)
-        rows = (await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))).all()
+        """Active reviewer rights, optionally of some units or of one person (by unit, then name)."""
+        if unit_ids is not None and user_id is None:
+            rows = [
+                row
+                for unit_id in sorted(set(unit_ids))
+                for row in await self.conn.execute(GRANTS_OF_UNIT, {"unit_id": unit_id})
+            ]
+        else:
+            stmt = ACTIVE_GRANTS
+            if unit_ids is not None:
+                stmt = stmt.where(reviewers.c.unit_id.in_(unit_ids))
+            if user_id is not None:
+                stmt = stmt.where(reviewers.c.user_id == user_id)
+            rows = (await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))).all()
+        found: dict[int, Unit] = {}
         result = []
         for row in rows:
-            unit = await self.unit(row.g_unit_id)
+            unit = found.get(row.g_unit_id) or await self.unit(row.g_unit_id)
             assert unit is not None
+            found[unit.id] = unit
             result.append(Grant(row.grant_id, to_user(row), unit))
         return result
 

@@ -77,7 +77,7 @@ async def test_the_card_is_posted_in_the_review_group_too(tg: TelegramDriver) ->
 async def test_a_reviewer_approves_in_the_group(tg: TelegramDriver, harness: Harness) -> None:
     posted = await group_card(tg)
     calls = await press_in_group(tg, REVIEWER, button(posted, "✅ Công nhận"))
-    assert alert(calls).get("show_alert") is False
+    assert alert(calls) == {"callback_query_id": alert(calls)["callback_query_id"]}  # answered, no popup
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(group_messages(calls))[0]
     edited = [c for c in group_messages(calls) if c.method == "editMessageText"]
     assert len(edited) == 1 and "· Đã công nhận ·" in edited[0].text

@@ -51,9 +51,7 @@ def upload(line: str) -> Payload:
 class ConsoleChannel:
     """A terminal session of one person."""
 
-    def __init__(
-        self, core: Core, catalog: Catalog, person: str, stdin: TextIO, stdout: TextIO
-    ) -> None:
+    def __init__(self, core: Core, catalog: Catalog, person: str, stdin: TextIO, stdout: TextIO) -> None:
         self.core = core
         self.catalog = catalog
         self.ref = UserRef(CHANNEL, person)
@@ -83,11 +81,7 @@ class ConsoleChannel:
             for row in reply.buttons:
                 for button in row:
                     shown.append(button)
-                    label = plain(
-                        self.catalog.render(
-                            self.locale, button.label, button.args, escape=html.escape
-                        )
-                    )
+                    label = plain(self.catalog.render(self.locale, button.label, button.args, escape=html.escape))
                     self.stdout.write(f"  [{len(shown)}] {label}\n")
             if reply.file is not None:
                 target = Path.cwd() / reply.file.name

@@ -94,7 +94,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is not None:
         alert = services.catalog.render(outcome.locale, outcome.alert) if outcome.alert else None
         try:
-            await query.answer(alert, show_alert=bool(alert))
+            await (query.answer(alert, show_alert=True) if alert else query.answer())
         except TelegramError:  # a query answered late or twice: the press itself still counts
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat

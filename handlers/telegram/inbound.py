@@ -39,9 +39,7 @@ def _payload(message: Message) -> Payload:
         return Contact(message.contact.phone_number, own)
     if message.photo:
         photo = message.photo[-1]
-        return Upload(
-            Attachment("photo", photo.file_id, photo.file_unique_id, photo.file_size, "image/jpeg")
-        )
+        return Upload(Attachment("photo", photo.file_id, photo.file_unique_id, photo.file_size, "image/jpeg"))
     if message.document is not None:
         doc = message.document
         return Upload(
@@ -80,7 +78,5 @@ def to_inbound(update: Update) -> Inbound | None:
         private=chat.type == ChatType.PRIVATE,
         chat_key=f"{CHANNEL}:{chat.id}",
         username=user.username,
-        reply_to=UserRef(CHANNEL, str(author.id))
-        if author is not None and not author.is_bot
-        else None,
+        reply_to=UserRef(CHANNEL, str(author.id)) if author is not None and not author.is_bot else None,
     )

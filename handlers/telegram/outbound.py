@@ -71,10 +71,7 @@ def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
     if reply.remove_keyboard:
         return ReplyKeyboardRemove()
     keyboard = [
-        [
-            InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data)
-            for b in row
-        ]
+        [InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data) for b in row]
         for row in reply.buttons
         if row
     ]
@@ -90,11 +87,7 @@ async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
         except RetryAfter as exc:
             if attempt:
                 raise
-            delay = (
-                exc.retry_after
-                if isinstance(exc.retry_after, int | float)
-                else exc.retry_after.total_seconds()
-            )
+            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
             log.warning("flood control for chat %s: waiting %ss", chat_id, delay)
             await asyncio.sleep(float(delay))
         except Forbidden:
@@ -137,9 +130,7 @@ async def send_replies(
             and not isinstance(keyboard, ReplyKeyboardMarkup | ReplyKeyboardRemove)
         ):
             try:
-                await query.edit_message_text(
-                    parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard
-                )
+                await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard)
                 continue
             except BadRequest:
                 log.debug("could not edit message in chat %s; sending a new one", chat_id)
@@ -147,9 +138,7 @@ async def send_replies(
             last = index == len(parts) - 1
             markup_ = keyboard if last else None
             await guarded(
-                partial(
-                    bot.send_message, chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup_
-                ),
+                partial(bot.send_message, chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup_),
                 chat_id,
             )
         await _send_extras(bot, chat_id, reply)
@@ -157,9 +146,7 @@ async def send_replies(
 
 def _plain(reply: Reply) -> bool:
     """True for a reply that is only text: it can lead the next message."""
-    return not (
-        reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media
-    )
+    return not (reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media)
 
 
 async def _send_extras(bot: Bot, chat_id: int, reply: Reply) -> None:

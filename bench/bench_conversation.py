@@ -45,7 +45,7 @@ REGISTRATION = 7
 SUBMISSION = 14
 STEPS = REGISTRATION + SUBMISSION
 BASELINE_DATA = "v1:x:0"
-COLUMNS = ("mode", "updates", "updates_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "submitted")
+COLUMNS = ("mode", "updates", "updates_per_s", "cpu_ms", "p50_ms", "p99_ms", "peak_rss_mb", "submitted")
 NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bích",
@@ -79,9 +79,7 @@ class BenchApi(FakeBotApi):
 class Worker:
     """One simulated worker: a person, the driver and the timings of their updates."""
 
-    def __init__(
-        self, driver: TelegramDriver, api: BenchApi, index: int, timings: list[float]
-    ) -> None:
+    def __init__(self, driver: TelegramDriver, api: BenchApi, index: int, timings: list[float]) -> None:
         self.person = Person(10_000_000 + index, first_name=f"Worker {index}")
         self.driver, self.api, self.timings = driver, api, timings
         self.baseline = False
@@ -182,12 +180,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
         app = telegram_application(runtime, request=api)
     else:
         app = (
-            ApplicationBuilder()
-            .token("1:BENCH")
-            .request(api)
-            .get_updates_request(api)
-            .concurrent_updates(True)
-            .build()
+            ApplicationBuilder().token("1:BENCH").request(api).get_updates_request(api).concurrent_updates(True).build()
         )
         app.add_handler(bare_conversation())
     await app.initialize()
@@ -195,9 +188,9 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
     crew = [Worker(driver, api, i, timings) for i in range(workers)]
     for w in crew:
         w.baseline = mode == "baseline"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     await asyncio.gather(*(w.run() for w in crew))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
     await app.shutdown()
     stored = None
     if runtime is not None:
@@ -205,9 +198,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
 
         async with runtime.store.transaction() as tx:
             stored = (
-                await tx.conn.execute(
-                    text("select count(*) from initiative where status = 'submitted'")
-                )
+                await tx.conn.execute(text("select count(*) from initiative where status = 'submitted'"))
             ).scalar_one()
         await runtime.close()
     timings.sort()
@@ -216,6 +207,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
         "updates": len(timings),
         "seconds": round(elapsed, 3),
         "updates_per_s": round(len(timings) / elapsed, 1),
+        "cpu_ms": round(cpu / len(timings) * 1000, 3),
         "p50_ms": round(statistics.median(timings) * 1000, 2),
         "p99_ms": round(timings[int(len(timings) * 0.99) - 1] * 1000, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -226,9 +218,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
 
 def main() -> None:
     """Run each mode in a subprocess, several rounds, interleaved; print a table and JSON."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mode", choices=["bot", "baseline"], help=argparse.SUPPRESS)
@@ -251,8 +241,7 @@ def main() -> None:
     for r in results:
         print(" ".join(f"{r[c] if r[c] is not None else '-':>13}" for c in COLUMNS))
     best = {
-        m: max((r for r in results if r["mode"] == m), key=lambda r: r["updates_per_s"])
-        for m in ("baseline", "bot")
+        m: max((r for r in results if r["mode"] == m), key=lambda r: r["updates_per_s"]) for m in ("baseline", "bot")
     }
     bot, base = best["bot"]["updates_per_s"], best["baseline"]["updates_per_s"]
     ratio = bot / base

@@ -83,7 +83,7 @@ class InitiativeQueries(Queries):
         """Map a row read for a later save, remembering its values."""
         if row is None:
             return None
-        self.remember(initiatives, row, SAVED_FIELDS)
+        self.remember(initiatives, row)
         return to_initiative(row)
 
     async def create_draft(self, initiative: Initiative, *, now: datetime) -> Initiative:

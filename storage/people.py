@@ -85,7 +85,7 @@ class PeopleQueries(Queries):
         """Map a user row read for a later save, remembering its values."""
         if row is None:
             return None
-        self.remember(users, row, USER_FIELDS)
+        self.remember(users, row)
         return to_user(row)
 
     async def create_user(self, ref: UserRef, *, locale: str, now: datetime) -> User:

@@ -64,10 +64,11 @@ class Plan:
         self.sql: str = compiled.string
         self.binds = tuple(binds)
         self.required = frozenset(required)
-        self.to_bind = tuple((i, processors[name]) for i, (name, _) in enumerate(binds) if name in processors)
+        bound = [(i, processors[name]) for i, (name, _) in enumerate(binds) if name in processors]
+        self.to_bind = tuple((i, p, _keeps_null(p)) for i, p in bound)
         entries = compiled._result_columns
         result = [entry[3]._cached_result_processor(dialect, None) for entry in entries]
-        self.convert = tuple((i, p) for i, p in enumerate(result) if p is not None)
+        self.convert = tuple((i, p, _keeps_null(p)) for i, p in enumerate(result) if p is not None)
         self.row = _row_type([entry[0] for entry in entries]) if entries else None
 
     def run(self, cursor: sqlite3.Cursor, params: dict[str, Any]) -> PlanResult:
@@ -77,8 +78,9 @@ class Plan:
             raise InvalidRequestError(f"A value is required for bind parameter(s) {missing}")
         get = params.get
         values = [get(name, default) for name, default in self.binds]
-        for i, processor in self.to_bind:
-            values[i] = processor(values[i])
+        for i, processor, keeps_null in self.to_bind:
+            if values[i] is not None or not keeps_null:
+                values[i] = processor(values[i])
         try:
             cursor.execute(self.sql, values)
             raw = cursor.fetchall() if self.row is not None else []
@@ -95,10 +97,19 @@ class Plan:
         rows = []
         for values in raw:
             row = list(values)
-            for i, processor in self.convert:
-                row[i] = processor(row[i])
+            for i, processor, keeps_null in self.convert:
+                if row[i] is not None or not keeps_null:
+                    row[i] = processor(row[i])
             rows.append(make(row))
         return rows
+
+
+def _keeps_null(processor: Any) -> bool:
+    """True when the processor turns None into None (most do), so a NULL can skip it."""
+    try:
+        return processor(None) is None
+    except Exception:
+        return False
 
 
 def _row_type(names: list[str]) -> Any:

@@ -99,11 +99,11 @@ class Queries:
 
     conn: Conn
     dialect: str
-    seen: dict[tuple[str, int], dict[str, Any]]
+    seen: dict[tuple[str, int], Any]
 
-    def remember(self, table: Any, row: Row[Any], fields: tuple[str, ...]) -> None:
-        """Note the stored values of a row this transaction read."""
-        self.seen[(table.name, row.id)] = {name: getattr(row, name) for name in fields}
+    def remember(self, table: Any, row: Row[Any]) -> None:
+        """Note the stored values of a row this transaction read (the row itself: read far more than saved)."""
+        self.seen[(table.name, row.id)] = row
 
     def forget_seen(self, table: Any, row_id: int) -> None:
         """The row was changed by other means: the next save writes every column."""
@@ -115,7 +115,8 @@ class Queries:
         before = self.seen.pop(key, None)
         changed = values
         if before is not None:
-            changed = {k: v for k, v in values.items() if k == "updated_at" or k not in before or before[k] != v}
+            old = before if isinstance(before, dict) else before._mapping
+            changed = {k: v for k, v in values.items() if k == "updated_at" or k not in old or old[k] != v}
         await self.conn.execute(setter_of(table, tuple(changed)), {"_id": row_id, **changed})
         self.seen[key] = values
 

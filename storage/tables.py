@@ -293,6 +293,7 @@ class ProcessedUpdateRow(SQLModel, table=True):
     """An update already handled, so a repeated delivery is processed once."""
 
     __tablename__ = "processed_update"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key: one B-tree fewer per update
 
     channel: str = Field(primary_key=True, max_length=16)
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

@@ -95,6 +95,7 @@ def test_upgrading_keeps_existing_rows(database: Path) -> None:
         " unit_id, editing_profile, deleted, created_at, updated_at)"
         " values ('telegram', '501', 'vi', 'done', 'Nguyễn Thị Lan', '+84912345678', 1,"
         " 0, 0, '2026-11-25 03:00:00', '2026-11-25 03:00:00')",
+        "insert into processed_update (channel, seq, created_at) values ('telegram', 777, '2026-11-25 03:00:00')",
     ]
     with sqlite3.connect(database) as conn:
         for sql in rows:
@@ -108,6 +109,9 @@ def test_upgrading_keeps_existing_rows(database: Path) -> None:
         assert conn.execute("select external_id, full_name, phone from app_user").fetchall() == [
             ("501", "Nguyễn Thị Lan", "+84912345678")
         ]
+        assert conn.execute("select channel, seq from processed_update").fetchall() == [("telegram", 777)]
+        table = conn.execute("select sql from sqlite_master where name = 'processed_update'").fetchone()[0]
+        assert "WITHOUT ROWID" in table  # clustered on (channel, seq) since 0006
 
 
 def upgrade_calls(path: Path) -> set[str]:

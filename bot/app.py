@@ -37,7 +37,7 @@ JOBS: dict[str, JobFunction] = {
     "admin_report": admin_report,
     "leaderboard": leaderboard,
 }
-PRUNE_AFTER = timedelta(days=7)
+PRUNE_AFTER = timedelta(days=7)  # handled update ids; finished outbox messages: `[jobs] outbox_keep_days`
 
 
 @dataclass
@@ -54,6 +54,15 @@ class Runtime:
     async def close(self) -> None:
         """Release the database."""
         await self.store.close()
+
+
+async def housekeeping(runtime: Runtime) -> dict[str, int]:
+    """Forget old handled update ids and finished outbox messages past their retention; how many of each."""
+    keep = timedelta(days=runtime.config.jobs.outbox_keep_days)
+    return {
+        "updates": await runtime.conversation.prune_updates(PRUNE_AFTER),
+        "outbox": await runtime.delivery.prune(keep),
+    }
 
 
 async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool = True) -> Runtime:
@@ -100,7 +109,7 @@ def run_telegram(config: Config) -> None:
         await publish_commands(application.bot, runtime.catalog)
         sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
         holder["sender"] = sender
-        schedule_jobs(application, runtime.jobs, sender, lambda: runtime.conversation.prune_updates(PRUNE_AFTER))
+        schedule_jobs(application, runtime.jobs, sender, lambda: housekeeping(runtime))
         await warm_up(runtime)
         made_up = await runtime.jobs.catch_up()
         log.info("bot @%s is polling; runs made up after downtime: %s", application.bot.username, made_up or "none")

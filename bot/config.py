@@ -7,7 +7,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bot.leaderboard import Points
 
@@ -133,6 +133,21 @@ class JobsSection(BaseModel):
     nudge_day: int = Field(default=15, ge=1, le=28)
     escalate_after_days: int = Field(default=14, ge=1)
     leaderboard_chats: list[str] = Field(default_factory=list)
+    # Days a finished outbox message (sent, failed, blocked) is kept after it was last due; also how far
+    # back idle drafts and waiting initiatives are looked for, since their outbox key is what stops a repeat.
+    outbox_keep_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _keep_outlasts_lookbacks(self) -> JobsSection:
+        """Outbox rows outlive the draft and escalation thresholds by a week, so each item meets a run."""
+        if (
+            self.outbox_keep_days < self.escalate_after_days + 7
+            or self.outbox_keep_days * 24 < self.draft_idle_hours + 7 * 24
+        ):
+            raise ValueError(
+                "jobs.outbox_keep_days must be at least 7 days more than escalate_after_days and draft_idle_hours"
+            )
+        return self
 
     def spec(self, name: str) -> JobSection:
         """The section of the job called `name`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -17,9 +18,11 @@ if TYPE_CHECKING:
     from bot.ports import Store, Tx
 
 PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
+FINISHED = (SENT, FAILED, BLOCKED)  # never tried again: what pruning may delete
 BLOB = "blob"
 KEY_MAX = 120
 ENQUEUE_CHUNK = 1000
+PRUNE_CHUNK = 5000  # rows deleted per transaction (SQLite runs on the event loop)
 
 
 @dataclass(frozen=True)
@@ -200,3 +203,15 @@ class Delivery:
         """Counts by status of a job run's messages: pending, sent, failed, blocked."""
         async with self.store.transaction() as tx:
             return await tx.delivery_report(job_run_id)
+
+    async def prune(self, keep: timedelta, *, chunk: int = PRUNE_CHUNK) -> int:
+        """Delete finished messages last due more than `keep` ago, `chunk` per transaction; returns how many."""
+        before = self.clock() - keep
+        removed = 0
+        while True:
+            async with self.store.transaction() as tx:
+                done = await tx.prune_outbox(before=before, limit=chunk)
+            removed += done
+            if done < chunk:
+                return removed
+            await asyncio.sleep(0)  # let updates and the sender in between chunks

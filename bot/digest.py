@@ -42,7 +42,8 @@ async def _escalations(ctx: JobContext, stamp: str) -> list[Outgoing]:
     """Tell the upper unit's reviewers about initiatives waiting longer than the configured days."""
     days = ctx.config.jobs.escalate_after_days
     out: list[Outgoing] = []
-    for item in await ctx.tx.waiting_since(before=ctx.now - timedelta(days=days)):
+    since = ctx.now - timedelta(days=ctx.config.jobs.outbox_keep_days)  # older escalations may be pruned: no repeat
+    for item in await ctx.tx.waiting_since(before=ctx.now - timedelta(days=days), since=since):
         chain = await ctx.tx.unit_chain(item.review_unit_id or 0)
         if len(chain) < 2:
             continue

@@ -226,14 +226,14 @@ class JobPort(Protocol):
     async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
         """Registered people the bot may message, by id."""
 
-    async def idle_drafts(self, *, before: datetime) -> list[tuple[Initiative, User]]:
-        """Drafts left untouched since `before`, with their authors."""
+    async def idle_drafts(self, *, before: datetime, since: datetime) -> list[tuple[Initiative, User]]:
+        """Drafts last touched between `since` and `before`, with their authors."""
 
     async def idle_authors(self, campaign_key: str, *, since: datetime, after_id: int, limit: int) -> list[User]:
         """People accepting reminders who submitted nothing to the campaign since `since`."""
 
-    async def waiting_since(self, *, before: datetime) -> list[Initiative]:
-        """Open initiatives queued at their current unit before `before`."""
+    async def waiting_since(self, *, before: datetime, since: datetime) -> list[Initiative]:
+        """Open initiatives queued at their current unit between `since` and `before`."""
 
     async def progress_counts(self, campaign_key: str) -> dict[int, dict[str, int]]:
         """Per unit of submission: submitted, recognised, applied, recognised authors."""
@@ -281,6 +281,9 @@ class OutboxPort(Protocol):
 
     async def delivery_report(self, job_run_id: int) -> dict[str, int]:
         """How many messages of a job run are pending, sent, failed or blocked."""
+
+    async def prune_outbox(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished messages last due before `before` whose run was reported; returns how many."""
 
     async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
         """Keep a file that many messages share (once per SHA-256 digest)."""

@@ -49,7 +49,8 @@ async def reminders(ctx: JobContext) -> list[Outgoing]:
         if campaign.active_on(today) and today.day == ctx.config.jobs.nudge_day:
             out.append(await _nudge(ctx, campaign, today.strftime("%Y-%m")))
     cutoff = ctx.now - timedelta(hours=ctx.config.jobs.draft_idle_hours)
-    for draft, author in await ctx.tx.idle_drafts(before=cutoff):
+    since = ctx.now - timedelta(days=ctx.config.jobs.outbox_keep_days)  # older reminders may be pruned: no repeat
+    for draft, author in await ctx.tx.idle_drafts(before=cutoff, since=since):
         resume = rows(Button("button.resume", cb.encode("resume", draft.id)))
         reply = Reply("remind.draft", {**step_args(draft), "title": draft.title or "…"}, resume)
         out.append(Outgoing(f"draft:{draft.id}:{draft.version}", [_to(author, reply)], quiet=True))

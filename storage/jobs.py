@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, cast, exists, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,6 +27,13 @@ OPEN_VALUES = [status.value for status in OPEN]
 def _reachable() -> list[Any]:
     """Registered people the bot may message (not deleted, not blocked)."""
     return [users.c.reg_step == RegStep.DONE.value, users.c.deleted.is_(False), users.c.blocked_at.is_(None)]
+
+
+def reported_runs(dialect: str) -> Select[tuple[int]]:
+    """The ids of runs whose delivery report went out (`mark_reported` sets "reported" in the JSON report)."""
+    if dialect == "postgresql":
+        return select(runs.c.id).where(cast(runs.c.report, JSONB)["reported"].astext == "true")
+    return select(runs.c.id).where(func.json_extract(runs.c.report, "$.reported") == 1)
 
 
 class JobQueries(Queries):
@@ -73,14 +81,15 @@ class JobQueries(Queries):
         rows = await self.conn.execute(select(users).where(*where).order_by(users.c.id).limit(limit))
         return [to_user(r) for r in rows]
 
-    async def idle_drafts(self, *, before: datetime) -> list[tuple[Initiative, User]]:
-        """Drafts left untouched since `before`, with their authors (who accept reminders)."""
+    async def idle_drafts(self, *, before: datetime, since: datetime) -> list[tuple[Initiative, User]]:
+        """Drafts last touched between `since` and `before`, with their authors (who accept reminders)."""
         stmt = (
             select(initiatives, users.c.id.label("u_id"))
             .join(users, users.c.id == initiatives.c.author_id)
             .where(
                 initiatives.c.status == Status.DRAFT.value,
                 initiatives.c.updated_at < before,
+                initiatives.c.updated_at >= since,
                 *_reachable(),
                 users.c.reminders_off.is_(False),
             )
@@ -106,9 +115,11 @@ class JobQueries(Queries):
         rows = await self.conn.execute(stmt.order_by(users.c.id).limit(limit))
         return [to_user(r) for r in rows]
 
-    async def waiting_since(self, *, before: datetime) -> list[Initiative]:
-        """Open initiatives queued at their current unit before `before` (to escalate)."""
-        stmt = select(initiatives).where(initiatives.c.status.in_(OPEN_VALUES), initiatives.c.queued_at < before)
+    async def waiting_since(self, *, before: datetime, since: datetime) -> list[Initiative]:
+        """Open initiatives queued at their current unit between `since` and `before` (to escalate)."""
+        stmt = select(initiatives).where(
+            initiatives.c.status.in_(OPEN_VALUES), initiatives.c.queued_at < before, initiatives.c.queued_at >= since
+        )
         return [to_initiative(r) for r in await self.conn.execute(stmt.order_by(initiatives.c.queued_at))]
 
     async def progress_counts(self, campaign_key: str) -> dict[int, dict[str, int]]:

@@ -6,11 +6,12 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.delivery import BLOB, BLOCKED, FAILED, PENDING, SENT, NewMessage, OutboxItem, Recipient
+from bot.delivery import BLOB, BLOCKED, FAILED, FINISHED, PENDING, SENT, NewMessage, OutboxItem, Recipient
+from storage.jobs import reported_runs
 from storage.prepared import prepared
 from storage.rows import Queries, metadata, users
 
@@ -38,7 +39,7 @@ def _item(row: Any) -> OutboxItem:
 
 
 class OutboxQueries(Queries):
-    """The outbox: enqueue, pick what is due, record the outcome, report a job run."""
+    """The outbox: enqueue, pick what is due, record the outcome, report a job run, prune."""
 
     async def enqueue(
         self,
@@ -154,6 +155,19 @@ class OutboxQueries(Queries):
         for status, count in await self.conn.execute(stmt):
             report[status] = int(count)
         return report
+
+    async def prune_outbox(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished messages last due before `before` whose run was reported; returns how many."""
+        chosen = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.status.in_(FINISHED),  # ix_outbox_due (status, not_before, id): a range per status
+                outbox.c.not_before < utc(before),
+                or_(outbox.c.job_run_id.is_(None), outbox.c.job_run_id.in_(reported_runs(self.dialect))),
+            )
+            .limit(limit)
+        )
+        return int((await self.conn.execute(delete(outbox).where(outbox.c.id.in_(chosen)))).rowcount)
 
     async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
         """Keep a file that many messages share, once per digest, as an outbox row never due."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.app import housekeeping
 from bot.schedule import missed_run, next_fire
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import OutboxSender
@@ -40,11 +41,11 @@ async def test_every_enabled_job_is_scheduled_on_the_job_queue(tg: TelegramDrive
     assert runtime is not None
     harness.config.jobs.admin_report.enabled = False
     sender = OutboxSender(tg.app.bot, runtime.catalog, runtime.delivery)
-    schedule_jobs(tg.app, runtime.jobs, sender, lambda: runtime.conversation.prune_updates(timedelta(days=7)))
+    schedule_jobs(tg.app, runtime.jobs, sender, lambda: housekeeping(runtime))
     await tg.app.start()
     try:
         jobs = {job.name: job for job in tg.app.job_queue.jobs()}  # type: ignore[union-attr]
-        assert set(jobs) == {"leaderboard", "reminders", "reviewer_digest", "outbox", "prune_updates"}
+        assert set(jobs) == {"leaderboard", "reminders", "reviewer_digest", "outbox", "housekeeping"}
         reminder = jobs["reminders"].next_t
         assert reminder is not None and reminder.astimezone(HANOI).hour == 9 and reminder.astimezone(HANOI).minute == 0
     finally:

@@ -23,9 +23,9 @@ def schedule_jobs(
     application: Application[Any, Any, Any, Any, Any, Any],
     jobs: JobRunner,
     sender: OutboxSender,
-    prune: Callable[[], Awaitable[int]],
+    prune: Callable[[], Awaitable[dict[str, int]]],
 ) -> None:
-    """Register every enabled job on its cron schedule, the outbox drain and the pruning of old update ids."""
+    """Register every enabled job on its cron schedule, the outbox drain and housekeeping (`prune`, hourly)."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
@@ -49,8 +49,9 @@ def schedule_jobs(
         await jobs.report_deliveries()
 
     async def housekeeping(_context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Forget update ids too old to be delivered again."""
-        log.debug("forgot %s handled updates", await prune())
+        """Forget update ids too old to be delivered again and outbox messages past their retention."""
+        removed = await prune()
+        log.log(logging.INFO if any(removed.values()) else logging.DEBUG, "housekeeping removed %s", removed)
 
     for name in jobs.jobs:
         spec = config.jobs.spec(name)
@@ -59,4 +60,4 @@ def schedule_jobs(
         kwargs = {"trigger": trigger(spec.cron, config.bot.timezone), "misfire_grace_time": spec.grace_minutes * 60}
         queue.run_custom(run, job_kwargs={**kwargs, **single}, name=name, data=name)
     queue.run_repeating(drain, interval=DRAIN_EVERY, first=1.0, name="outbox", job_kwargs=single)
-    queue.run_repeating(housekeeping, interval=PRUNE_EVERY, first=60.0, name="prune_updates", job_kwargs=single)
+    queue.run_repeating(housekeeping, interval=PRUNE_EVERY, first=60.0, name="housekeeping", job_kwargs=single)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 
@@ -15,8 +16,9 @@ def clean(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Return a search key: diacritics stripped, đ→d, casefolded, blanks collapsed."""
+    """Return a search key: diacritics stripped, đ→d, casefolded, blanks collapsed (cached: names and titles repeat)."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()

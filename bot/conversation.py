@@ -10,6 +10,7 @@ from typing import Any
 from bot import admin, review, router
 from bot import callbacks as cb
 from bot.campaigns import CampaignCache
+from bot.chunks import CHUNK, delete_in_chunks
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.errors import InvalidInput
@@ -114,7 +115,7 @@ class Conversation:
             return await review.open_card(turn, item)
         return await review.press(turn, call, in_group=True)
 
-    async def prune_updates(self, keep: timedelta) -> int:
+    async def prune_updates(self, keep: timedelta, *, chunk: int = CHUNK) -> int:
         """Forget handled update ids older than `keep` (repeats arrive within seconds, not days)."""
-        async with self.store.transaction() as tx:
-            return await tx.prune_updates(before=self.clock() - keep)
+        before = self.clock() - keep
+        return await delete_in_chunks(self.store, lambda tx, n: tx.prune_updates(before=before, limit=n), chunk)

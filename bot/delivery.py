@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.chunks import CHUNK, delete_in_chunks
 from bot.clock import Clock, local
 from bot.messages import Notice, Reply
 from bot.serialize import Blobs, blob_refs, dump_replies, load_replies
@@ -22,7 +22,6 @@ FINISHED = (SENT, FAILED, BLOCKED)  # never tried again: what pruning may delete
 BLOB = "blob"
 KEY_MAX = 120
 ENQUEUE_CHUNK = 1000
-PRUNE_CHUNK = 5000  # rows deleted per transaction (SQLite runs on the event loop)
 
 
 @dataclass(frozen=True)
@@ -204,14 +203,7 @@ class Delivery:
         async with self.store.transaction() as tx:
             return await tx.delivery_report(job_run_id)
 
-    async def prune(self, keep: timedelta, *, chunk: int = PRUNE_CHUNK) -> int:
+    async def prune(self, keep: timedelta, *, chunk: int = CHUNK) -> int:
         """Delete finished messages last due more than `keep` ago, `chunk` per transaction; returns how many."""
         before = self.clock() - keep
-        removed = 0
-        while True:
-            async with self.store.transaction() as tx:
-                done = await tx.prune_outbox(before=before, limit=chunk)
-            removed += done
-            if done < chunk:
-                return removed
-            await asyncio.sleep(0)  # let updates and the sender in between chunks
+        return await delete_in_chunks(self.store, lambda tx, n: tx.prune_outbox(before=before, limit=n), chunk)

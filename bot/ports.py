@@ -45,8 +45,8 @@ class PeoplePort(Protocol):
     async def claim_update(self, channel: str, seq: int, *, now: datetime) -> bool:
         """Record an update as handled; False when it was handled before (a repeated delivery)."""
 
-    async def prune_updates(self, *, before: datetime) -> int:
-        """Forget handled updates older than `before`; returns how many were removed."""
+    async def prune_updates(self, *, before: datetime, limit: int) -> int:
+        """Forget up to `limit` handled updates older than `before`; returns how many were removed."""
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
         """True the first time a group chat is seen (to say once that the bot works in private)."""

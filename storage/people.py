@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -134,9 +134,12 @@ class PeopleQueries(Queries):
         )
         return bool(result.rowcount)
 
-    async def prune_updates(self, *, before: datetime) -> int:
-        """Forget handled updates older than `before`; returns how many were removed."""
-        result = await self.conn.execute(delete(processed).where(processed.c.created_at < before))
+    async def prune_updates(self, *, before: datetime, limit: int) -> int:
+        """Forget up to `limit` handled updates older than `before`; returns how many were removed."""
+        oldest = select(processed.c.channel, processed.c.seq).where(processed.c.created_at < before).limit(limit)
+        result = await self.conn.execute(
+            delete(processed).where(tuple_(processed.c.channel, processed.c.seq).in_(oldest))
+        )
         return int(result.rowcount)
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:

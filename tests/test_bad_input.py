@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register
+from tests.conftest import FLOW_ANSWERS, FakeClock, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, messages, one_message, texts
 
 LAN = Person(501)
@@ -232,3 +233,20 @@ async def test_forged_or_stale_button_is_refused_and_changes_nothing(
     assert await snapshot(harness) == before
     assert await harness.query("select count(*) from domain_event") == [(0,)]
     assert await harness.query("select count(*) from initiative where code is not null") == [(0,)]
+
+
+async def test_old_update_ids_are_forgotten_chunk_by_chunk_and_recent_ones_still_refuse_repeats(
+    tg: TelegramDriver, harness: Harness, clock: FakeClock, lan: Person
+) -> None:
+    """Ids older than the window go, a few per transaction; a repeat of a recent update is still refused."""
+    for _ in range(5):
+        await tg.text(lan, "/help")
+    [(old,)] = await harness.query("select count(*) from processed_update")
+    assert old >= 5
+    clock.now += timedelta(days=8)
+    recent = tg._message(lan, text="/help")
+    assert texts(await tg.deliver(recent))
+    assert harness.runtime is not None
+    assert await harness.runtime.conversation.prune_updates(timedelta(days=7), chunk=2) == old
+    assert await harness.query("select seq from processed_update") == [(recent["update_id"],)]
+    assert await tg.deliver(recent) == []

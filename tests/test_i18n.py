@@ -28,7 +28,7 @@ def catalog() -> Catalog:
     return Catalog()
 
 
-def placeholders(template: str) -> set[str]:
+def format_fields(template: str) -> set[str]:
     """The {names} a template fills in."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
@@ -47,9 +47,9 @@ def test_vi_and_en_have_exactly_the_same_keys(catalog: Catalog) -> None:
 def test_vi_and_en_use_the_same_placeholders_per_key(catalog: Catalog) -> None:
     vi, en = catalog.messages["vi"], catalog.messages["en"]
     differing = {
-        key: (placeholders(vi[key]), placeholders(en[key]))
+        key: (format_fields(vi[key]), format_fields(en[key]))
         for key in vi.keys() & en.keys()
-        if placeholders(vi[key]) != placeholders(en[key])
+        if format_fields(vi[key]) != format_fields(en[key])
     }
     assert differing == {}
 
@@ -58,7 +58,7 @@ def test_every_template_is_well_formed(catalog: Catalog) -> None:
     for lang in LANGUAGES:
         for key, template in catalog.messages[lang].items():
             assert template.strip(), f"{lang}:{key} is empty"
-            placeholders(template)  # raises ValueError on a stray brace
+            format_fields(template)  # raises ValueError on a stray brace
 
 
 def test_every_key_called_in_the_code_exists_in_both_catalogues(catalog: Catalog) -> None:

@@ -10,7 +10,7 @@ uploaded once) with the reader's rank as caption and a button; 0.2 % of the peop
 Variants, each in its own process (so peak RSS is its own), same database content and same fake:
   outbox  OutboxSender + its sliding-window RateLimiter (this project)
   naive   OutboxSender without a limiter: every message at once, each 429 waited out and retried
-  ptb     OutboxSender without its limiter, on python-telegram-bot's ExtBot with AIORateLimiter
+  ptb     OutboxSender without its limiter, on python-telegram-bot's ExtBot (LeanBot) with AIORateLimiter
           (needs aiolimiter importable, e.g. `pip install "python-telegram-bot[rate-limiter]"`)
 
     .venv/bin/python bench/bench_broadcast.py [--recipients 100000] [--latency 0.1] [--write]
@@ -39,12 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
-from telegram import Bot  # noqa: E402
-from telegram.ext import ExtBot  # noqa: E402
 
 from bot.delivery import Delivery, Enqueued  # noqa: E402
 from bot.i18n import Catalog  # noqa: E402
 from bot.messages import Button, FileOut, Notice, Reply, rows  # noqa: E402
+from handlers.telegram.api import LeanBot, lean_bot  # noqa: E402
 from handlers.telegram.limiter import RateLimiter  # noqa: E402
 from handlers.telegram.sender import OutboxSender  # noqa: E402
 from storage.engine import Database, make_sqlite_engine  # noqa: E402
@@ -145,11 +144,9 @@ async def broadcast(args: argparse.Namespace, db: Path, chats: list[int], blocke
     if args.variant == "ptb":
         from telegram.ext import AIORateLimiter
 
-        bot: Bot = ExtBot(
-            "123456:BENCH", request=api, get_updates_request=api, rate_limiter=AIORateLimiter(max_retries=50)
-        )
+        bot = LeanBot("123456:BENCH", request=api, get_updates_request=api, rate_limiter=AIORateLimiter(max_retries=50))
     else:
-        bot = Bot("123456:BENCH", request=api, get_updates_request=api)
+        bot = lean_bot("123456:BENCH", request=api)
     await bot.initialize()
     limiter = RateLimiter() if args.variant == "outbox" else NoLimiter()
     sender = OutboxSender(bot, catalog, delivery, limiter, concurrency=args.concurrency, flood_retries=10_000)

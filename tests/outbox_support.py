@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from telegram import Bot
 from telegram.request import BaseRequest, RequestData
 
 from bot.delivery import Delivery, OutboxItem, QuietHours
 from bot.domain import UserRef
 from bot.i18n import Catalog
 from bot.messages import Button, Notice, Reply, rows
+from handlers.telegram.api import lean_bot
 from handlers.telegram.limiter import RateLimiter
 from handlers.telegram.sender import OutboxSender
 from storage.engine import Database
@@ -139,7 +139,7 @@ async def open_outbox(
     store = SqlStore(Database(db_url))
     loop = virtual_loop()
     delivery = Delivery(store, lambda: loop.wall(epoch))
-    bot = Bot("123456:TEST", request=api, get_updates_request=api)
+    bot = lean_bot("123456:TEST", request=api)
     await bot.initialize()
     sender = OutboxSender(bot, catalog, delivery, limiter, **sender_options)
     return Outbox(store, delivery, sender, api, epoch)

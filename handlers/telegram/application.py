@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
 from bot.messages import Inbound
+from handlers.telegram.api import Json, LeanBot, lean_bot
 from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
 
@@ -89,21 +90,25 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if event is None:
         return
     services: Services = context.bot_data["services"]
+    bot = context.bot
+    assert isinstance(bot, LeanBot), "build_application gives the application a LeanBot"
     outcome = await services.core.handle(event)
     query = update.callback_query
     if query is not None:
-        alert = services.catalog.render(outcome.locale, outcome.alert) if outcome.alert else None
+        answer: Json = {"callback_query_id": query.id}
+        if outcome.alert:
+            answer.update(text=services.catalog.render(outcome.locale, outcome.alert), show_alert=True)
         try:
-            await (query.answer(alert, show_alert=True) if alert else query.answer())
+            await bot.call("answerCallbackQuery", answer)
         except TelegramError:  # a query answered late or twice: the press itself still counts
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
     if chat is not None and outcome.replies:
-        await send_replies(context.bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
+        await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
     for notice in outcome.notices:
         channel, _, chat_id = notice.chat.partition(":")
         if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-            await send_replies(context.bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
+            await send_replies(bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,13 +147,8 @@ def build_application(
     post_shutdown: Hook | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application; `request` replaces the network (tests, benchmarks)."""
-    builder = ApplicationBuilder().token(token).concurrent_updates(PerUserProcessor())
-    if base_url:
-        builder = builder.base_url(base_url)
-    if base_file_url:
-        builder = builder.base_file_url(base_file_url)
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    bot = lean_bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
+    builder = ApplicationBuilder().bot(bot).concurrent_updates(PerUserProcessor())
     if post_init is not None:
         builder = builder.post_init(post_init)
     if post_stop is not None:

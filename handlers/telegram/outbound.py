@@ -9,25 +9,16 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from telegram import (
-    Bot,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    InputMediaPhoto,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from telegram import CallbackQuery, InputFile, InputMediaPhoto
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.i18n import Catalog
 from bot.messages import Reply
+from handlers.telegram.api import Json, LeanBot
 
 log = logging.getLogger(__name__)
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+Markup = Json | None
 
 
 def _cut(line: str, limit: int) -> int:
@@ -60,22 +51,27 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
-    """Build the keyboard of a reply."""
+    """The keyboard of a reply, as the Bot API's `reply_markup` JSON."""
     if reply.ask_contact:
         label = catalog.render(locale, "register.share_phone")
-        return ReplyKeyboardMarkup(
-            [[KeyboardButton(label, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
+        return {
+            "keyboard": [[{"text": label, "request_contact": True}]],
+            "resize_keyboard": True,
+            "one_time_keyboard": True,
+        }
     if reply.remove_keyboard:
-        return ReplyKeyboardRemove()
+        return {"remove_keyboard": True}
     keyboard = [
-        [InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data) for b in row]
+        [{"text": catalog.render(locale, b.label, b.args), "callback_data": b.data} for b in row]
         for row in reply.buttons
         if row
     ]
-    return InlineKeyboardMarkup(keyboard) if keyboard else None
+    return {"inline_keyboard": keyboard} if keyboard else None
+
+
+def text_message(chat_id: int | str, text: str, keyboard: Markup = None) -> Json:
+    """The parameters of `sendMessage` for one HTML text."""
+    return {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value, "reply_markup": keyboard}
 
 
 async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
@@ -100,7 +96,7 @@ async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
 
 
 async def send_replies(
-    bot: Bot,
+    bot: LeanBot,
     chat_id: int,
     catalog: Catalog,
     locale: str,
@@ -122,25 +118,23 @@ async def send_replies(
         text, lead = lead + text, ""
         keyboard = markup(catalog, locale, reply)
         parts = split_text(text)
+        pressed = query.message if query is not None else None
         if (
             reply.edit
-            and query is not None
-            and query.message is not None
+            and pressed is not None
             and len(parts) == 1
-            and not isinstance(keyboard, ReplyKeyboardMarkup | ReplyKeyboardRemove)
+            and (keyboard is None or "inline_keyboard" in keyboard)
         ):
+            edit = {**text_message(pressed.chat.id, parts[0], keyboard), "message_id": pressed.message_id}
             try:
-                await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML, reply_markup=keyboard)
+                await bot.call("editMessageText", edit)
                 continue
             except BadRequest:
                 log.debug("could not edit message in chat %s; sending a new one", chat_id)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            markup_ = keyboard if last else None
-            await guarded(
-                partial(bot.send_message, chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup_),
-                chat_id,
-            )
+            message = text_message(chat_id, part, keyboard if last else None)
+            await guarded(partial(bot.call, "sendMessage", message), chat_id)
         await _send_extras(bot, chat_id, reply)
 
 
@@ -149,7 +143,7 @@ def _plain(reply: Reply) -> bool:
     return not (reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media)
 
 
-async def _send_extras(bot: Bot, chat_id: int, reply: Reply) -> None:
+async def _send_extras(bot: LeanBot, chat_id: int, reply: Reply) -> None:
     """Send a reply's file and attachments (photos as albums, documents one by one)."""
     if reply.file is not None:
         upload = InputFile(reply.file.content, filename=reply.file.name)

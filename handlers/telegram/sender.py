@@ -27,7 +27,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import Bot, InputFile, InputMediaPhoto
+from telegram import InputFile, InputMediaPhoto
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
@@ -36,8 +36,9 @@ from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
 from bot.i18n import Catalog
 from bot.messages import FileOut, Reply
+from handlers.telegram.api import LeanBot
 from handlers.telegram.limiter import RateLimiter
-from handlers.telegram.outbound import Markup, markup, split_text
+from handlers.telegram.outbound import Markup, markup, split_text, text_message
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -87,7 +88,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: LeanBot,
         catalog: Catalog,
         delivery: Delivery,
         limiter: RateLimiter | None = None,
@@ -283,7 +284,7 @@ class OutboxSender:
 
     async def _text(self, text: str, keyboard: Markup, chat_id: int | str) -> None:
         """Send one text message."""
-        await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await self.bot.call("sendMessage", text_message(chat_id, text, keyboard))
 
     async def _album(self, file_ids: list[str], chat_id: int | str) -> None:
         """Send photos as one album."""
@@ -301,22 +302,23 @@ class OutboxSender:
         self, photo: FileOut | Attachment, digest: str | None, caption: str, keyboard: Markup, chat_id: int | str
     ) -> None:
         """Send a picture with a caption: bytes the first time, then by the file_id Telegram gave."""
-        options: dict[str, Any] = {"reply_markup": keyboard}
+        params: dict[str, Any] = {"chat_id": chat_id, "reply_markup": keyboard}
         if caption:
-            options.update(caption=caption, parse_mode=ParseMode.HTML)
+            params.update(caption=caption, parse_mode=ParseMode.HTML.value)
         if isinstance(photo, Attachment):
-            await self.bot.send_photo(chat_id, photo.file_id, **options)
+            await self.bot.call("sendPhoto", {**params, "photo": photo.file_id})
             return
         assert digest is not None
         known = self.photo_ids.get(digest)
         if known is not None:
-            await self.bot.send_photo(chat_id, known, **options)
+            await self.bot.call("sendPhoto", {**params, "photo": known})
             return
         upload: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._uploads[digest] = upload
         try:
-            message = await self.bot.send_photo(chat_id, InputFile(photo.content, filename=photo.name), **options)
-            file_id = message.photo[-1].file_id if message.photo else None
+            sent = await self.bot.call("sendPhoto", {**params, "photo": InputFile(photo.content, filename=photo.name)})
+            sizes = sent.get("photo") if isinstance(sent, dict) else None
+            file_id = sizes[-1]["file_id"] if sizes else None
             if file_id:
                 self.photo_ids[digest] = file_id
             upload.set_result(file_id)

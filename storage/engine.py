@@ -53,7 +53,9 @@ def sync_sqlite_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL with synchronous=NORMAL: a committed answer survives a crash of the bot process.
 
-    Checkpoints are left to a background thread (`storage/checkpoint.py`).
+    Checkpoints are left to a background thread (`storage/checkpoint.py`). Sorts happen in
+    memory: with the default, even the one-row ORDER BY finding a worker's draft opened a temporary
+    file, 70 µs of the 95 µs that lookup took.
     """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -61,6 +63,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

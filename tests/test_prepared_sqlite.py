@@ -16,14 +16,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, MultipleResultsFound, NoResultFound
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.domain import CoAuthor, Initiative, InitiativeType, RegStep, Status, UserRef
 from storage.engine import Database, InlineConnection
 from storage.initiatives import COAUTHORS_OF, INITIATIVE_BY_ID, INSERT_INITIATIVE
 from storage.people import INSERT_USER, USER_BY_ID, USER_BY_REF
-from storage.prepared import PlanResult, is_prepared
+from storage.prepared import PlanResult, is_prepared, utc_datetime, utc_text
 from storage.rows import initiatives, setter_of, users
 from storage.store import SqlStore, SqlTx
 
@@ -519,3 +521,29 @@ async def test_an_in_memory_database_starts_no_checkpoint_thread() -> None:
         assert set(checkpoint_threads()) <= before
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 25, 14, 30, 5, 123456, tzinfo=UTC),
+        datetime(2026, 11, 25, 21, 30, tzinfo=timezone(timedelta(hours=7))),
+        datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_the_fast_datetime_conversions_store_and_read_what_sqlalchemy_does(moment: datetime) -> None:
+    dialect = sqlite_dialect()
+    alchemy_bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    alchemy_read = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert alchemy_bind is not None and alchemy_read is not None
+    stored = alchemy_bind(moment)
+    assert utc_text(moment) == stored
+    back = utc_datetime(stored)
+    assert back == alchemy_read(stored) == moment
+    assert back is not None and back.tzinfo is UTC
+    assert utc_datetime(stored[:19]) == alchemy_read(stored[:19])  # written without a fraction
+    assert utc_text(None) is None and utc_datetime(None) is None
+    with pytest.raises(ValueError):
+        utc_text(moment.replace(tzinfo=None))

@@ -240,12 +240,15 @@ def main() -> None:
     print(" ".join(f"{c:>13}" for c in COLUMNS))
     for r in results:
         print(" ".join(f"{r[c] if r[c] is not None else '-':>13}" for c in COLUMNS))
-    best = {
-        m: max((r for r in results if r["mode"] == m), key=lambda r: r["updates_per_s"]) for m in ("baseline", "bot")
-    }
-    bot, base = best["bot"]["updates_per_s"], best["baseline"]["updates_per_s"]
+    rates = {m: [r["updates_per_s"] for r in results if r["mode"] == m] for m in ("baseline", "bot")}
+    ratios = [bot / base for base, bot in zip(rates["baseline"], rates["bot"], strict=True)]
+    bot, base = max(rates["bot"]), max(rates["baseline"])
     ratio = bot / base
     print(f"\nbest of {args.rounds}: bot {bot} upd/s = {ratio:.0%} of the baseline's {base} upd/s")
+    print(
+        f"median of {args.rounds}: bot {statistics.median(rates['bot'])} upd/s, baseline "
+        f"{statistics.median(rates['baseline'])} upd/s; bot/baseline within a round {min(ratios):.0%}–{max(ratios):.0%}"
+    )
     print(json.dumps({"results": results, "ratio": round(ratio, 3)}))
 
 

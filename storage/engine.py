@@ -162,6 +162,7 @@ class Database:
         self.sqlite: Engine | None = make_sqlite_engine(url) if is_sqlite(url) else None
         self._session: SqliteSession | None = None
         self._checkpointer: Checkpointer | None = None
+        self.checkpoint_options: dict[str, Any] = {}  # for `Checkpointer`, set before the first transaction
         self.async_engine: AsyncEngine | None = None
         if self.sqlite is None:
             self.async_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -173,6 +174,8 @@ class Database:
         if self.sqlite is not None:
             async with self._lock:
                 session = self._session or self._open_session(self.sqlite)
+                if self._checkpointer is not None and self._checkpointer.restart_wanted:
+                    self._checkpointer.restart(session.raw)
                 session.cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield InlineConnection(session)
@@ -191,7 +194,7 @@ class Database:
         self._session = SqliteSession(engine)
         path = make_url(self.url).database
         if path and path != ":memory:" and not path.startswith("file:"):
-            self._checkpointer = Checkpointer(path)
+            self._checkpointer = Checkpointer(path, **self.checkpoint_options)
         return self._session
 
     async def dispose(self) -> None:

@@ -57,7 +57,11 @@ class Checkpointer:
     def restart(self, writer: sqlite3.Connection) -> None:
         """Empty the WAL from the writer's connection, outside any transaction of it."""
         self.restart_wanted = False
-        busy, _frames, _copied = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        try:
+            busy, _frames, _copied = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:  # the transaction about to begin matters more; the next pass asks again
+            log.warning("WAL of %s could not be restarted", self.path, exc_info=True)
+            return
         if busy:
             log.info("WAL of %s not restarted (a reader held it); the next pass asks again", self.path)
 

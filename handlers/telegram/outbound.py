@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from telegram import CallbackQuery, InputFile, InputMediaPhoto
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Catalog
 from bot.messages import Reply
@@ -74,6 +77,15 @@ def text_message(chat_id: int | str, text: str, keyboard: Markup = None) -> Json
     return {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value, "reply_markup": keyboard}
 
 
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds (python-telegram-bot gives an int or a timedelta, and
+    warns when the int form is read; the warning is for code that compares it with numbers)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
     """Run one Bot API call: wait out flood control once, log blocked users and other errors."""
     for attempt in range(2):
@@ -83,7 +95,7 @@ async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
         except RetryAfter as exc:
             if attempt:
                 raise
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            delay = retry_seconds(exc)
             log.warning("flood control for chat %s: waiting %ss", chat_id, delay)
             await asyncio.sleep(float(delay))
         except Forbidden:

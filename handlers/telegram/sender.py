@@ -19,18 +19,15 @@ import hashlib
 import heapq
 import html
 import logging
-import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from telegram import InputFile, InputMediaPhoto
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
@@ -38,7 +35,7 @@ from bot.i18n import Catalog
 from bot.messages import FileOut, Reply
 from handlers.telegram.api import LeanBot
 from handlers.telegram.limiter import RateLimiter
-from handlers.telegram.outbound import Markup, markup, split_text, text_message
+from handlers.telegram.outbound import Markup, markup, retry_seconds, split_text, text_message
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -73,14 +70,6 @@ def chat_id_of(chat: str) -> int | str:
         return int(external)
     except ValueError:
         return external
-
-
-def _seconds(exc: RetryAfter) -> float:
-    """The wait Telegram asked for, in seconds (int or timedelta, whichever PTB gives)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class OutboxSender:
@@ -203,8 +192,8 @@ class OutboxSender:
                     if floods > self.flood_retries:
                         await self._failed(item, exc, stats)
                         return
-                    log.warning("flood control for chat %s: waiting %ss", chat_id, _seconds(exc))
-                    self.limiter.hold(chat_id, _seconds(exc))
+                    log.warning("flood control for chat %s: waiting %ss", chat_id, retry_seconds(exc))
+                    self.limiter.hold(chat_id, retry_seconds(exc))
                 except ChatMigrated as exc:  # a group became a supergroup: same chat, new id
                     if chat_id == exc.new_chat_id:
                         await self._failed(item, exc, stats, permanent=True)

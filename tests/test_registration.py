@@ -249,3 +249,18 @@ async def test_worker_command_before_registration_is_refused_with_question_repea
     assert message.keyboard["keyboard"] == SHARE_CONTACT_KEYBOARD
     assert (await person_row(harness, lan, *STORED))[0] == "phone"
     assert await harness.query("select count(*) from initiative") == [(0,)]
+
+
+async def test_a_pressed_message_that_cannot_be_edited_gets_its_answer_as_a_new_message(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    lan = Person(611)
+    calls = await tg.text(lan, "/start")
+    calls = await tg.press(lan, button(calls, "Tiếng Việt"))
+    tg.api.fail("editMessageText", 400, "Bad Request: message to edit not found")
+    calls = await tg.press(lan, button(calls, "Đồng ý"))
+    assert [c.method for c in calls] == ["answerCallbackQuery", "editMessageText", "sendMessage", "sendMessage"]
+    thanks, question = (c for c in calls if c.method == "sendMessage")
+    assert thanks.text and thanks.text == calls[1].text  # what the refused edit carried
+    assert question.text.startswith(ASK_NAME)
+    assert (await person_row(harness, lan, *STORED))[0] == "name"

@@ -54,16 +54,25 @@ class Checkpointer:
         finally:
             connection.close()
 
-    def restart(self, writer: sqlite3.Connection) -> None:
-        """Empty the WAL from the writer's connection, outside any transaction of it."""
+    def restart(self, writer: sqlite3.Connection, *, patience_ms: int = 20) -> bool:
+        """Empty the WAL from the writer's connection, outside any transaction of it; True if done.
+
+        It waits at most `patience_ms` for other connections (the writer's own busy timeout is
+        seconds): a `sangkien` command reading in another process must not hold the event loop.
+        """
         self.restart_wanted = False
+        (usual,) = writer.execute("PRAGMA busy_timeout").fetchone()
         try:
+            writer.execute(f"PRAGMA busy_timeout={int(patience_ms)}")
             busy, _frames, _copied = writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error:  # the transaction about to begin matters more; the next pass asks again
             log.warning("WAL of %s could not be restarted", self.path, exc_info=True)
-            return
+            return False
+        finally:
+            writer.execute(f"PRAGMA busy_timeout={int(usual)}")
         if busy:
-            log.info("WAL of %s not restarted (a reader held it); the next pass asks again", self.path)
+            log.info("WAL of %s not restarted (another connection held it); the next pass asks again", self.path)
+        return not busy
 
     def stop(self) -> None:
         """Stop the thread (the last connection to close checkpoints what is left)."""

@@ -14,6 +14,7 @@ Họ tên: {name}
 Ngôn ngữ: Tiếng Việt"""
 MAY10 = "Công đoàn Công ty May 10"
 PROFILE_BUTTONS = ["Sửa họ tên", "Sửa số điện thoại", "Đổi đơn vị", "Đổi ngôn ngữ"]
+PROFILE = ("u.full_name", "u.phone", "n.code", "u.reg_step")  # what the profile stores, as person_row reads it
 
 
 def card(name: str = "Nguyễn Thị Lan", phone: str = "+84912345678", unit: str = MAY10) -> str:
@@ -40,12 +41,7 @@ async def test_worker_edits_name_from_profile_and_returns_to_it(tg: TelegramDriv
     calls = await tg.text(lan, "Trần Thị Lan")
     assert texts(calls) == ["Đã lưu thay đổi.\n\n" + card(name="Trần Thị Lan")]
     assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS  # back at the profile card
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
-        "Trần Thị Lan",
-        "+84912345678",
-        "MAY10",
-        "done",
-    )
+    assert await person_row(harness, lan, *PROFILE) == ("Trần Thị Lan", "+84912345678", "MAY10", "done")
 
 
 async def test_worker_edits_phone_from_profile_by_sharing_contact(tg: TelegramDriver, harness: Harness) -> None:
@@ -57,12 +53,7 @@ async def test_worker_edits_phone_from_profile_by_sharing_contact(tg: TelegramDr
     calls = await tg.contact(lan, "+84 987 654 321")
     assert texts(calls) == ["Đã lưu thay đổi.", card(phone="+84987654321")]
     assert calls[0].keyboard == {"remove_keyboard": True}
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
-        "Nguyễn Thị Lan",
-        "+84987654321",
-        "MAY10",
-        "done",
-    )
+    assert await person_row(harness, lan, *PROFILE) == ("Nguyễn Thị Lan", "+84987654321", "MAY10", "done")
 
 
 async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Harness) -> None:
@@ -74,12 +65,7 @@ async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Har
     calls = await tg.press(lan, button(calls, "May Đức Giang"))
     assert texts(calls) == ["Đã lưu thay đổi.\n\n" + card(unit="Công đoàn Công ty May Đức Giang")]
     assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
-        "Nguyễn Thị Lan",
-        "+84912345678",
-        "MAYDUC",
-        "done",
-    )
+    assert await person_row(harness, lan, *PROFILE) == ("Nguyễn Thị Lan", "+84912345678", "MAYDUC", "done")
 
 
 async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(tg: TelegramDriver, harness: Harness) -> None:
@@ -90,15 +76,10 @@ async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(tg: Te
     calls = await tg.text(lan, "/cancel")
     assert texts(calls) == ["Không thay đổi gì.\n\n" + card()]
     assert [label for label, _ in one_message(calls).buttons] == PROFILE_BUTTONS
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
-        "Nguyễn Thị Lan",
-        "+84912345678",
-        "MAY10",
-        "done",
-    )
+    assert await person_row(harness, lan, *PROFILE) == ("Nguyễn Thị Lan", "+84912345678", "MAY10", "done")
     calls = await tg.text(lan, "0987 654 321")  # no longer an answer to the phone question
     assert texts(calls)[0].startswith("Để gửi sáng kiến")
-    assert (await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step"))[1] == "+84912345678"
+    assert (await person_row(harness, lan, *PROFILE))[1] == "+84912345678"
 
 
 async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
@@ -110,7 +91,7 @@ async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
     await tg.press(lan, button(calls, "Sửa số điện thoại"))
     calls = await tg.text(lan, "/my")
     assert "Hãy hoàn tất đăng ký trước." not in texts(calls)
-    assert (await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step"))[1] == "+84912345678"
+    assert (await person_row(harness, lan, *PROFILE))[1] == "+84912345678"
 
 
 async def test_worker_privacy_notice_explains_what_is_stored(tg: TelegramDriver) -> None:
@@ -173,12 +154,7 @@ async def test_worker_delete_asks_for_confirmation_before_anything_is_erased(
     assert [label for label, _ in calls[-1].buttons] == ["Có, xoá tài khoản", "Không, giữ lại"]
     calls = await tg.press(lan, button(calls, "Không, giữ lại"))
     assert texts(calls)[0].startswith("<b>Dữ liệu của bạn</b>")
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
-        "Nguyễn Thị Lan",
-        "+84912345678",
-        "MAY10",
-        "done",
-    )
+    assert await person_row(harness, lan, *PROFILE) == ("Nguyễn Thị Lan", "+84912345678", "MAY10", "done")
 
 
 async def test_worker_deleting_account_anonymises_but_keeps_initiatives(tg: TelegramDriver, harness: Harness) -> None:
@@ -211,7 +187,7 @@ async def test_worker_start_after_deletion_begins_a_fresh_registration(tg: Teleg
     in_order(welcome.text, "Sáng kiến bot", "\n\nChọn ngôn ngữ / Choose your language:")
     assert welcome.text.endswith("Chọn ngôn ngữ / Choose your language:")
     assert [label for label, _ in welcome.buttons] == ["✅ Tiếng Việt", "English"]
-    assert await person_row(harness, lan, "u.full_name", "u.phone", "n.code", "u.reg_step") == (
+    assert await person_row(harness, lan, *PROFILE) == (
         None,
         None,
         None,

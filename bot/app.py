@@ -37,7 +37,6 @@ JOBS: dict[str, JobFunction] = {
     "admin_report": admin_report,
     "leaderboard": leaderboard,
 }
-PRUNE_AFTER = timedelta(days=7)  # handled update ids; finished outbox messages: `[jobs] outbox_keep_days`
 
 
 @dataclass
@@ -60,7 +59,7 @@ async def housekeeping(runtime: Runtime) -> dict[str, int]:
     """Forget old handled update ids and finished outbox messages past their retention; how many of each."""
     keep = timedelta(days=runtime.config.jobs.outbox_keep_days)
     return {
-        "updates": await runtime.conversation.prune_updates(PRUNE_AFTER),
+        "updates": await runtime.conversation.prune_updates(),
         "outbox": await runtime.delivery.prune(keep),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from bot import admin, review, router
 from bot import callbacks as cb
 from bot.campaigns import CampaignCache
-from bot.chunks import CHUNK, delete_in_chunks
+from bot.chunks import CHUNK
 from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.errors import InvalidInput
@@ -19,6 +20,9 @@ from bot.ports import Store, Tx
 from bot.turn import Turn
 
 GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
+# Telegram repeats an update within minutes; it starts its ids over (at random) only after a week
+# without updates, so an id handled longer ago than this is a new update, and its row can go.
+REPEATS_WITHIN = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class Conversation:
         now = self.clock()
         default = self.config.bot.locale
         async with self.store.transaction() as tx:
-            if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now):
+            seen_after = now - REPEATS_WITHIN
+            if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now, seen_after=seen_after):
                 return Outcome(default, [])
             user = await tx.user_by_ref(event.ref)
             if not event.private:
@@ -115,7 +120,17 @@ class Conversation:
             return await review.open_card(turn, item)
         return await review.press(turn, call, in_group=True)
 
-    async def prune_updates(self, keep: timedelta, *, chunk: int = CHUNK) -> int:
-        """Forget handled update ids older than `keep` (repeats arrive within seconds, not days)."""
+    async def prune_updates(self, keep: timedelta = REPEATS_WITHIN, *, chunk: int = CHUNK) -> int:
+        """Forget handled update ids older than `keep`: no repeat of theirs can come any more.
+
+        The table has no index on time (one page fewer per update): each transaction looks at the
+        next `chunk` keys, so none holds the database long, whatever order the ids came in."""
         before = self.clock() - keep
-        return await delete_in_chunks(self.store, lambda tx, n: tx.prune_updates(before=before, limit=n), chunk)
+        removed, after = 0, None
+        while True:
+            async with self.store.transaction() as tx:
+                step = await tx.prune_updates(before=before, after=after, scan=chunk)
+            removed, after = removed + step.removed, step.after
+            if after is None:
+                return removed
+            await asyncio.sleep(0)  # let updates in between chunks

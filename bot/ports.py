@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.config import Campaign
 from bot.domain import Attachment, AuditEntry, Grant, Initiative, Unit, User, UserRef, Vote
@@ -12,6 +12,13 @@ from bot.leaderboard import Board, Points, Ranking, ReaderRank, Window
 
 if TYPE_CHECKING:
     from bot.delivery import NewMessage, OutboxItem, Recipient
+
+
+class UpdatesPruned(NamedTuple):
+    """One step of forgetting handled updates: how many went, and the key to go on after."""
+
+    removed: int
+    after: tuple[str, int] | None
 
 
 class PeoplePort(Protocol):
@@ -42,11 +49,13 @@ class PeoplePort(Protocol):
     ) -> list[User]:
         """Registered people matching a phone, a @username or the words of a (folded) name."""
 
-    async def claim_update(self, channel: str, seq: int, *, now: datetime) -> bool:
-        """Record an update as handled; False when it was handled before (a repeated delivery)."""
+    async def claim_update(self, channel: str, seq: int, *, now: datetime, seen_after: datetime) -> bool:
+        """Record an update as handled; False when it was handled after `seen_after` (a repeated
+        delivery). An older row with the same id is from before Telegram started its ids over."""
 
-    async def prune_updates(self, *, before: datetime, limit: int) -> int:
-        """Forget up to `limit` handled updates older than `before`; returns how many were removed."""
+    async def prune_updates(self, *, before: datetime, after: tuple[str, int] | None, scan: int) -> UpdatesPruned:
+        """Look at up to `scan` handled updates in key order past `after`, forget those older than
+        `before`; returns how many went and where to go on (None once the table is done)."""
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
         """True the first time a group chat is seen (to say once that the bot works in private)."""

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain import Grant, RegStep, Unit, User, UserRef
+from bot.ports import UpdatesPruned
 from bot.textnorm import fold
 from storage.prepared import prepared
 from storage.rows import (
@@ -32,10 +33,17 @@ USER_BY_REF = prepared(
 USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("id")))
 INSERT_USER = prepared(insert(users))
 UNIT_BY_ID = prepared(select(units).where(units.c.id == bindparam("id")))
-CLAIM_UPDATE = {
-    "sqlite": prepared(sqlite_insert(processed).on_conflict_do_nothing()),
-    "postgresql": postgresql_insert(processed).on_conflict_do_nothing(),
-}
+def _claim(insert_into: Any) -> Any:
+    """Insert a handled update; an id kept from before `seen_after` is taken over, not a repeat."""
+    new = insert_into(processed)
+    return new.on_conflict_do_update(
+        index_elements=[processed.c.channel, processed.c.seq],
+        set_={"created_at": new.excluded.created_at},
+        where=processed.c.created_at < bindparam("seen_after"),
+    )
+
+
+CLAIM_UPDATE = {"sqlite": prepared(_claim(sqlite_insert)), "postgresql": _claim(postgresql_insert)}
 
 
 ACTIVE_GRANTS = (
@@ -127,20 +135,27 @@ class PeopleQueries(Queries):
         rows = await self.conn.execute(stmt.order_by(users.c.full_name).limit(limit))
         return [to_user(r) for r in rows]
 
-    async def claim_update(self, channel: str, seq: int, *, now: datetime) -> bool:
-        """Record an update as handled; False when it was handled before (a repeated delivery)."""
+    async def claim_update(self, channel: str, seq: int, *, now: datetime, seen_after: datetime) -> bool:
+        """Record an update as handled; False when it was handled after `seen_after` (a repeated
+        delivery). An older row with the same id is from before Telegram started its ids over."""
         result = await self.conn.execute(
-            CLAIM_UPDATE[self.dialect], {"channel": channel, "seq": seq, "created_at": now}
+            CLAIM_UPDATE[self.dialect], {"channel": channel, "seq": seq, "created_at": now, "seen_after": seen_after}
         )
         return bool(result.rowcount)
 
-    async def prune_updates(self, *, before: datetime, limit: int) -> int:
-        """Forget up to `limit` handled updates older than `before`; returns how many were removed."""
-        oldest = select(processed.c.channel, processed.c.seq).where(processed.c.created_at < before).limit(limit)
-        result = await self.conn.execute(
-            delete(processed).where(tuple_(processed.c.channel, processed.c.seq).in_(oldest))
-        )
-        return int(result.rowcount)
+    async def prune_updates(self, *, before: datetime, after: tuple[str, int] | None, scan: int) -> UpdatesPruned:
+        """Look at up to `scan` handled updates in key order past `after`, forget those older than
+        `before`; returns how many went and where to go on (None once the table is done)."""
+        key = tuple_(processed.c.channel, processed.c.seq)
+        page = select(processed.c.channel, processed.c.seq, processed.c.created_at).order_by(*key.clauses).limit(scan)
+        if after is not None:
+            page = page.where(key > tuple_(*after))
+        rows = (await self.conn.execute(page)).all()
+        old = [(channel, seq) for channel, seq, created_at in rows if created_at < before]
+        if old:
+            await self.conn.execute(delete(processed).where(key.in_(old)))
+        going_on = (rows[-1][0], rows[-1][1]) if len(rows) == scan else None
+        return UpdatesPruned(len(old), going_on)
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
         """True the first time a group chat is seen."""

@@ -5,7 +5,9 @@ back costs more than the statement itself (see BENCHMARKS.md). So for SQLite the
 driver runs inline, one transaction at a time behind an asyncio lock, on one shared connection:
 SQLite has a single writer anyway. Transactions are begun and committed by hand (`BEGIN IMMEDIATE`);
 statements marked `prepared()` run on the cursor (`storage/prepared.py`), the others through
-SQLAlchemy in autocommit mode inside that same transaction. PostgreSQL
+SQLAlchemy in autocommit mode inside that same transaction. Every statement passes through
+`SqliteSession.execute`, which keeps the row cache of the hot lookups in step
+(`storage/rowcache.py`). PostgreSQL
 (`postgresql+asyncpg://…`) uses the async engine.
 """
 
@@ -25,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from storage.checkpoint import Checkpointer
-from storage.prepared import Plan, Unsupported, is_prepared
+from storage.prepared import Plan, PlanResult, Unsupported, is_prepared
+from storage.rowcache import Lookup, RowCache, fields_set_by_id, lookup_of
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +109,22 @@ class InlineConnection:
         except BaseException:
             cursor.execute(f"ROLLBACK TO {name}")
             cursor.execute(f"RELEASE {name}")
+            self.sqlite.cache.clear()
             raise
         cursor.execute(f"RELEASE {name}")
+
+
+class Hot:
+    """A prepared statement's plan, with what the row cache needs to know about it."""
+
+    __slots__ = ("insert", "lookup", "plan", "sets", "table")
+
+    def __init__(self, plan: Plan, statement: Any) -> None:
+        self.plan = plan
+        self.lookup: Lookup | None = lookup_of(statement)
+        self.table: str | None = statement.table.name if statement.is_dml else None
+        self.sets = fields_set_by_id(statement)
+        self.insert = statement.is_insert and "ON CONFLICT" not in plan.sql  # an upsert may change a row
 
 
 class SqliteSession:
@@ -121,19 +138,57 @@ class SqliteSession:
         self.raw = raw
         self.cursor = raw.cursor()
         self.dialect = engine.dialect
-        self.plans: dict[tuple[int, tuple[str, ...]], Plan | None] = {}
+        self.plans: dict[tuple[int, tuple[str, ...]], Hot | None] = {}
+        self.cache = RowCache()
+
+    def begin(self) -> None:
+        """Start a write transaction (the row cache checks whether another connection wrote)."""
+        self.cursor.execute("BEGIN IMMEDIATE")
+        self.cache.begin(self.cursor.execute("PRAGMA data_version").fetchone()[0])
 
     def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run a prepared statement on the cursor, any other through SQLAlchemy."""
         if is_prepared(statement) and (parameters is None or isinstance(parameters, dict)):
             params = parameters or {}
             key = (id(statement), tuple(sorted(params)))
-            plan = self.plans.get(key, _UNPLANNED)
-            if plan is _UNPLANNED:
-                plan = self.plans[key] = _plan(statement, self.dialect, key[1])
-            if plan is not None:
-                return plan.run(self.cursor, params)
-        return self.connection.execute(statement, parameters)
+            hot = self.plans.get(key, _UNPLANNED)
+            if hot is _UNPLANNED:
+                plan = _plan(statement, self.dialect, key[1])
+                hot = self.plans[key] = Hot(plan, statement) if plan is not None else None
+            if hot is not None:
+                if hot.lookup is not None:
+                    return self._look_up(hot.plan, hot.lookup, params)
+                result = hot.plan.run(self.cursor, params)
+                if hot.table is not None:
+                    self._wrote(hot, params, result.rowcount)
+                return result
+        result = self.connection.execute(statement, parameters)
+        if not getattr(statement, "is_select", False):
+            self.cache.changed(statement.table.name if getattr(statement, "is_dml", False) else None)
+        return result
+
+    def _look_up(self, plan: Plan, lookup: Lookup, params: dict[str, Any]) -> PlanResult:
+        """A cached lookup: from the row cache, else from the database."""
+        row = self.cache.get(lookup, params)
+        if row is None:
+            result = plan.run(self.cursor, params)
+            self.cache.put(lookup, params, result.rows, plan.result_processors)
+            return result
+        if self.cache.check:
+            self.cache.verify(lookup, params, row, plan.run(self.cursor, params).rows)
+        return PlanResult([row], -1, None)
+
+    def _wrote(self, hot: Hot, params: dict[str, Any], rowcount: int) -> None:
+        """Tell the row cache what a prepared INSERT, UPDATE or DELETE changed."""
+        assert hot.table is not None
+        if hot.sets is not None:
+            if rowcount:
+                values = {name: params[name] for name in hot.sets if name in params}
+                self.cache.saved(hot.table, params["_id"], values, hot.plan.bind_processors)
+        elif hot.insert:
+            self.cache.inserted(hot.table, params)
+        else:
+            self.cache.changed(hot.table)
 
     def close(self) -> None:
         """Close the connection."""
@@ -176,11 +231,12 @@ class Database:
                 session = self._session or self._open_session(self.sqlite)
                 if self._checkpointer is not None and self._checkpointer.restart_wanted:
                     self._checkpointer.restart(session.raw)
-                session.cursor.execute("BEGIN IMMEDIATE")
+                session.begin()
                 try:
                     yield InlineConnection(session)
                     session.cursor.execute("COMMIT")
                 except BaseException:
+                    session.cache.clear()
                     if session.raw.in_transaction:
                         session.cursor.execute("ROLLBACK")
                     raise

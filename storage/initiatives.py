@@ -13,6 +13,7 @@ from bot.domain import Attachment, CoAuthor, Initiative, Status
 from bot.textnorm import fold
 from storage.duplicates import candidates_since
 from storage.prepared import prepared
+from storage.rowcache import Lookup, by_id, cached
 from storage.rows import (
     INITIATIVE_FIELDS,
     Queries,
@@ -27,21 +28,34 @@ from storage.rows import (
 )
 
 # A draft, or an initiative sent back for changes that its author is revising.
-WORK_ITEM = prepared(
-    select(initiatives)
-    .where(
-        initiatives.c.author_id == bindparam("author_id"),
-        # Constants written into the SQL, not bound: SQLite prepares a statement again on every run
-        # when a bound value could decide whether a partial index (uq_initiative_one_draft) applies.
-        initiatives.c.status.in_([literal_column(f"'{s.value}'") for s in (Status.DRAFT, Status.CHANGES_REQUESTED)]),
-        initiatives.c.step != literal_column("'done'"),
-    )
-    .order_by(desc(initiatives.c.updated_at))
-    .limit(1)
+WORK_STATUSES = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value)
+
+
+def _still_work(row: Any) -> bool:
+    """A saved work item stays its author's newest until it leaves the statuses or its last step."""
+    return row.status in WORK_STATUSES and row.step != "done"
+
+
+WORK_ITEM = cached(
+    prepared(
+        select(initiatives)
+        .where(
+            initiatives.c.author_id == bindparam("author_id"),
+            # Constants written into the SQL, not bound: SQLite prepares a statement again on every run
+            # when a bound value could decide whether a partial index (uq_initiative_one_draft) applies.
+            initiatives.c.status.in_([literal_column(f"'{status}'") for status in WORK_STATUSES]),
+            initiatives.c.step != literal_column("'done'"),
+        )
+        .order_by(desc(initiatives.c.updated_at))
+        .limit(1)
+    ),
+    Lookup("work item of an author", "initiative", ("author_id",), keeps=_still_work, size=5_000),
 )
 SAVED_FIELDS = (*INITIATIVE_FIELDS, "title_folded")
 SAVE_INITIATIVE = setter(initiatives, (*SAVED_FIELDS, "updated_at"))
-GUARDED_SAVE = prepared(SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected")))
+GUARDED_SAVE = prepared(
+    by_id(SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected")), (*SAVED_FIELDS, "updated_at"))
+)
 INSERT_INITIATIVE = prepared(insert(initiatives))
 COAUTHORS_OF = prepared(
     select(coauthors).where(coauthors.c.initiative_id == bindparam("id")).order_by(coauthors.c.position)

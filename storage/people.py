@@ -13,6 +13,7 @@ from bot.domain import Grant, RegStep, Unit, User, UserRef
 from bot.ports import UpdatesPruned
 from bot.textnorm import fold
 from storage.prepared import prepared
+from storage.rowcache import Lookup, cached
 from storage.rows import (
     UNIT_FIELDS,
     USER_FIELDS,
@@ -27,12 +28,17 @@ from storage.rows import (
     users,
 )
 
-USER_BY_REF = prepared(
-    select(users).where(users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id"))
+USER_BY_REF = cached(
+    prepared(
+        select(users).where(users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id"))
+    ),
+    Lookup("user by channel id", "app_user", ("channel", "external_id")),
 )
 USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("id")))
 INSERT_USER = prepared(insert(users))
 UNIT_BY_ID = prepared(select(units).where(units.c.id == bindparam("id")))
+
+
 def _claim(insert_into: Any) -> Any:
     """Insert a handled update; an id kept from before `seen_after` is taken over, not a repeat."""
     new = insert_into(processed)

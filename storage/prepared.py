@@ -43,7 +43,7 @@ class Unsupported(Exception):
 class Plan:
     """One statement compiled for SQLite: its SQL, how to build its parameters, how to read its rows."""
 
-    __slots__ = ("binds", "convert", "required", "row", "sql", "to_bind")
+    __slots__ = ("bind_processors", "binds", "convert", "required", "result_processors", "row", "sql", "to_bind")
 
     def __init__(self, statement: Any, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
@@ -72,9 +72,11 @@ class Plan:
             if name in processors
         ]
         self.to_bind = tuple((i, p, _keeps_null(p)) for i, p in bound)
+        self.bind_processors = {binds[i][0]: p for i, p in bound}
         entries = compiled._result_columns
         result = [_result_processor(entry[3], dialect) for entry in entries]
         self.convert = tuple((i, p, _keeps_null(p)) for i, p in enumerate(result) if p is not None)
+        self.result_processors = {entries[i][0]: p for i, p in enumerate(result) if p is not None}
         self.row = _row_type([entry[0] for entry in entries]) if entries else None
 
     def run(self, cursor: sqlite3.Cursor, params: dict[str, Any]) -> PlanResult:

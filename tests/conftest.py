@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -14,6 +15,10 @@ from bot.app import Runtime, open_runtime, telegram_application
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
 from storage.migrate import upgrade_sync
 from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
+
+# Every row the cache serves is read again and compared (storage/rowcache.py): a write path that
+# the cache does not follow fails the test that takes it.
+os.environ["SANGKIEN_CHECK_ROW_CACHE"] = "1"
 
 ADMIN_ID = 900
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import InputFile
 from telegram.ext import ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
 
 Json = dict[str, Any]
 
@@ -15,13 +17,26 @@ class LeanBot(ExtBot[None]):
 
     python-telegram-bot turns every answer into objects (a sent message into a `Message` with its
     keyboard); the bot never reads most of them, and building them took a sixth of each update's
-    time (bench/bench_conversation.py). `call` keeps the same transport, timeouts and errors
-    (`BadRequest`, `Forbidden`, `RetryAfter`…) and leaves the answer as Telegram sent it.
+    time (bench/bench_conversation.py). On the way out it also walks the parameters for defaults
+    and objects to convert, which JSON-ready parameters do not need. `call` keeps the same
+    transport (`BaseRequest.post`), timeouts and errors (`BadRequest`, `Forbidden`, `RetryAfter`…)
+    and leaves the answer as Telegram sent it.
     """
 
     async def call(self, method: str, params: Json) -> Any:
-        """Call `method` (camelCase, as in the Bot API docs); parameters set to None are left out."""
-        return await self._post(method, params)
+        """Call `method` (camelCase, as in the Bot API docs) with JSON-ready parameters (an
+        `InputFile` to upload is the one object allowed); parameters set to None are left out."""
+        data = RequestData([_parameter(name, value) for name, value in params.items() if value is not None])
+        return await self.request.post(f"{self.base_url}/{method}", request_data=data)
+
+
+def _parameter(name: str, value: Any) -> RequestParameter:
+    """One parameter as python-telegram-bot sends it; only an upload needs its conversion."""
+    return (
+        RequestParameter.from_input(name, value)
+        if isinstance(value, InputFile)
+        else RequestParameter(name, value, None)
+    )
 
 
 def lean_bot(token: str, *, base_url: str = "", base_file_url: str = "", request: BaseRequest | None = None) -> LeanBot:

@@ -112,20 +112,37 @@ class Plan:
         return rows
 
 
+class _Last:
+    """The datetime `utc_text` converted last (datetimes are immutable): an update stores its
+    `now` several times (claim, save, cached row), and `isoformat` is most of the cost."""
+
+    value: datetime | None = None
+    text = ""
+
+
 def utc_text(value: datetime | None) -> str | None:
     """An aware datetime as SQLAlchemy stores a `UTCDateTime` in SQLite (UTC, no offset, to the
-    microsecond), in two C calls instead of SQLAlchemy's two Python layers and %-formatting."""
+    microsecond), in C calls instead of SQLAlchemy's two Python layers and %-formatting."""
     if value is None:
         return None
+    if value is _Last.value:
+        return _Last.text
     if value.utcoffset() is None:
         raise ValueError("Datetime values must have timezone information.")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+    _Last.value, _Last.text = value, text
+    return text
 
 
 def utc_datetime(value: str | None) -> datetime | None:
     """A stored `UTCDateTime` read back as SQLAlchemy reads it: an aware datetime in UTC."""
     if value is None:
         return None
+    if 19 <= len(value) <= 26:  # date and time as stored, no offset: parse as UTC (5x less than replace())
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

@@ -542,10 +542,15 @@ def test_the_fast_datetime_conversions_store_and_read_what_sqlalchemy_does(momen
     assert alchemy_bind is not None and alchemy_read is not None
     stored = alchemy_bind(moment)
     assert utc_text(moment) == stored
+    assert utc_text(moment) == stored  # the last value is remembered
+    assert utc_text(moment + timedelta(microseconds=1)) != stored
     back = utc_datetime(stored)
     assert back == alchemy_read(stored) == moment
     assert back is not None and back.tzinfo is UTC
     assert utc_datetime(stored[:19]) == alchemy_read(stored[:19])  # written without a fraction
+    assert utc_datetime(stored[:10]) == alchemy_read(stored[:10])  # a date alone
+    with_offset = moment.isoformat(" ")
+    assert utc_datetime(with_offset) == alchemy_read(with_offset) == moment
     assert utc_text(None) is None and utc_datetime(None) is None
     with pytest.raises(ValueError):
         utc_text(moment.replace(tzinfo=None))

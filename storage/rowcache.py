@@ -45,7 +45,7 @@ class Lookup:
     # Does a saved row still answer its key? None: always, the key is unique and saves never
     # change it (then a save of a row not cached cannot concern any entry either).
     keeps: Callable[[Any], bool] | None = None
-    size: int = 20_000  # entries kept, least recently used dropped first
+    size: int = 10_000  # entries kept (a person's row is under 1 kB), least recently used dropped first
 
 
 @dataclass

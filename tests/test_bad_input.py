@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy.dialects import postgresql
 
+from storage.store import SqlTx
 from tests.conftest import FLOW_ANSWERS, FakeClock, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, messages, one_message, texts
 
@@ -259,3 +262,26 @@ async def test_old_update_ids_are_forgotten_chunk_by_chunk_and_recent_ones_still
     assert await harness.query("select seq from processed_update order by seq") == [(u["update_id"],) for u in recent]
     for update in recent:
         assert await tg.deliver(update) == []
+
+
+async def test_on_postgresql_an_old_id_is_taken_over_and_the_prune_walks_the_key() -> None:
+    """The PostgreSQL statements: the claim takes over a row older than the window (ids started
+    over), the prune pages through (channel, seq); update ids past 2^31 are bound as BIGINT."""
+
+    class Capture:
+        def __init__(self) -> None:
+            self.statements: list[Any] = []
+
+        async def execute(self, statement: Any, parameters: Any = None) -> Any:
+            self.statements.append(statement)
+            return SimpleNamespace(rowcount=1, all=lambda: [])
+
+    conn = Capture()
+    tx = SqlTx(conn, "postgresql")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    assert await tx.claim_update("telegram", 3_000_000_000, now=now, seen_after=now - timedelta(days=7))
+    assert await tx.prune_updates(before=now, after=("telegram", 3_000_000_000), scan=10) == (0, None)
+    claim, page = (" ".join(str(s.compile(dialect=postgresql.dialect())).split()) for s in conn.statements)
+    assert "ON CONFLICT (channel, seq) DO UPDATE" in claim and "%(seq)s::BIGINT" in claim, claim
+    assert "WHERE processed_update.created_at < %(seen_after)s" in claim, claim
+    assert "(processed_update.channel, processed_update.seq) > (" in page and "::BIGINT)" in page, page

@@ -124,7 +124,8 @@ class Hot:
         self.lookup: Lookup | None = lookup_of(statement)
         self.table: str | None = statement.table.name if statement.is_dml else None
         self.sets = fields_set_by_id(statement)
-        self.insert = statement.is_insert and "ON CONFLICT" not in plan.sql  # an upsert may change a row
+        # a plain INSERT only adds a row; an upsert or INSERT OR REPLACE may change or delete one
+        self.insert = plan.sql.startswith("INSERT INTO") and "ON CONFLICT" not in plan.sql
 
 
 class SqliteSession:

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import make_url
 
 from bot.domain import Initiative, RegStep, Status, UserRef
 from storage.engine import Database, InlineConnection, SqliteSession
 from storage.people import USER_BY_ID, USER_BY_REF
+from storage.prepared import prepared
 from storage.rowcache import Lookup, RowCache, StaleRow
 from storage.rows import users
 from storage.store import SqlStore, SqlTx
@@ -205,6 +206,19 @@ async def test_a_change_the_cache_cannot_follow_drops_the_table_entries(store: S
     async with store.transaction() as tx:
         user = await tx.user_by_ref(REF)
     assert user is not None and user.blocked
+
+
+async def test_an_insert_or_replace_over_a_cached_row_is_not_taken_for_a_plain_insert(store: SqlStore) -> None:
+    """INSERT OR REPLACE deletes the row it collides with (here on its id, under another key): the
+    cached person is gone, and the lookup says so."""
+    user_id = await a_person(store)
+    replace = prepared(insert(users).prefix_with("OR REPLACE"))
+    other = {"channel": "telegram", "external_id": "43", "created_at": NOW, "updated_at": NOW}
+    async with store.transaction() as tx:
+        await tx.conn.execute(replace, {"id": user_id, **other})
+    async with store.transaction() as tx:
+        assert await tx.user_by_ref(REF) is None
+        assert (await tx.user_by_ref(UserRef("telegram", "43"))).id == user_id  # type: ignore[union-attr]
 
 
 async def test_checking_catches_a_write_made_behind_the_cache(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

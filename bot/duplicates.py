@@ -146,14 +146,21 @@ class DuplicateIndex:
             return []
         floor = max(0, 2 * cutoff - 100)
         shortlist = process.extract(key, self._keys, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=floor)
+        if not shortlist:
+            return []
+        # token_set_ratio for the whole shortlist in one call: a score >= cutoff needs
+        # token_set >= 2 * cutoff - ratio, and the shortlist's best ratio gives the lowest bound
+        ratios = {position: ratio for _, ratio, position in shortlist}
+        keys = [choice for choice, _, _ in shortlist]
+        token_sets = process.extract(
+            key, keys, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=max(0, 2 * cutoff - shortlist[0][1])
+        )
         scored: list[tuple[int, Candidate]] = []
-        for _, ratio, position in shortlist:
+        for _, token_set, at in token_sets:
+            position = shortlist[at][2]
             row = self._rows[position]
-            if row.initiative_id == exclude_id:
-                continue
-            token_set = fuzz.token_set_ratio(key, row.text, score_cutoff=max(0, 2 * cutoff - ratio))
-            score = (ratio + token_set) / 2
-            if score >= cutoff:
+            score = (ratios[position] + token_set) / 2
+            if score >= cutoff and row.initiative_id != exclude_id:
                 scored.append((round(score), row))
         scored.sort(key=lambda item: (-item[0], item[1].initiative_id))
         return [Hint(row.initiative_id, row.code, row.status, score) for score, row in scored[:limit]]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -47,17 +46,35 @@ class SqlTx(
         await self.forget_user(user_id, now=now)
 
 
+class Transaction:
+    """The database's transaction, offering the queries (entered once per update: a class, not a generator)."""
+
+    __slots__ = ("database", "inner")
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.inner: AbstractAsyncContextManager[Conn] | None = None
+
+    async def __aenter__(self) -> SqlTx:
+        """Begin."""
+        self.inner = self.database.begin()
+        return SqlTx(await self.inner.__aenter__(), self.database.dialect)
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        """Commit, or roll back on error."""
+        assert self.inner is not None
+        await self.inner.__aexit__(kind, error, trace)
+
+
 class SqlStore:
     """Hands out transactions on one database."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlTx]:
+    def transaction(self) -> Transaction:
         """Open a transaction that commits on success and rolls back on error."""
-        async with self.database.begin() as conn:
-            yield SqlTx(conn, self.database.dialect)
+        return Transaction(self.database)
 
     async def close(self) -> None:
         """Release the database."""

@@ -56,11 +56,13 @@ class Runtime:
 
 
 async def housekeeping(runtime: Runtime) -> dict[str, int]:
-    """Forget old handled update ids and finished outbox messages past their retention; how many of each."""
+    """Forget old handled update ids, and finished outbox messages and their unused shared files past
+    their retention; how many of each."""
     keep = timedelta(days=runtime.config.jobs.outbox_keep_days)
     return {
         "updates": await runtime.conversation.prune_updates(),
         "outbox": await runtime.delivery.prune(keep),
+        "blobs": await runtime.delivery.prune_blobs(keep),
     }
 
 

@@ -207,3 +207,8 @@ class Delivery:
         """Delete finished messages last due more than `keep` ago, `chunk` per transaction; returns how many."""
         before = self.clock() - keep
         return await delete_in_chunks(self.store, lambda tx, n: tx.prune_outbox(before=before, limit=n), chunk)
+
+    async def prune_blobs(self, keep: timedelta) -> int:
+        """Delete shared files (charts) stored more than `keep` ago that no message waiting to be sent uses."""
+        async with self.store.transaction() as tx:
+            return await tx.prune_blobs(before=self.clock() - keep)

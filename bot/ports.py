@@ -294,6 +294,9 @@ class OutboxPort(Protocol):
     async def prune_outbox(self, *, before: datetime, limit: int) -> int:
         """Delete up to `limit` finished messages last due before `before` whose run was reported; returns how many."""
 
+    async def prune_blobs(self, *, before: datetime) -> int:
+        """Delete shared files stored before `before` that no message still to be sent uses; returns how many."""
+
     async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
         """Keep a file that many messages share (once per SHA-256 digest)."""
 

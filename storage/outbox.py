@@ -169,6 +169,17 @@ class OutboxQueries(Queries):
         )
         return int((await self.conn.execute(delete(outbox).where(outbox.c.id.in_(chosen)))).rowcount)
 
+    async def prune_blobs(self, *, before: datetime) -> int:
+        """Delete shared files stored before `before` that no message still to be sent uses; returns how many.
+
+        A pending message names its file by digest in its payload; a sent one never reads it again.
+        Files are few (one chart per broadcast), found through `ix_outbox_due` like pending messages."""
+        waiting = outbox.alias("waiting")
+        digest = func.substr(outbox.c.key, len(BLOB) + 2)  # the key is "blob:<sha256>"
+        used = select(waiting.c.id).where(waiting.c.status == PENDING, waiting.c.payload.contains(digest))
+        stale = delete(outbox).where(outbox.c.status == BLOB, outbox.c.not_before < utc(before), ~used.exists())
+        return int((await self.conn.execute(stale)).rowcount)
+
     async def store_blob(self, digest: str, content: bytes, now: datetime) -> None:
         """Keep a file that many messages share, once per digest, as an outbox row never due."""
         values = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.app import housekeeping
 from bot.config import Config
 from handlers.telegram.sender import OutboxSender
 from tests.conftest import Harness, register, submit
@@ -41,3 +42,11 @@ async def test_leaderboard_goes_to_groups_and_people_with_their_rank(
     assert len(to_group) == 2 and len(to_lan) == 1
     assert "thứ 1/1" in to_lan[0].text and "đơn vị của bạn thứ 1/1" in to_lan[0].text
     assert not [c for c in photos if int(c.params["chat_id"]) == MAI.id]
+    charts = await harness.query("select count(*) from outbox where status = 'blob'")
+    assert charts[0][0] >= 1
+    await harness.runtime.jobs.report_deliveries()
+    await sender.drain()  # the delivery report to the admins
+    harness.clock.now += timedelta(days=31)
+    removed = await housekeeping(harness.runtime)
+    assert removed["blobs"] == charts[0][0] and removed["outbox"] >= 3
+    assert await harness.query("select count(*) from outbox") == [(0,)]

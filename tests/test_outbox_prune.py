@@ -169,14 +169,18 @@ async def test_the_prune_searches_the_due_index(box: Box, db_url: str) -> None:
     assert "SCAN outbox" not in plan, plan
 
 
+class Capture:
+    """A connection that keeps the statement it is given instead of running it."""
+
+    statement: Any = None
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Keep the statement; nothing was deleted."""
+        self.statement = statement
+        return SimpleNamespace(rowcount=0)
+
+
 async def test_on_postgresql_the_reported_flag_is_read_from_the_report_as_jsonb() -> None:
-    class Capture:
-        statement: Any = None
-
-        async def execute(self, statement: Any, parameters: Any = None) -> Any:
-            self.statement = statement
-            return SimpleNamespace(rowcount=0)
-
     conn = Capture()
     assert await SqlTx(conn, "postgresql").prune_outbox(before=NOW, limit=5) == 0
     sql = " ".join(str(conn.statement.compile(dialect=postgresql.dialect())).split())
@@ -184,18 +188,53 @@ async def test_on_postgresql_the_reported_flag_is_read_from_the_report_as_jsonb(
     assert "outbox.status IN (" in sql and "LIMIT" in sql, sql
 
 
-async def test_shared_files_stay_when_the_messages_using_them_are_pruned(box: Box) -> None:
-    chart = FileOut("leaderboard.png", b"\x89PNG chart bytes")
+async def blob_keys(box: Box) -> list[str]:
+    """The keys of the shared files kept in the outbox."""
+    async with box.store.transaction() as tx:
+        return [r[0] for r in (await tx.conn.execute(text("select key from outbox where status = 'blob'"))).all()]
+
+
+async def test_a_shared_file_goes_once_old_and_no_message_to_be_sent_uses_it(box: Box) -> None:
+    chart = FileOut("leaderboard.png", b"\x89PNG chart of week 1")
     picture = (Reply("t.chart", {"rank": 1}, file=chart),)
-    await box.enqueue(Notice("telegram:1", "vi", picture), Notice("telegram:2", "vi", picture), prefix="lb")
-    await box.finish({"telegram:1": "sent", "telegram:2": "sent"})
-    async with box.store.transaction() as tx:
-        [(digest,)] = (await tx.conn.execute(text("select key from outbox where status = 'blob'"))).all()
+    await box.enqueue(Notice("telegram:1", "vi", picture), Notice("telegram:2", "vi", picture), prefix="lb1")
+    [key] = await blob_keys(box)
+    digest = key.removeprefix("blob:")
+    await box.finish({"telegram:1": "sent"})  # telegram:2 is still to be sent (its chat was rate limited)
     box.clock.now += timedelta(days=31)
-    assert await box.delivery.prune(KEEP) == 2
-    assert await box.rows() == []
+    assert await box.delivery.prune(KEEP) == 1
+    assert await box.delivery.prune_blobs(KEEP) == 0  # telegram:2 still needs the chart
+    [item] = await box.delivery.next_batch(10)
+    assert [r.file for r in await box.delivery.replies(item)] == [chart]
+    await box.finish({"telegram:2": "sent"})
+    assert await box.delivery.prune_blobs(KEEP) == 1
+    assert await blob_keys(box) == []
     async with box.store.transaction() as tx:
-        assert await tx.load_blob(digest.removeprefix("blob:")) == chart.content
+        assert await tx.load_blob(digest) is None
+
+
+async def test_a_recent_shared_file_stays_and_one_sent_again_is_stored_again(box: Box) -> None:
+    chart = FileOut("leaderboard.png", b"\x89PNG the same chart")
+    picture = (Reply("t.chart", {"rank": 1}, file=chart),)
+    await box.enqueue(Notice("telegram:1", "vi", picture), prefix="lb1")
+    await box.finish({"telegram:1": "sent"})
+    box.clock.now += timedelta(days=29)
+    assert await box.delivery.prune_blobs(KEEP) == 0  # unused, but not 30 days old
+    box.clock.now += timedelta(days=2)
+    assert await box.delivery.prune_blobs(KEEP) == 1
+    await box.enqueue(Notice("telegram:2", "vi", picture), prefix="lb2")  # the same bytes, a later broadcast
+    [item] = await box.delivery.next_batch(10)
+    assert [r.file for r in await box.delivery.replies(item)] == [chart]
+    assert len(await blob_keys(box)) == 1
+
+
+async def test_on_postgresql_the_file_prune_looks_for_the_digest_in_pending_payloads() -> None:
+    conn = Capture()
+    assert await SqlTx(conn, "postgresql").prune_blobs(before=NOW) == 0
+    sql = " ".join(str(conn.statement.compile(dialect=postgresql.dialect())).split())
+    assert sql.startswith("DELETE FROM outbox WHERE outbox.status = "), sql
+    assert "NOT (EXISTS (SELECT waiting.id FROM outbox AS waiting WHERE waiting.status = " in sql, sql
+    assert "waiting.payload LIKE '%%' || substr(outbox.key, " in sql, sql
 
 
 def test_outbox_retention_must_outlast_the_draft_and_escalation_look_back() -> None:

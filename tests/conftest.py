@@ -1,20 +1,24 @@
-"""Shared fixtures: a migrated SQLite database per test, a fixed clock, the real Application."""
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL for marked modules), a fixed
+clock, the real Application."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import URL
 
 from bot.app import Runtime, open_runtime, telegram_application
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
 from storage.migrate import upgrade_sync
 from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
+from tests.postgresql_server import Server, create_database, programs, server_url_from_env
 
 # Every row the cache serves is read again and compared (storage/rowcache.py): a write path that
 # the cache does not follow fails the test that takes it.
@@ -51,12 +55,52 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of modules marked `postgresql` run on SQLite and again on PostgreSQL (unless `sqlite_only`)."""
+    marked = metafunc.definition.get_closest_marker("postgresql")
+    if marked and "db_url" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def db_url(template_db: Path, tmp_path: Path) -> str:
-    """A fresh, migrated SQLite database for this test."""
+def db_url(request: pytest.FixtureRequest, template_db: Path, tmp_path: Path) -> str:
+    """A fresh, migrated database for this test: a SQLite file, or a PostgreSQL database when asked."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server, template = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template")
+        return create_database(server, f"sangkien_test_{os.getpid()}_{next(_databases)}", template=template)
     target = tmp_path / "sangkien.db"
     shutil.copy(template_db, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[URL]:
+    """A PostgreSQL server for the session: `SANGKIEN_TEST_POSTGRESQL_URL`, else a throwaway one."""
+    given = server_url_from_env()
+    if given is not None:
+        yield given
+        return
+    bin_dir = programs()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    try:
+        server = Server(bin_dir)
+    except KeyError:
+        pytest.skip("running as root, and there is no postgres account to run PostgreSQL as")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: URL) -> str:
+    """A PostgreSQL database migrated once by Alembic; each test gets a copy."""
+    name = f"sangkien_template_{os.getpid()}"
+    upgrade_sync(create_database(pg_server, name))
+    return name
 
 
 @pytest.fixture
@@ -111,7 +155,16 @@ class Harness:
 
         assert self.runtime is not None
         async with self.runtime.store.transaction() as tx:
-            return [tuple(r) for r in (await tx.conn.execute(text(sql), params)).all()]
+            return [tuple(map(as_text, r)) for r in (await tx.conn.execute(text(sql), params)).all()]
+
+
+def as_text(value: Any) -> Any:
+    """A date or time as SQLite keeps it (ISO text, times in UTC), whichever database returned it."""
+    if isinstance(value, datetime):
+        return str(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from storage.store import SqlTx
 from tests.conftest import FLOW_ANSWERS, FakeClock, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, messages, one_message, texts
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 LAN = Person(501)
 JOHN = Person(502, first_name="John", language_code="en")
 GROUP = {"id": -1001234567, "type": "group", "title": "Tổ may 3"}

@@ -16,6 +16,8 @@ from bot.cli import main
 from bot.config import DEFAULT_CONFIG, ROOT, load_config
 from storage.tables import metadata
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 ENV = (
     "SANGKIEN_TELEGRAM_TOKEN",
     "SANGKIEN_TELEGRAM_BASE_URL",

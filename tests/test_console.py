@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
 
 from bot.app import run_console
 from bot.config import Config
 from bot.i18n import format_date
 from bot.submission import add_months
+from storage.engine import Database
+from storage.store import SqlStore
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 REGISTRATION = [
     "/start",
@@ -48,11 +54,14 @@ async def console(config: Config, *lines: str, person: str = "tester") -> str:
     return stdout.getvalue()
 
 
-def query(config: Config, sql: str) -> list[tuple[object, ...]]:
+async def query(config: Config, sql: str) -> list[tuple[object, ...]]:
     """Read the database the console wrote, as an auditor would."""
-    path = config.database.url.removeprefix("sqlite+aiosqlite:///")
-    with sqlite3.connect(path) as conn:
-        return conn.execute(sql).fetchall()
+    store = SqlStore(Database(config.database.url))
+    try:
+        async with store.transaction() as tx:
+            return [tuple(row) for row in (await tx.conn.execute(text(sql))).all()]
+    finally:
+        await store.close()
 
 
 def today() -> datetime:
@@ -70,19 +79,21 @@ async def test_a_worker_registers_and_submits_in_the_console(config: Config) -> 
     assert "Giá trị làm lợi: 50.000.000 ₫" in out
     assert TAG.search(out) is None
     assert "&lt;" not in out and "&amp;" not in out
-    assert rows_of(config) == (
+    assert await rows_of(config) == (
         [("Nguyễn Thị Lan", "+84912345678", "MAY10", "done")],
         [(f"SK-{year}-000001", "submitted", 50_000_000, "2026-02-01", "productivity")],
     )
 
 
-def rows_of(config: Config) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    users = query(
+async def rows_of(config: Config) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    users = await query(
         config,
         "select u.full_name, u.phone, unit.code, u.reg_step from app_user u"
         " join unit on unit.id = u.unit_id where u.channel = 'console'",
     )
-    items = query(config, "select code, status, benefit_vnd, applied_since, category from initiative")
+    items = await query(
+        config, "select code, status, benefit_vnd, cast(applied_since as varchar(10)), category from initiative"
+    )
     return users, items
 
 
@@ -94,7 +105,7 @@ async def test_buttons_are_shown_as_numbered_choices_and_picked_by_number(
     assert out.count("  [1] ✅ I agree\n  [2] I do not agree\n") == 2
     assert "Please choose with the buttons below." in out  # 9 is not a shown choice
     assert out.rstrip().endswith("What is your full name? (for example: Nguyễn Thị Lan)\n>")
-    assert query(config, "select locale, reg_step from app_user") == [("en", "name")]
+    assert await query(config, "select locale, reg_step from app_user") == [("en", "name")]
 
 
 async def test_state_survives_between_console_sessions(config: Config) -> None:
@@ -109,7 +120,7 @@ async def test_state_survives_between_console_sessions(config: Config) -> None:
     listing = await console(config, "/my")
     code = f"SK-{today().year}-000001"
     assert f"[1] {code} · Máy cắt vải tự động · Đã gửi" in listing
-    assert query(config, "select count(*) from initiative") == [(1,)]
+    assert await query(config, "select count(*) from initiative") == [(1,)]
 
 
 async def test_user_text_is_printed_verbatim_without_markup(config: Config) -> None:
@@ -117,7 +128,7 @@ async def test_user_text_is_printed_verbatim_without_markup(config: Config) -> N
     await console(config, *REGISTRATION, "/new", title)
     out = await console(config, "/new")
     assert f"(“{title}”, đang ở bước 2/12)" in out
-    assert query(config, "select title from initiative") == [(title,)]
+    assert await query(config, "select title from initiative") == [(title,)]
 
 
 async def test_each_console_user_is_a_separate_person(config: Config) -> None:
@@ -125,7 +136,7 @@ async def test_each_console_user_is_a_separate_person(config: Config) -> None:
     other = await console(config, "/my", person="someone-else")
     assert "SK-" not in other
     assert "Hãy hoàn tất đăng ký trước." in other
-    assert query(config, "select external_id, reg_step from app_user order by id") == [
+    assert await query(config, "select external_id, reg_step from app_user order by id") == [
         ("tester", "done"),
         ("someone-else", "language"),
     ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 LAN = Person(501, first_name="Lan")
 HUNG = Person(601, first_name="Hùng", username="hung")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.app import housekeeping
 from bot.config import Config
 from handlers.telegram.sender import OutboxSender
 from tests.conftest import Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 LAN = Person(501)
 MAI = Person(502)

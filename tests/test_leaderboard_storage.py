@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 
 from bot.leaderboard import Person, Points, ReaderRank, Window, reference
 from storage.engine import Database
@@ -21,6 +21,8 @@ from storage.migrate import alembic_config, upgrade_sync
 from storage.rows import initiatives, users
 from storage.store import SqlStore
 from tests.leaderboard_support import NOW, Data, initiative_row, random_data, unit_row, user_row, write
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 WEEK = Window.week_before(NOW)
 WINDOWS = [Window(), WEEK, Window(NOW - timedelta(days=20), NOW - timedelta(days=3))]
@@ -178,17 +180,22 @@ async def test_a_reader_without_points_has_no_rank_but_sees_the_totals(store: Sq
     assert (empty.people, empty.units, empty.total_people, empty.total_units) == ([], [], 0, 0)
 
 
-async def test_the_tally_triggers_exist_at_head(db_url: str) -> None:
-    path = db_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'trigger'")}
-    assert {
-        "leaderboard_initiative_insert",
-        "leaderboard_initiative_update",
-        "leaderboard_initiative_rekey",
-        "leaderboard_initiative_delete",
-        "leaderboard_user_forgotten",
-    } <= names
+async def test_the_tally_triggers_exist_at_head(store: SqlStore) -> None:
+    async with store.transaction() as tx:
+        if store.database.sqlite is None:
+            expected = {"leaderboard_initiative_changed", "leaderboard_user_forgotten"}
+            listed = "select tgname from pg_trigger where not tgisinternal"
+        else:
+            expected = {
+                "leaderboard_initiative_insert",
+                "leaderboard_initiative_update",
+                "leaderboard_initiative_rekey",
+                "leaderboard_initiative_delete",
+                "leaderboard_user_forgotten",
+            }
+            listed = "select name from sqlite_master where type = 'trigger'"
+        names = {row[0] for row in (await tx.conn.execute(text(listed))).all()}
+    assert expected <= names
 
 
 def test_the_migration_fills_the_tallies_from_existing_initiatives(tmp_path: Path) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import FakeClock, Harness, fill_core, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 TITLES = ["Máy cắt vải tự động", "Khuôn may túi nhanh", "Đèn LED tiết kiệm", "Sổ tay an toàn"]
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Harness
 from tests.fake_telegram import TelegramDriver, button, messages, one_message
 from tests.review_support import REVIEWER, WORKER, cards, enroll, grant, initiative, sent_to, submit_as
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 EMPTY = "Câu trả lời đang trống. Hãy gõ nội dung."
 

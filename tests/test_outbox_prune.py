@@ -25,6 +25,8 @@ from tests.conftest import NOW, FakeClock, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button
 from tests.outbox_support import notice
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 KEEP = timedelta(days=30)
 LAN = Person(501, first_name="Lan")
 HUNG = Person(601, first_name="Hùng", username="hung")
@@ -148,6 +150,7 @@ async def test_pruning_deletes_chunk_by_chunk_each_in_its_own_transaction(
     assert await box.rows() == [("telegram:99", "pending")]
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 async def test_the_prune_searches_the_due_index(box: Box, db_url: str) -> None:
     await box.enqueue(notice(1), prefix="a")
     await box.finish({"telegram:1": "sent"})

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import Harness, person_row, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, one_message, refused, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 CARD = """<b>Hồ sơ của bạn</b>
 Họ tên: {name}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.progress import rollup
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 UNITS = [
     (1, "CITY", "Liên đoàn", None, "public", 20),

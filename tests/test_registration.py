@@ -7,6 +7,8 @@ import pytest
 from tests.conftest import Harness, person_row
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, one_message, refused, texts
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 ASK_NAME = "Họ và tên đầy đủ của bạn là gì?"
 ASK_PHONE = "Số điện thoại của bạn?"
 ASK_UNIT = "Bạn công tác ở đơn vị (công đoàn cơ sở) nào?"

@@ -11,6 +11,8 @@ from handlers.telegram import outbound
 from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 LAN = Person(501)
 INTERNAL_ERROR = "bot gặp lỗi"
 

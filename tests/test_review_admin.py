@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Harness
 from tests.fake_telegram import Person, TelegramDriver, button, texts
 from tests.review_support import (
@@ -21,6 +23,8 @@ from tests.review_support import (
     sent_to,
     submit_as,
 )
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 MAY10_LABEL = "Công đoàn Công ty May 10 (cơ sở)"
 

@@ -21,6 +21,8 @@ from tests.review_support import (
     units_with,
 )
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture
 def config(config: Config) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from telegram import Update
 
 from bot import review
@@ -25,6 +26,8 @@ from tests.review_support import (
     sent_to,
     submit_as,
 )
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 STALE_ALERT = "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
 

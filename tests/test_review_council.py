@@ -27,6 +27,8 @@ from tests.review_support import (
     units_with,
 )
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 NO_VOTES = "🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n(chưa có phiếu)"
 
 

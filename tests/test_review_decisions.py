@@ -3,6 +3,8 @@ the author hears of every change of status, in his own language."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Harness
 from tests.fake_telegram import Call, TelegramDriver, button, refused, texts
 from tests.review_support import (
@@ -17,6 +19,8 @@ from tests.review_support import (
     sent_to,
     submit_as,
 )
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 
 async def first_card(tg: TelegramDriver, *, english_author: bool = True) -> Call:

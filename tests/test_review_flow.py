@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import ADMIN_ID, Harness, fill_core, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 WORKER = Person(501, first_name="Lan")
 REVIEWER = Person(601, first_name="Hùng", username="hung_cd")

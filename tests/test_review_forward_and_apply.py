@@ -3,6 +3,8 @@ applied with the benefit measured."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Harness
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, refused, texts
 from tests.review_support import (
@@ -18,6 +20,8 @@ from tests.review_support import (
     sent_to,
     submit_as,
 )
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 CITY_WORKER = Person(521, first_name="Cúc")
 CITY_REVIEWER = Person(621, first_name="Sơn", username="son_ldld")

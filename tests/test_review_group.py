@@ -28,6 +28,8 @@ from tests.review_support import (
     units_with,
 )
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 NOT_REVIEWER = "Bạn không phải người xét duyệt của đơn vị này."
 
 

@@ -23,6 +23,8 @@ from tests.review_support import (
     units_with,
 )
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 DUC_WORKER = Person(531, first_name="Giang")
 TITLES = ["Máy cắt vải tự động", "Khuôn may túi nhanh", "Đèn LED tiết kiệm", "Sổ tay an toàn"]
 

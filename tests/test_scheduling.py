@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.app import housekeeping
 from bot.schedule import missed_run, next_fire
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import OutboxSender
 from tests.conftest import ADMIN_ID, Harness, register
 from tests.fake_telegram import Person, TelegramDriver
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 LAN = Person(501)

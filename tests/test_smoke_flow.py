@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 
 async def test_worker_registers_and_submits_and_gets_a_receipt(tg: TelegramDriver, harness: Harness) -> None:

@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button, last_buttons, texts
 
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
 LAN = Person(501)
 
 

@@ -99,8 +99,10 @@ def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:
     )
 
 
-def run_telegram(config: Config) -> None:
-    """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown."""
+def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -> None:
+    """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown.
+
+    `request` replaces the network and `signals=False` lets it run off the main thread (tests)."""
     holder: dict[str, Any] = {}
 
     async def post_init(application: Any) -> None:
@@ -128,11 +130,16 @@ def run_telegram(config: Config) -> None:
         telegram.token,
         base_url=telegram.base_url,
         base_file_url=telegram.base_file_url,
+        request=request,
         post_init=post_init,
         post_stop=post_stop,
         post_shutdown=post_shutdown,
     )
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    allowed = ["message", "callback_query"]
+    if signals:
+        application.run_polling(allowed_updates=allowed)
+    else:
+        application.run_polling(allowed_updates=allowed, stop_signals=None)
 
 
 async def run_console(config: Config, person: str, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:

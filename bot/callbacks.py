@@ -19,6 +19,7 @@ ACTIONS: dict[str, int] = {
     "skip": 2,  # draft id, field
     "back": 2,  # draft id, field the button was shown on
     "done": 1,  # draft id (attachments finished)
+    "clearf": 1,  # draft id: remove the files sent so far
     "submit": 2,  # draft id, version
     "subok": 2,  # draft id, version: submit despite look-alikes
     "edit": 1,  # draft id: show the field chooser

@@ -17,6 +17,7 @@ DRAFT_ACTIONS = frozenset(
         "skip",
         "back",
         "done",
+        "clearf",
         "submit",
         "subok",
         "edit",

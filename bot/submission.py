@@ -69,7 +69,7 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
     elif field.kind == "type":
         buttons += [Button(f"type.{kind.value}", cb.encode("type", draft.id, kind.value)) for kind in InitiativeType]
     elif field.kind == "files":
-        buttons.append(Button("button.done", cb.encode("done", draft.id)))
+        buttons += _file_buttons(draft)
     nav: list[Button] = []
     if draft.editing:
         nav.append(Button("button.to_summary", cb.encode("summary", draft.id)))
@@ -78,7 +78,15 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
     if field.optional and field.kind != "files":
         nav.append(Button("button.skip", cb.encode("skip", draft.id, draft.step)))
     limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
-    return Reply(f"ask.{draft.step}", {**step_args(draft), "limit": limit}, (*rows(*buttons), tuple(nav)))
+    key = "file.kept" if field.kind == "files" and draft.attachments else f"ask.{draft.step}"
+    args = {**step_args(draft), "limit": limit, "count": len(draft.attachments)}
+    return Reply(key, args, (*rows(*buttons), tuple(nav)))
+
+
+def _file_buttons(draft: Initiative) -> list[Button]:
+    """Done, and a way to remove the files already sent (children must be loaded)."""
+    done = Button("button.done", cb.encode("done", draft.id))
+    return [done, Button("button.clear_files", cb.encode("clearf", draft.id))] if draft.attachments else [done]
 
 
 def summary(turn: Turn, draft: Initiative) -> Reply:
@@ -137,7 +145,7 @@ async def _advance(turn: Turn, draft: Initiative) -> list[Reply]:
     draft.step = SUMMARY if draft.editing else following(draft.step)
     draft.editing = False
     draft.version += 1
-    if draft.step == SUMMARY:
+    if draft.step in (SUMMARY, "attachments"):
         await turn.tx.load_children(draft)
     await turn.tx.save_initiative(draft, now=turn.now)
     return [prompt(turn, draft)]
@@ -152,8 +160,7 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
         draft.version += 1
         await turn.tx.save_initiative(draft, now=turn.now)
         await turn.tx.load_children(draft)
-        done = Button("button.done", cb.encode("done", draft.id))
-        return [Reply("file.received", {"count": len(draft.attachments)}, rows(done))]
+        return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)))]
     return await _advance(turn, draft)
 
 
@@ -174,9 +181,11 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
         return await _skip(turn, draft)
     if action == "done" and draft.step == "attachments":
         return await _advance(turn, draft)
+    if action == "clearf" and draft.step == "attachments":
+        return await _clear_files(turn, draft)
     if action == "back" and call.args[1] == draft.step and not draft.editing:
         return await _back(turn, draft)
-    if action in ("summary", "resume"):
+    if action == "resume" or (action == "summary" and (draft.editing or draft.step == SUMMARY)):
         draft.editing = draft.editing and action == "resume"
         if draft.step != SUMMARY and action == "summary":
             draft.step, draft.version = SUMMARY, draft.version + 1
@@ -191,8 +200,7 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
         draft.step, draft.editing = call.args[1], True
         draft.version += 1
         await turn.tx.save_initiative(draft, now=turn.now)
-        if draft.step == "attachments":
-            await turn.tx.clear_attachments(draft.id)
+        await turn.tx.load_children(draft)
         return [prompt(turn, draft)]
     if action == "cancel":
         keep = Button("button.keep", cb.encode("resume", draft.id))
@@ -225,6 +233,17 @@ async def _skip(turn: Turn, draft: Initiative) -> list[Reply]:
     elif draft.step != "attachments":
         setattr(draft, draft.step, None)
     return await _advance(turn, draft)
+
+
+async def _clear_files(turn: Turn, draft: Initiative) -> list[Reply]:
+    """Remove every file sent for the draft, and ask for files again."""
+    await turn.tx.load_children(draft)
+    removed = len(draft.attachments)
+    await turn.tx.clear_attachments(draft.id)
+    draft.attachments = []
+    draft.version += 1
+    await turn.tx.save_initiative(draft, now=turn.now)
+    return [Reply("file.cleared", {"count": removed}), prompt(turn, draft)]
 
 
 async def _back(turn: Turn, draft: Initiative) -> list[Reply]:

@@ -50,6 +50,11 @@ def _claim(insert_into: Any) -> Any:
 
 
 CLAIM_UPDATE = {"sqlite": prepared(_claim(sqlite_insert)), "postgresql": _claim(postgresql_insert)}
+# Two messages of a new group at once (PostgreSQL, two processes) must not both tell it: one row wins.
+CLAIM_NOTICE = {
+    "sqlite": sqlite_insert(notices).on_conflict_do_nothing(index_elements=["chat_key"]),
+    "postgresql": postgresql_insert(notices).on_conflict_do_nothing(index_elements=["chat_key"]),
+}
 
 
 ACTIVE_GRANTS = (
@@ -165,11 +170,8 @@ class PeopleQueries(Queries):
 
     async def claim_group_notice(self, chat_key: str, *, now: datetime) -> bool:
         """True the first time a group chat is seen."""
-        found = (await self.conn.execute(select(notices.c.chat_key).where(notices.c.chat_key == chat_key))).first()
-        if found:
-            return False
-        await self.conn.execute(insert(notices).values(chat_key=chat_key, created_at=now))
-        return True
+        result = await self.conn.execute(CLAIM_NOTICE[self.dialect], {"chat_key": chat_key, "created_at": now})
+        return bool(result.rowcount)
 
     async def unit(self, unit_id: int) -> Unit | None:
         """Return a unit by id."""

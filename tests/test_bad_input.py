@@ -287,3 +287,16 @@ async def test_on_postgresql_an_old_id_is_taken_over_and_the_prune_walks_the_key
     assert "ON CONFLICT (channel, seq) DO UPDATE" in claim and "%(seq)s::BIGINT" in claim, claim
     assert "WHERE processed_update.created_at < %(seen_after)s" in claim, claim
     assert "(processed_update.channel, processed_update.seq) > (" in page and "::BIGINT)" in page, page
+
+
+async def test_a_forged_summary_button_cannot_skip_the_questions_still_to_answer(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "benefit_vnd")
+    (draft_id,) = await draft_row(harness, "id")
+    before = await snapshot(harness)
+    calls = await tg.press(lan, f"v1:summary:{draft_id}")
+    assert "Nút này đã hết hiệu lực" in texts(calls)[0]
+    assert "Giá trị làm lợi" in texts(calls)[-1]  # asked again
+    assert await snapshot(harness) == before
+    assert await draft_row(harness, "step") == ("benefit_vnd",)

@@ -16,6 +16,7 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
     "skip": (1234567, "coauthors"),
     "back": (1234567, "applied_since"),
     "done": (1234567,),
+    "clearf": (1234567,),
     "submit": (1234567, 12),
     "subok": (1234567, 12),
     "edit": (1234567,),

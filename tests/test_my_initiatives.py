@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import FakeClock, Harness, fill_core, register, submit
+from tests.conftest import FakeClock, Harness, answer_until, fill_core, press_submit, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
@@ -33,6 +33,12 @@ async def initiative_id(harness: Harness, code: str) -> int:
     assert len(rows) == 1
     return int(rows[0][0])
 
+
+
+async def open_first(tg: TelegramDriver, person: Person) -> list[Call]:
+    """Open the person's first initiative from /my; return the calls of the detail."""
+    calls = await tg.text(person, "/my")
+    return await tg.press(person, button(calls, "SK-2026-000001"))
 
 async def test_worker_my_list_is_empty_when_nothing_submitted(tg: TelegramDriver) -> None:
     lan = Person(801)
@@ -77,8 +83,7 @@ async def test_worker_opens_an_initiative_and_sees_every_field_and_attachments(
     lan = Person(803)
     await register(tg, lan)
     await submit_with_files(tg, lan)
-    calls = await tg.text(lan, "/my")
-    calls = await tg.press(lan, button(calls, "SK-2026-000001"))
+    calls = await open_first(tg, lan)
     detail = texts(calls)[0]
     for part in [
         "<b>SK-2026-000001</b> · Đã gửi",
@@ -122,8 +127,7 @@ async def test_worker_opening_an_initiative_with_one_photo_sends_it_with_send_ph
     calls = await tg.photo(lan, "solo")
     calls = await tg.press(lan, button(calls, "Xong"))
     await tg.press(lan, button(calls, "Gửi sáng kiến"))
-    calls = await tg.text(lan, "/my")
-    calls = await tg.press(lan, button(calls, "SK-2026-000001"))
+    calls = await open_first(tg, lan)
     assert [c.params["photo"] for c in calls if c.method == "sendPhoto"] == ["solo-id"]
     assert not [c for c in calls if c.method in ("sendMediaGroup", "sendDocument")]
 
@@ -133,8 +137,7 @@ async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(tg: Te
     await register(tg, lan)
     await submit(tg, lan)
     item = await initiative_id(harness, "SK-2026-000001")
-    calls = await tg.text(lan, "/my")
-    calls = await tg.press(lan, button(calls, "SK-2026-000001"))
+    calls = await open_first(tg, lan)
     calls = await tg.press(lan, button(calls, "Rút sáng kiến"))
     assert texts(calls) == ["Rút sáng kiến SK-2026-000001? Hội đồng sẽ không xét sáng kiến này nữa."]
     assert [label for label, _ in calls[-1].buttons] == ["Có, rút sáng kiến", "Không, giữ lại"]
@@ -183,3 +186,26 @@ async def test_worker_forged_open_of_another_users_initiative_is_refused(tg: Tel
         assert "Bí mật" not in sent and "SK-2026-000001" not in sent
         assert not [c for c in calls if c.method in ("sendPhoto", "sendDocument", "sendMediaGroup")]
     assert await harness.query("select status from initiative") == [("submitted",)]
+
+
+async def test_the_detail_shows_the_optional_answers_too(tg: TelegramDriver) -> None:
+    lan = Person(806)
+    await register(tg, lan)
+    await press_submit(tg, lan, await answer_until(tg, lan, "summary"))
+    detail = texts(await open_first(tg, lan))[0]
+    optional = [
+        "<b>Tác giả (bạn):</b> 50%",
+        "• Nguyễn Văn Bình: 30%",
+        "• Trần Thị Cúc: 20%",
+        "<b>Điều kiện áp dụng:</b> Cần khí nén 6 bar",
+        "<b>Thông tin cần bảo mật:</b> Sơ đồ mạch cảm biến",
+    ]
+    assert [part for part in optional if part not in detail] == []
+
+
+async def test_the_main_menu_button_starts_a_new_initiative(tg: TelegramDriver, harness: Harness) -> None:
+    lan = Person(807)
+    calls = await register(tg, lan)
+    calls = await tg.press(lan, button(calls, "Gửi sáng kiến mới"))
+    assert "Bước 1/12. <b>Tên sáng kiến</b>?" in texts(calls)[-1]
+    assert await harness.query("select step, status from initiative") == [("title", "draft")]

@@ -225,6 +225,8 @@ async def test_worker_switches_language_later_with_language_command(tg: Telegram
     assert (await person_row(harness, lan, *STORED))[4] == "en"
     calls = await tg.text(lan, "/help")
     assert texts(calls)[0].startswith("<b>What the Initiative bot can do</b>")
+    for command in ("/new", "/my", "/profile", "/reminders", "/language", "/privacy", "/cancel", "/help", "/pending"):
+        assert f"\n{command}" in texts(calls)[0] or f" {command}" in texts(calls)[0], command
 
 
 async def test_worker_switching_language_mid_registration_is_asked_again_in_new_language(

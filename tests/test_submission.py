@@ -274,3 +274,43 @@ async def test_new_with_open_draft_can_start_over(tg: TelegramDriver, harness: H
     assert await harness.query("select count(*) from initiative") == [(1,)]
     assert await harness.query("select count(*) from coauthor") == [(0,)]
     assert await harness.query("select count(*) from attachment") == [(0,)]
+
+
+async def attached(harness: Harness) -> list[str]:
+    """The file ids stored for the open draft, in the order they were sent."""
+    rows = await harness.query(
+        "select a.file_id from attachment a join initiative i on i.id = a.initiative_id"
+        " where i.status = 'draft' order by a.id"
+    )
+    return [file_id for (file_id,) in rows]
+
+
+async def test_editing_the_attachments_keeps_the_files_until_the_worker_removes_them(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "attachments")
+    await tg.photo(lan, "ph1")
+    calls = await tg.photo(lan, "ph2")
+    calls = await tg.press(lan, button(calls, "Xong"))
+    calls = await tg.press(lan, button(calls, "Sửa một mục"))
+    calls = await tg.press(lan, button(calls, "Tệp đính kèm"))
+    assert "Đã có <b>2 tệp</b> đính kèm" in texts(calls)[-1]
+    assert await attached(harness) == ["ph1-id", "ph2-id"]
+
+    calls = await tg.photo(lan, "ph3")
+    assert "Đã nhận 3 tệp" in texts(calls)[-1]
+    calls = await tg.press(lan, button(calls, "Xong"))
+    assert "<b>Tệp đính kèm:</b> 3" in texts(calls)[-1]
+    assert await attached(harness) == ["ph1-id", "ph2-id", "ph3-id"]
+
+    calls = await tg.press(lan, button(calls, "Sửa một mục"))
+    calls = await tg.press(lan, button(calls, "Tệp đính kèm"))
+    calls = await tg.press(lan, button(calls, "Xoá các tệp"))
+    assert "Đã xoá 3 tệp đính kèm." in texts(calls)[-1]
+    assert "Gửi <b>ảnh hoặc tài liệu</b>" in texts(calls)[-1]
+    assert await attached(harness) == []
+    await tg.photo(lan, "ph4")
+    calls = await tg.press(lan, button(calls, "Về bản tóm tắt"))
+    assert "<b>Tệp đính kèm:</b> 1" in texts(calls)[-1]
+    assert await attached(harness) == ["ph4-id"]
+    assert await draft_row(harness, "step", "editing") == ("summary", 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +19,8 @@ from bot.errors import InvalidInput
 from bot.messages import Command, Inbound, Notice, Press, Reply, private_chat
 from bot.ports import Store, Tx
 from bot.turn import Turn
+
+log = logging.getLogger(__name__)
 
 GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
 # Telegram repeats an update within minutes; it starts its ids over (at random) only after a week
@@ -46,7 +49,26 @@ class Conversation:
         self.campaigns = CampaignCache()
 
     async def handle(self, event: Inbound) -> Outcome:
-        """Process one update inside one transaction; a repeated delivery yields no replies."""
+        """Process one update inside one transaction; a repeated delivery yields no replies, and a
+        failure rolls the transaction back and tells the person, in their language, to try again."""
+        try:
+            return await self._handle(event)
+        except Exception:
+            log.exception("update %s from %s:%s failed", event.seq, event.ref.channel, event.ref.external_id)
+            return Outcome(await self._locale_of(event), [Reply("error.internal")] if event.private else [])
+
+    async def _locale_of(self, event: Inbound) -> str:
+        """The language the sender chose, read afresh (the default if even that fails)."""
+        try:
+            async with self.store.transaction() as tx:
+                user = await tx.user_by_ref(event.ref)
+        except Exception:
+            log.exception("could not read the language of %s:%s", event.ref.channel, event.ref.external_id)
+            return self.config.bot.locale
+        return user.locale if user else self.config.bot.locale
+
+    async def _handle(self, event: Inbound) -> Outcome:
+        """Process one update inside one transaction."""
         now = self.clock()
         default = self.config.bot.locale
         async with self.store.transaction() as tx:

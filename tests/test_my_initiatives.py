@@ -34,11 +34,11 @@ async def initiative_id(harness: Harness, code: str) -> int:
     return int(rows[0][0])
 
 
-
 async def open_first(tg: TelegramDriver, person: Person) -> list[Call]:
     """Open the person's first initiative from /my; return the calls of the detail."""
     calls = await tg.text(person, "/my")
     return await tg.press(person, button(calls, "SK-2026-000001"))
+
 
 async def test_worker_my_list_is_empty_when_nothing_submitted(tg: TelegramDriver) -> None:
     lan = Person(801)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import pytest
 
 from handlers.telegram import outbound
+from storage.store import SqlTx
 from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
 
@@ -166,3 +168,30 @@ async def test_long_summary_is_split_into_parts_within_telegrams_limit(
     escaped = long["problem"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert whole.count(escaped[:50]) >= 3
     assert last_buttons(calls) == summary[-1].buttons
+
+
+async def test_a_failure_in_the_core_rolls_back_and_apologises_in_the_chosen_language(
+    tg: TelegramDriver, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    john = Person(502, first_name="John", language_code="vi")  # Telegram in Vietnamese, the bot in English
+    await register(tg, john)
+    await answer_until(tg, john, "problem")
+    await tg.press(john, button(await tg.text(john, "/language"), "English"))
+    original = SqlTx.save_initiative
+    failing = [RuntimeError("disk I/O error")]
+
+    async def fails_once(self: SqlTx, *args: Any, **kwargs: Any) -> Any:
+        if failing:
+            raise failing.pop()
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqlTx, "save_initiative", fails_once)
+    calls = await tg.text(john, "Manual cutting")
+    assert texts(calls) == [
+        "Sorry, the bot failed to handle that message. Your earlier answers are kept; "
+        "please try again in a few minutes."
+    ]
+    assert await draft_row(harness, "step", "problem") == ("problem", None)
+    calls = await tg.text(john, "Manual cutting")
+    assert "Step 5/12" in texts(calls)[-1]
+    assert await draft_row(harness, "step", "problem") == ("solution", "Manual cutting")

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot import admin, review, router
+from bot import admin, registration, review, router
 from bot import callbacks as cb
 from bot.campaigns import CampaignCache
 from bot.chunks import CHUNK
 from bot.clock import Clock, utc_now
 from bot.config import Config
+from bot.domain import RegStep
 from bot.errors import InvalidInput
 from bot.messages import Command, Inbound, Notice, Press, Reply, private_chat
 from bot.ports import Store, Tx
@@ -90,6 +91,8 @@ class Conversation:
                 replies = await router.route(turn, event)
             except InvalidInput as error:
                 replies = [Reply(error.key, error.args_), *await router.reprompt(turn)]
+            if before.reg_step is RegStep.PHONE and user.reg_step is not RegStep.PHONE:
+                replies = registration.without_contact_keyboard(replies)  # the phone question is over
             if user != before and not user.deleted:
                 await tx.save_user(user, now=now)
             if turn.campaigns_changed:

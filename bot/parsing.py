@@ -43,9 +43,15 @@ _NOT_APPLIED = re.compile(
 )
 _DATE_PREFIX = re.compile(r"^(?:(?:ke )?tu |since |from )?(?:ngay |on )?")
 _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_SHARE_LINE = re.compile(r"^(?P<name>.*?)[\s,;:–—\-]*(?P<pct>\d{1,3})\s*%?$")
+# The first line is the author's own share: a number, perhaps after a word for "me" ("Tôi: 50%").
+_OWN_SHARE = re.compile(r"^(?:(?:toi|minh|em|ban than|tac gia|me|i|myself|author)\s*[:\-–—,]?\s*)?(\d{1,3})\s*%?$")
+_SHARE_LINE = re.compile(r"^(?P<name>.*?)[\s,:–—\-]*(?<![\d.,])(?P<pct>\d{1,3})\s*%?$")
+_DECIMAL = re.compile(r"\d\s*[.,]\s*\d")
+_SHARE_SEPARATORS = re.compile(r"[\n;]")
 
 MAX_VND = 10**15
+MIN_YEAR = 1950
+NAME_MAX = 100  # a co-author's full name, as a person's own (registration)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def parse_money(text: str) -> Money:
     key = _PER_YEAR.sub("", fold(text).rstrip(".")).strip()
     if not key:
         raise InvalidInput("error.money")
+    if key.startswith(("-", "−")):
+        raise InvalidInput("error.money_positive")
     if _UNQUANTIFIABLE.match(key):
         return Money(None)
     compact = _CURRENCY.sub("", key.replace(" ", ""))
@@ -102,7 +110,11 @@ def parse_money(text: str) -> Money:
 
 def _checked(total: Decimal) -> Money:
     """Accept a positive whole number of VND up to MAX_VND."""
-    if total != total.to_integral_value() or total <= 0 or total > MAX_VND:
+    if total <= 0:
+        raise InvalidInput("error.money_positive")
+    if total > MAX_VND:
+        raise InvalidInput("error.money_too_large")
+    if total != total.to_integral_value():
         raise InvalidInput("error.money")
     return Money(int(total))
 
@@ -127,8 +139,8 @@ def parse_applied_since(text: str, *, today: date) -> date | None:
     value = parse_day(key)
     if value > today:
         raise InvalidInput("error.date_future")
-    if value.year < 1950:
-        raise InvalidInput("error.date")
+    if value.year < MIN_YEAR:
+        raise InvalidInput("error.date_too_old", year=str(MIN_YEAR))  # a year, not a number
     return value
 
 
@@ -149,19 +161,27 @@ def parse_phone(text: str) -> str:
 
 
 def parse_shares(text: str) -> tuple[int, list[Share]]:
-    """Parse the author's share (first line) and "Name – %" co-author lines; total 100."""
-    lines = [line for line in clean(text).split("\n") if line.strip()]
+    """Parse the author's share (first line) and "Name – %" co-author lines, one per line or
+    separated by ";" (a console line); whole percents, each name once, totalling 100."""
+    lines = [line.strip() for line in _SHARE_SEPARATORS.split(clean(text)) if line.strip()]
     if len(lines) < 2:
         raise InvalidInput("error.shares_format")
-    own = re.fullmatch(r"(?:[^\d]*?)(\d{1,3})\s*%?", lines[0])
+    if any(_DECIMAL.search(line) for line in lines):
+        raise InvalidInput("error.shares_whole")
+    own = _OWN_SHARE.match(fold(lines[0]))
     if not own:
         raise InvalidInput("error.shares_format")
     shares: list[Share] = []
     for line in lines[1:]:
         match = _SHARE_LINE.match(line)
-        if not match or not match.group("name").strip(" -–—,;:"):
+        name = match.group("name").strip(" -–—,:") if match else ""
+        if not match or not name:
             raise InvalidInput("error.shares_format")
-        shares.append(Share(match.group("name").strip(" -–—,;:"), int(match.group("pct"))))
+        if len(name) > NAME_MAX:
+            raise InvalidInput("error.shares_name_long", limit=NAME_MAX, length=len(name))
+        if any(fold(name) == fold(share.name) for share in shares):
+            raise InvalidInput("error.shares_duplicate", name=name)
+        shares.append(Share(name, int(match.group("pct"))))
     own_percent = int(own.group(1))
     total = own_percent + sum(share.percent for share in shares)
     if own_percent <= 0 or any(share.percent <= 0 for share in shares):

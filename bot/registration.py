@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import replace
 
 from bot import callbacks as cb
@@ -12,11 +12,24 @@ from bot.i18n import LANGUAGES, Msg
 from bot.menu import main_menu
 from bot.messages import Button, Contact, Payload, Reply, Text, rows
 from bot.parsing import parse_phone
-from bot.textnorm import clean, fold
+from bot.textnorm import clean, search_words
 from bot.turn import Turn
 
 UNIT_CHOICES = 8
-_NAME = re.compile(r"^[^\d@#/\\<>{}\[\]_=+*&^%$!?;:\"]{2,100}$")
+NAME_PUNCTUATION = frozenset(" '’-.")
+
+
+def valid_name(name: str) -> bool:
+    """True for a one-line name of 2–100 characters: letters (at least two), spaces and ' ’ - . only."""
+    letters, after_letter = 0, False
+    for char in name:
+        mark = unicodedata.category(char).startswith("M")  # a combining mark NFC could not compose
+        if char.isalpha():
+            letters += 1
+        elif not (mark and after_letter) and char not in NAME_PUNCTUATION:
+            return False
+        after_letter = char.isalpha() or (mark and after_letter)
+    return 2 <= len(name) <= 100 and letters >= 2
 
 
 def language_menu(user: User) -> Reply:
@@ -63,6 +76,8 @@ async def begin(turn: Turn, unit_code: str) -> list[Reply]:
     replies: list[Reply] = []
     if unit_code:
         unit = await turn.tx.unit_by_code(unit_code)
+        if unit and turn.user.reg_step is RegStep.UNIT:
+            return await _bind_unit(turn, unit.id, unit.name)
         if unit:
             turn.user.pending_unit_code = unit.code
             replies.append(Reply("register.unit_from_link", {"unit": unit.name}))
@@ -113,19 +128,28 @@ async def answer(turn: Turn, payload: Payload) -> list[Reply]:
             user.phone = parse_phone(clean(payload.text))
         else:
             raise InvalidInput("error.expected_phone")
-        replies = await _after_phone(turn)
-        return [replace(replies[0], remove_keyboard=True), *replies[1:]]
+        return await _after_phone(turn)
     if not isinstance(payload, Text):
         raise InvalidInput("error.expected_text")
     text = clean(payload.text)
     if not text:
         raise InvalidInput("error.empty")
     if user.reg_step is RegStep.NAME:
-        if not _NAME.match(text):
+        if not valid_name(text):
             raise InvalidInput("error.name")
         user.full_name = text
         return await _next(turn, RegStep.PHONE)
     return await _search_unit(turn, text)
+
+
+def without_contact_keyboard(replies: list[Reply]) -> list[Reply]:
+    """Take the share-contact keyboard away with the first new message that carries no buttons of its own."""
+    for index, reply in enumerate(replies):
+        if not (reply.edit or reply.buttons or reply.ask_contact):
+            return [*replies[:index], replace(reply, remove_keyboard=True), *replies[index + 1 :]]
+    if any(not reply.edit for reply in replies):  # only inline keyboards, which cannot share a message with it
+        return [Reply("profile.unchanged", remove_keyboard=True), *replies]
+    return replies
 
 
 async def _after_phone(turn: Turn) -> list[Reply]:
@@ -150,7 +174,7 @@ async def _next(turn: Turn, step: RegStep) -> list[Reply]:
 
 async def _search_unit(turn: Turn, text: str) -> list[Reply]:
     """Find units by part of their name, diacritics optional, and offer them as buttons."""
-    key = fold(text)
+    key = search_words(text)
     if len(key) < 2:
         raise InvalidInput("error.unit_query_short")
     found = await turn.tx.search_units(key, limit=UNIT_CHOICES + 1)

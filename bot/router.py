@@ -158,12 +158,15 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         return await registration.press(turn, call)
     if user.editing_profile and call.action != "prof":
         registration.stop_editing(user)
+    if call.action == "priv":  # /privacy is open to anyone, registered or not
+        return await privacy.press(turn, call)
+    if call == cb.Callback("menu", ("privacy",)):  # its "keep my account" button
+        return [privacy.notice()]
     if not user.registered:
         raise InvalidInput("error.register_first")
     simple = {
         "menu": lambda: menu(turn, call.args[0]),
         "prof": lambda: registration.edit_profile(turn, call),
-        "priv": lambda: privacy.press(turn, call),
         "my": lambda: library.listing(turn, call.int_arg(0), edit=True),
         "open": lambda: library.open_one(turn, call.int_arg(0)),
         "wd": lambda: library.ask_withdraw(turn, call.int_arg(0)),
@@ -207,8 +210,6 @@ async def menu(turn: Turn, choice: str) -> list[Reply]:
         return await library.listing(turn, 0)
     if choice == "profile":
         return await registration.show_profile(turn)
-    if choice == "privacy":
-        return [privacy.notice()]
     return [help_text()]
 
 

@@ -133,7 +133,7 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
     elif field.kind == "shares":
         own, shares = parse_shares(value)
         draft.author_percent = own
-        draft.coauthors = [CoAuthor(s.name[: turn.config.bot.title_max], s.percent) for s in shares]
+        draft.coauthors = [CoAuthor(s.name, s.percent) for s in shares]
         await turn.tx.replace_coauthors(draft)
     else:
         setattr(draft, field.name, value)

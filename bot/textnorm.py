@@ -7,10 +7,14 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[\W_]+")
+# đ, and Ð/ð (Latin eth), which is what a mis-decoded Đ arrives as: no Vietnamese name has it
+_D = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 
 
 def clean(text: str) -> str:
-    """Return `text` in NFC with runs of blanks inside each line collapsed and ends trimmed."""
+    """Return `text` in NFC, format characters (zero-width, bidi marks) dropped, blanks collapsed per line, trimmed."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = unicodedata.normalize("NFC", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()
@@ -18,10 +22,15 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Return a search key: diacritics stripped, đ→d, casefolded, blanks collapsed (cached: names and titles repeat)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    """Return a search key: diacritics stripped, đ/Ð→d, casefolded, blanks collapsed (cached: names, titles repeat)."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def search_words(text: str) -> str:
+    """Return the folded words of a typed query, punctuation taken as a space ("may-10." → "may 10")."""
+    return _NON_WORD.sub(" ", fold(text)).strip()
 
 
 # Vietnamese dictionary order: ă, â, đ, ê, ô, ơ, ư are letters of their own; tones come second,

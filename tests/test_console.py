@@ -140,3 +140,21 @@ async def test_each_console_user_is_a_separate_person(config: Config) -> None:
         ("tester", "done"),
         ("someone-else", "language"),
     ]
+
+
+async def test_co_authors_are_typed_on_one_line_separated_by_semicolons(config: Config) -> None:
+    core = SUBMISSION[: SUBMISSION.index("01/02/2026") + 1]
+    out = await console(config, *REGISTRATION, *core, "50; Nguyễn Văn Bình – 30; Trần Thị Cúc – 20")
+    assert "Điều kiện cần thiết" in out.rsplit(">", 2)[-2]
+    assert await query(config, "select name, percent from coauthor order by id") == [
+        ("Nguyễn Văn Bình", 30),
+        ("Trần Thị Cúc", 20),
+    ]
+    assert await query(config, "select step, author_percent from initiative") == [("conditions", 50)]
+
+
+async def test_a_file_that_cannot_be_read_is_reported_and_the_step_stays(config: Config) -> None:
+    out = await console(config, *REGISTRATION, "/new", "Máy cắt", "3", "1", ":photo /nonexistent/anh.jpg")
+    assert "Không đọc được tệp “/nonexistent/anh.jpg”" in out
+    assert await query(config, "select step, problem from initiative") == [("problem", None)]
+    assert await query(config, "select count(*) from attachment") == [(0,)]

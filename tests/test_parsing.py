@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.parsing import Share, parse_applied_since, parse_money, parse_phone, parse_shares
-from bot.textnorm import clean, fold, sort_key
+from bot.textnorm import clean, fold, search_words, sort_key
 
 TODAY = date(2026, 11, 25)
 
@@ -50,12 +50,33 @@ def test_money_is_read_in_the_ways_workers_write_it(text: str, vnd: int | None) 
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "-5", "0", "1,5", "", "   ", "50 triệu abc", "1 tỷ 2345", "1,5 tỷ 2", "5 đô la"],
+    ["abc", "1,5", "", "   ", "50 triệu abc", "1 tỷ 2345", "1,5 tỷ 2", "5 đô la"],
 )
-def test_money_that_is_not_a_positive_whole_amount_is_refused(text: str) -> None:
+def test_money_that_cannot_be_read_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_money(text)
     assert caught.value.key == "error.money"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("-5", "error.money_positive"),
+        ("-5 triệu", "error.money_positive"),
+        ("0", "error.money_positive"),
+        ("0 đồng", "error.money_positive"),
+        ("5.000.000.000.000.000", "error.money_too_large"),
+        ("2000000 tỷ", "error.money_too_large"),
+    ],
+)
+def test_money_out_of_range_is_refused_saying_why(text: str, key: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_money(text)
+    assert caught.value.key == key
+
+
+def test_the_largest_amount_is_accepted() -> None:
+    assert parse_money("1.000.000.000.000.000").vnd == 10**15
 
 
 @pytest.mark.parametrize(
@@ -91,7 +112,6 @@ def test_applied_since_reads_dates_and_not_applied(text: str, expected: date | N
         "1/2/26",
         "2026-02-01",
         "02/2026",
-        "1/1/1949",
         "hôm qua",
         "",
     ],
@@ -100,6 +120,13 @@ def test_applied_since_refuses_what_is_not_a_date(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_applied_since(text, today=TODAY)
     assert caught.value.key == "error.date"
+
+
+@pytest.mark.parametrize("text", ["1/1/1949", "01/01/1899"])
+def test_applied_since_refuses_dates_too_far_back(text: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_applied_since(text, today=TODAY)
+    assert (caught.value.key, caught.value.args_) == ("error.date_too_old", {"year": "1950"})
 
 
 @pytest.mark.parametrize("text", ["26/11/2026", "01/01/2027"])
@@ -148,6 +175,8 @@ def test_phone_numbers_that_are_not_vietnamese_are_refused(text: str) -> None:
             [Share("Trần Văn Nam", 30), Share("Lê Thị Hoa", 20)],
         ),
         ("  50  \n\n  Bùi   Thị   Mai   50 \n", 50, [Share("Bùi Thị Mai", 50)]),
+        ("50; Nguyễn Văn Bình – 30; Trần Thị Cúc – 20", 50, [Share("Nguyễn Văn Bình", 30), Share("Trần Thị Cúc", 20)]),
+        ("Tác giả 70\nTổ 3 Phân xưởng 2 – 30", 70, [Share("Tổ 3 Phân xưởng 2", 30)]),
     ],
 )
 def test_contribution_lists_are_read(text: str, own: int, shares: list[Share]) -> None:
@@ -172,11 +201,41 @@ def test_a_zero_share_is_refused_as_such(text: str) -> None:
     assert caught.value.key == "error.shares_zero"
 
 
-@pytest.mark.parametrize("text", ["60", "60\nNam", "Nam 40\n60", "60\n40", "tôi 60%, Nam 40%", "50,5\nNam 49,5", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "60",
+        "60\nNam",
+        "Nam 40\n60",
+        "60\n40",
+        "tôi 60%, Nam 40%",
+        "",
+        "Nguyễn Văn Bình – 50\nTrần Thị Cúc – 50",
+        "50\nNam 1234",
+    ],
+)
 def test_a_list_that_cannot_be_read_is_a_format_error(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_shares(text)
     assert caught.value.key == "error.shares_format"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "args"),
+    [
+        ("50,5\nNam 49,5", "error.shares_whole", {}),
+        ("50\nNguyễn Văn Bình – 12.50", "error.shares_whole", {}),
+        ("34\nBình – 33.5\nCúc – 32.5", "error.shares_whole", {}),
+        ("50\nNguyễn Văn Bình – 25\nnguyen van binh 25", "error.shares_duplicate", {"name": "nguyen van binh"}),
+        (f"50\n{'Nguyễn Văn Bình ' * 7}– 50", "error.shares_name_long", {"limit": 100, "length": 111}),
+    ],
+)
+def test_a_list_with_decimals_twice_the_same_name_or_a_long_name_is_refused_saying_why(
+    text: str, key: str, args: dict[str, int]
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_shares(text)
+    assert (caught.value.key, caught.value.args_) == (key, args)
 
 
 @pytest.mark.parametrize(
@@ -188,6 +247,8 @@ def test_a_list_that_cannot_be_read_is_a_format_error(text: str) -> None:
         ("  Nguyễn   Thị\tLan  ", "nguyen thi lan"),
         ("Phường Ô Chợ Dừa", "phuong o cho dua"),
         ("Ưu tiên", "uu tien"),
+        ("Ðức Giang", "duc giang"),  # U+00D0, a mis-decoded Đ
+        ("ðống đa", "dong da"),
     ],
 )
 def test_fold_strips_diacritics_and_case(text: str, key: str) -> None:
@@ -205,6 +266,38 @@ def test_clean_normalises_to_nfc_and_collapses_blanks_but_keeps_line_breaks() ->
     raw = unicodedata.normalize("NFD", "  Gắn  cảm biến\t quang \r\n\n Bàn   trượt  ")
     assert clean(raw) == "Gắn cảm biến quang\n\nBàn trượt"
     assert unicodedata.is_normalized("NFC", clean(raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("\u200b\u200b", ""),  # zero-width spaces only: an empty answer
+        ("\ufeff \u2060 ", ""),  # byte-order mark, word joiner
+        ("\u200eNguyễn Thị Lan\u200f", "Nguyễn Thị Lan"),  # left-to-right / right-to-left marks
+        ("\u202aMay\u202c 10\u202e", "May 10"),  # bidi embeddings and overrides
+        ("Ng\u200buyễn \u200b Lan", "Nguyễn Lan"),
+        ("e\u200b\u0301", "é"),  # a mark after a removed character still composes
+        ("Dòng 1\u200b\nDòng 2", "Dòng 1\nDòng 2"),
+    ],
+)
+def test_clean_drops_format_characters(raw: str, cleaned: str) -> None:
+    assert clean(raw) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("công ty may 10.", "cong ty may 10"),
+        ("cong-ty may", "cong ty may"),
+        ("Ðức Giang", "duc giang"),
+        ("  MAY,10!  ", "may 10"),
+        ("3/2", "3 2"),
+        ("50%_x", "50 x"),
+        ("...", ""),
+    ],
+)
+def test_search_words_take_punctuation_as_a_space(query: str, words: str) -> None:
+    assert search_words(query) == words
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ async def test_a_unit_outside_the_persons_hierarchy_cannot_be_granted(tg: Telegr
     await enroll(tg, WORKER)  # MAY10 (unit 3): May Đức Giang (unit 4) is not above it
     (user_id,) = (await harness.query("select id from app_user where full_name = 'Nguyễn Thị Lan'"))[0]
     calls = await tg.press(ADMIN, f"v1:gu:{user_id}:4")
-    assert texts(calls) == ["Nút này đã hết hiệu lực. Đây là bước hiện tại của bạn."]
+    assert texts(calls) == ["Nút này đã hết hiệu lực."]
     assert await reviewer_units(harness) == []
 
 
@@ -181,7 +181,7 @@ async def test_revoke_lists_grants_and_revoking_stops_the_cards(tg: TelegramDriv
     assert sent_to(calls, REVIEWER)[0].text == "Bạn không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10."
     assert await reviewer_units(harness) == [("Lê Văn Minh", "MAY10")]
     calls = await tg.press(ADMIN, revoke_hung)  # the same button again
-    assert texts(calls) == ["Nút này đã hết hiệu lực. Đây là bước hiện tại của bạn."]
+    assert texts(calls) == ["Nút này đã hết hiệu lực."]
     calls = await tg.press(REVIEWER, button(cards(first, REVIEWER), "✅ Công nhận"))
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
     assert await harness.query("select status from initiative") == [("submitted",)]

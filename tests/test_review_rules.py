@@ -26,7 +26,7 @@ from tests.review_support import (
 STALE = "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
 NOT_REVIEWER = "Bạn không phải người xét duyệt của đơn vị này."
 OWN = "Bạn không thể xét duyệt sáng kiến của chính mình."
-DEAD_BUTTON = "Nút này đã hết hiệu lực. Đây là bước hiện tại của bạn."
+DEAD_BUTTON = "Nút này đã hết hiệu lực."
 
 
 def approve_data(card: list[Call]) -> str:

@@ -30,13 +30,18 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+class NoSuchFile(Exception):
+    """`:photo PATH` / `:file PATH` named no readable file."""
+
+
 def upload(line: str) -> Payload:
     """Read `:photo PATH` / `:file PATH` as an attachment kept by its path."""
     kind, _, raw = line[1:].partition(" ")
     path = Path(raw.strip()).expanduser()
-    if not path.is_file():
-        return Text(line)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise NoSuchFile(raw.strip()) from error
     attachment = Attachment(
         "photo" if kind == "photo" else "document",
         file_id=f"file://{path.resolve()}",
@@ -95,8 +100,15 @@ class ConsoleChannel:
         self.stdout.flush()
 
     async def send(self, line: str) -> None:
-        """Handle one typed line."""
-        outcome = await self.core.handle(Inbound(self.ref, self.parse(line), private=True))
+        """Handle one typed line (a file that cannot be read is reported here; nothing is sent)."""
+        try:
+            payload = self.parse(line)
+        except NoSuchFile as missing:
+            text = self.catalog.render(self.locale, "console.no_file", {"path": str(missing)}, escape=html.escape)
+            self.stdout.write(plain(text) + "\n> ")
+            self.stdout.flush()
+            return
+        outcome = await self.core.handle(Inbound(self.ref, payload, private=True))
         self.locale = outcome.locale
         if outcome.alert:
             self.stdout.write(f"(!) {plain(self.catalog.render(self.locale, outcome.alert))}\n")

@@ -135,7 +135,7 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
         post_stop=post_stop,
         post_shutdown=post_shutdown,
     )
-    allowed = ["message", "callback_query"]
+    allowed = ["message", "edited_message", "callback_query"]
     if signals:
         application.run_polling(allowed_updates=allowed)
     else:

@@ -52,7 +52,12 @@ class Other:
     kind: str
 
 
-Payload = Text | Command | Press | Contact | Upload | Other
+@dataclass(frozen=True)
+class Edited:
+    """A message the person edited after sending it (the answer it gave was taken as first sent)."""
+
+
+Payload = Text | Command | Press | Contact | Upload | Other | Edited
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
 from bot.menu import help_text, main_menu
-from bot.messages import Button, Command, Inbound, Press, Reply, Text, rows
+from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, rows
 from bot.turn import Turn
 
 DRAFT_ACTIONS = frozenset(
@@ -65,6 +65,8 @@ async def reprompt(turn: Turn) -> list[Reply]:
 async def route(turn: Turn, event: Inbound) -> list[Reply]:
     """Send the payload to the flow it belongs to."""
     payload = event.payload
+    if isinstance(payload, Edited):
+        raise InvalidInput("error.edited")
     if isinstance(payload, Command):
         return await command(turn, payload, event)
     if isinstance(payload, Press):

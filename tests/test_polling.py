@@ -80,7 +80,7 @@ def test_run_polls_answers_stores_and_shuts_down(config: Config) -> None:
     assert menus[0]["commands"][0] == {"command": "new", "description": "Gửi sáng kiến mới"}
     assert menus[1]["commands"][0] == {"command": "new", "description": "Submit a new initiative"}
     polls = [c.params for c in api.calls if c.method == "getUpdates"]
-    assert polls[0]["allowed_updates"] == ["message", "callback_query"]
+    assert polls[0]["allowed_updates"] == ["message", "edited_message", "callback_query"]
     [reply] = [c for c in api.calls if c.method == "sendMessage"]
     assert reply.params["chat_id"] == LAN.id
     assert "Chọn ngôn ngữ" in reply.params["text"]

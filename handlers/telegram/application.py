@@ -59,9 +59,10 @@ class PerUserProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
+        self._holders: dict[int, int] = {}  # updates of each sender holding or waiting for its lock
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update's coroutine under its sender's lock."""
+        """Run the update's coroutine under its sender's lock (dropped once nobody holds or awaits it)."""
         key = 0
         if isinstance(update, Update):
             key = (
@@ -70,12 +71,14 @@ class PerUserProcessor(BaseUpdateProcessor):
                 else (update.effective_chat.id if update.effective_chat else 0)
             )
         lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] = self._holders.get(key, 0) + 1
         try:
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key], self._locks[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -103,12 +106,14 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except TelegramError:  # a query answered late or twice: the press itself still counts
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
-    if chat is not None and outcome.replies:
-        await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
-    for notice in outcome.notices:
-        channel, _, chat_id = notice.chat.partition(":")
-        if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-            await send_replies(bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
+    try:
+        if chat is not None and outcome.replies:
+            await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
+    finally:  # the others are told what the core committed, whatever became of this reply
+        for notice in outcome.notices:
+            channel, _, chat_id = notice.chat.partition(":")
+            if channel == CHANNEL and chat_id.lstrip("-").isdigit():
+                await send_replies(bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

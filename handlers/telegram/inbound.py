@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 
 from bot.domain import Attachment, UserRef
-from bot.messages import Command, Contact, Inbound, Other, Payload, Press, Text, Upload
+from bot.messages import Command, Contact, Edited, Inbound, Other, Payload, Press, Text, Upload
 
 CHANNEL = "telegram"
 _OTHER_KINDS = (
@@ -26,7 +26,8 @@ _OTHER_KINDS = (
 def _payload(message: Message) -> Payload:
     """Read what a message carries."""
     if message.text is not None:
-        if message.text.startswith("/") and len(message.text) > 1:
+        first = message.entities[0] if message.entities else None
+        if first is not None and first.type == MessageEntity.BOT_COMMAND and first.offset == 0:  # as Telegram marks it
             head, _, rest = message.text[1:].partition(" ")
             return Command(head.split("@", 1)[0].lower(), rest.strip())
         return Text(message.text)
@@ -67,6 +68,8 @@ def to_inbound(update: Update) -> Inbound | None:
         payload: Payload = Press(update.callback_query.data or "")
     elif update.message is not None:
         payload = _payload(update.message)
+    elif update.edited_message is not None:
+        payload = Edited()
     else:
         return None
     replied = update.message.reply_to_message if update.message is not None else None

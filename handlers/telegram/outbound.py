@@ -86,16 +86,21 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+FLOOD_TRIES = 3  # a reply waits out Telegram's flood control this often before it is dropped
+
+
 async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
-    """Run one Bot API call: wait out flood control once, log blocked users and other errors."""
-    for attempt in range(2):
+    """Run one Bot API call: wait out flood control, log blocked users and other errors; never raise
+    a Telegram error (what the core committed stands, and the other messages still go)."""
+    for attempt in range(1, FLOOD_TRIES + 1):
         try:
             await action()
             return True
         except RetryAfter as exc:
-            if attempt:
-                raise
             delay = retry_seconds(exc)
+            if attempt == FLOOD_TRIES:
+                log.error("flood control for chat %s after %s tries; message dropped", chat_id, attempt)
+                return False
             log.warning("flood control for chat %s: waiting %ss", chat_id, delay)
             await asyncio.sleep(float(delay))
         except Forbidden:
@@ -105,6 +110,22 @@ async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
             log.exception("sending to chat %s failed", chat_id)
             return False
     return False
+
+
+async def edited(bot: LeanBot, edit: Json) -> bool:
+    """Edit the pressed message in place; False when a new message should be sent instead."""
+    try:
+        await bot.call("editMessageText", edit)
+        return True
+    except BadRequest as exc:
+        if "message is not modified" in exc.message.lower():  # a double tap: it already shows this
+            return True
+        log.debug("could not edit message in chat %s (%s); sending a new one", edit["chat_id"], exc.message)
+        return False
+    except TelegramError:
+        # flood control, a network failure: a new message takes the normal guarded path
+        log.warning("editing a message in chat %s failed; sending a new one", edit["chat_id"], exc_info=True)
+        return False
 
 
 async def send_replies(
@@ -138,11 +159,8 @@ async def send_replies(
             and (keyboard is None or "inline_keyboard" in keyboard)
         ):
             edit = {**text_message(pressed.chat.id, parts[0], keyboard), "message_id": pressed.message_id}
-            try:
-                await bot.call("editMessageText", edit)
+            if await edited(bot, edit):
                 continue
-            except BadRequest:
-                log.debug("could not edit message in chat %s; sending a new one", chat_id)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message = text_message(chat_id, part, keyboard if last else None)

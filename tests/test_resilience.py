@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 import pytest
 
-from handlers.telegram import outbound
 from storage.store import SqlTx
 from tests.conftest import FLOW_ANSWERS, Harness, answer_until, draft_row, register
 from tests.fake_telegram import Call, Person, TelegramDriver, button, last_buttons, texts
@@ -111,28 +109,6 @@ async def test_telegram_error_on_reply_does_not_crash_and_the_answer_is_stored(
     assert await draft_row(harness, "step", "problem") == ("solution", "Cắt thủ công")
     calls = await tg.text(lan, "Gắn cảm biến")
     assert "Bước 6/12" in texts(calls)[-1]
-
-
-async def test_flood_control_is_waited_out_and_the_message_is_sent(
-    tg: TelegramDriver, harness: Harness, lan: Person, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        waits.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(outbound.asyncio, "sleep", fake_sleep)
-    await answer_until(tg, lan, "problem")
-    tg.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-    calls = await tg.text(lan, "Cắt thủ công")
-    assert waits == [1.0]
-    first, second = sent(calls)
-    assert first.text == second.text
-    assert "Bước 5/12" in second.text
-    assert not any(INTERNAL_ERROR in c.text for c in calls)
-    assert await draft_row(harness, "step") == ("solution",)
 
 
 async def test_stale_callback_query_still_processes_the_press(

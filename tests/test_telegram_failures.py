@@ -50,32 +50,36 @@ async def test_a_card_that_cannot_be_edited_after_a_decision_still_tells_the_aut
     assert len(sent_to(calls, WORKER)) == 1
 
 
-async def test_flood_control_twice_on_the_receipt_is_waited_out_and_the_reviewers_get_the_card(
+async def test_flood_control_is_waited_out_and_the_message_is_sent(
     tg: TelegramDriver, harness: Harness, waits: list[float]
 ) -> None:
-    await grant(tg, REVIEWER)
-    await enroll(tg, WORKER)
-    calls = await answer_until(tg, WORKER, "summary")
-    for _ in range(2):
-        harness.api.fail("sendMessage", *FLOOD, retry_after=1)
-    calls = await press_submit(tg, WORKER, calls)
-    assert waits == [1.0, 1.0]
-    assert any("SK-2026-000001" in c.text for c in sent_to(calls, WORKER))
-    assert len(cards(calls, REVIEWER)) == 1
+    await register(tg, LAN)
+    await answer_until(tg, LAN, "problem")
+    harness.api.fail("sendMessage", *FLOOD, retry_after=1)
+    calls = await tg.text(LAN, "Cắt thủ công")
+    assert waits == [1.0]
+    first, second = [c for c in calls if c.method == "sendMessage"]
+    assert first.text == second.text
+    assert "Bước 5/12" in second.text
     assert not any(APOLOGY in c.text for c in calls)
+    assert await draft_row(harness, "step") == ("solution",)
 
 
-async def test_flood_control_that_does_not_end_drops_that_message_only(
-    tg: TelegramDriver, harness: Harness, waits: list[float]
+@pytest.mark.parametrize("floods", [1, outbound.FLOOD_TRIES])
+async def test_flood_control_on_the_receipt_is_waited_out_or_gives_up_and_the_reviewers_get_the_card(
+    tg: TelegramDriver, harness: Harness, waits: list[float], floods: int
 ) -> None:
     await grant(tg, REVIEWER)
     await enroll(tg, WORKER)
     calls = await answer_until(tg, WORKER, "summary")
-    for _ in range(outbound.FLOOD_TRIES):
+    for _ in range(floods):
         harness.api.fail("sendMessage", *FLOOD, retry_after=1)
     calls = await press_submit(tg, WORKER, calls)
     assert await initiative(harness, "status") == "submitted"
-    assert len(cards(calls, REVIEWER)) == 1  # the receipt was dropped, the reviewer still told
+    tries = [c for c in sent_to(calls, WORKER) if "Biên nhận sáng kiến" in c.text]
+    assert len(tries) == min(floods + 1, outbound.FLOOD_TRIES)  # sent at last, or given up
+    assert waits == [1.0] * min(floods, outbound.FLOOD_TRIES - 1)
+    assert len(cards(calls, REVIEWER)) == 1
     assert not any(APOLOGY in c.text for c in calls)
 
 

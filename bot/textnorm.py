@@ -12,9 +12,18 @@ _NON_WORD = re.compile(r"[\W_]+")
 _D = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 
 
+# Unicode's format characters (category Cf: zero-width spaces and joiners, bidi marks, tags),
+# written out because `re` has no \p{Cf}; tests/test_parsing.py checks it against unicodedata.
+FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
 def clean(text: str) -> str:
     """Return `text` in NFC, format characters (zero-width, bidi marks) dropped, blanks collapsed per line, trimmed."""
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = FORMAT_CHARACTERS.sub("", text)
     text = unicodedata.normalize("NFC", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return "\n".join(lines).strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from datetime import date
 
@@ -9,7 +10,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.parsing import Share, parse_applied_since, parse_money, parse_phone, parse_shares
-from bot.textnorm import clean, fold, search_words, sort_key
+from bot.textnorm import FORMAT_CHARACTERS, clean, fold, search_words, sort_key
 
 TODAY = date(2026, 11, 25)
 
@@ -282,6 +283,13 @@ def test_clean_normalises_to_nfc_and_collapses_blanks_but_keeps_line_breaks() ->
 )
 def test_clean_drops_format_characters(raw: str, cleaned: str) -> None:
     assert clean(raw) == cleaned
+
+
+def test_the_format_characters_are_exactly_unicodes_category_cf() -> None:
+    everything = [chr(code) for code in range(sys.maxunicode + 1)]
+    matched = {ch for ch in everything if FORMAT_CHARACTERS.fullmatch(ch)}
+    assert {ch for ch in everything if unicodedata.category(ch) == "Cf"} <= matched  # a newer Unicode: add it
+    assert {unicodedata.category(ch) for ch in matched} <= {"Cf", "Cn"}  # Cn: Cf in a newer Unicode
 
 
 @pytest.mark.parametrize(

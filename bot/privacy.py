@@ -38,6 +38,8 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
     choice = call.args[0]
     if choice == "export":
         data = await turn.tx.export_user(turn.user.id)
+        unit = await turn.tx.unit(turn.user.unit_id) if turn.user.unit_id else None
+        data["person"]["unit"] = unit.name if unit else None
         data["initiatives"] = [asdict(item) for item in data["initiatives"]]
         content = json.dumps(data, ensure_ascii=False, indent=2, default=_plain).encode()
         return [Reply("privacy.exported", file=FileOut(f"sangkien-data-{turn.user.id}.json", content))]

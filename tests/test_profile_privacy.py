@@ -137,6 +137,7 @@ async def test_worker_export_sends_json_with_name_phone_and_initiatives(
     assert isinstance(person, dict)
     assert person["full_name"] == "Nguyễn Thị Lan"
     assert person["phone"] == "+84912345678"
+    assert person["unit"] == "Công đoàn Công ty May 10"  # by name, not only its id
     initiatives = data["initiatives"]
     assert isinstance(initiatives, list)
     assert sorted((i["code"], i["title"]) for i in initiatives) == [

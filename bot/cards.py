@@ -15,13 +15,16 @@ from bot.views import NONE, initiative_args
 from bot.workflow import OPEN
 
 DUE_SOON_DAYS = 14
+# The common rejection reasons, offered as buttons and stored as `#key`.
+REASONS = ("not_new", "not_applied", "no_benefit", "duplicate", "out_of_scope")
 
 
 def comment_arg(comment: str | None) -> Any:
-    """A stored comment as a message argument: `#key` names a common reason from the catalogue."""
+    """A stored comment as a message argument: `#key` of a common reason from the catalogue, any
+    other text (a typed "#2 trùng với…" too) as written."""
     if not comment:
         return NONE
-    return Msg(f"reason.{comment[1:]}") if comment.startswith("#") else comment
+    return Msg(f"reason.{comment[1:]}") if comment[1:] in REASONS and comment.startswith("#") else comment
 
 
 def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:

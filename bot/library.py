@@ -9,6 +9,7 @@ from bot.i18n import Msg
 from bot.messages import Button, Reply, rows
 from bot.turn import Turn
 from bot.views import initiative_args
+from bot.workflow import Action, next_status
 
 WITHDRAWN_EVENT = "initiative_withdrawn"
 
@@ -97,8 +98,9 @@ async def withdraw(turn: Turn, initiative_id: int, version: int) -> list[Reply]:
     item = await _own(turn, initiative_id)
     if item.status not in WITHDRAWABLE or item.version != version:
         raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
-    item.status = Status.WITHDRAWN
+    before, item.status = item.status, next_status(item.status, Action.WITHDRAW)
     item.version += 1
     await turn.tx.save_initiative(item, now=turn.now)
+    await turn.log_action(item, Action.WITHDRAW.value, before.value)
     await turn.tx.record_event(WITHDRAWN_EVENT, item.id, {"code": item.code}, now=turn.now)
     return [Reply("my.withdrawn", {"code": item.code or ""}, edit=True)]

@@ -6,7 +6,7 @@ import json
 import re
 
 from bot import callbacks as cb
-from bot.cards import audit_lines, card, comment_arg
+from bot.cards import REASONS, audit_lines, card, comment_arg
 from bot.domain import Initiative, Status
 from bot.errors import InvalidInput
 from bot.i18n import Msg, Vnd
@@ -17,7 +17,6 @@ from bot.textnorm import clean
 from bot.turn import Turn
 from bot.workflow import Action, council_outcome, next_status
 
-REASONS = ("not_new", "not_applied", "no_benefit", "duplicate", "out_of_scope")
 SNAPSHOT_FIELDS = (
     "title",
     "category",
@@ -29,7 +28,8 @@ SNAPSHOT_FIELDS = (
     "applied_since",
     "conditions",
     "confidential",
-    "author_percent",
+    "coauthors",  # with the author's own share: one step, one field on the card
+    "attachments",
 )
 PROMPTS = {
     "as": "review.ask_scored",
@@ -208,8 +208,9 @@ async def answer(turn: Turn, text: str) -> list[Reply]:
     scores = None
     if act == "as":
         match = _SCORES.match(value)
-        if match:
-            scores, value = "/".join(match.groups()[:3]), clean(match.group(4))
+        if not match:
+            raise InvalidInput("error.scores")
+        scores, value = "/".join(match.groups()[:3]), clean(match.group(4))
     turn.user.awaiting = None
     action = {"as": Action.APPROVE, "rj": Action.REJECT, "ch": Action.REQUEST_CHANGES}[act]
     return await decide(turn, item, action, comment=value or None, scores=scores)
@@ -228,7 +229,9 @@ async def decide(
             raise InvalidInput("error.already_voted")
         votes = await turn.tx.votes_of(item.id, item.review_round)
         approvals = sum(v.vote == Action.APPROVE.value for v in votes)
-        council = len(await reviewers_for(turn.tx, unit.id))
+        await turn.tx.load_children(item)
+        members = await reviewers_for(turn.tx, unit.id)
+        council = sum(not is_own_work(grant.user, item) for grant in members)  # authors cannot vote
         taken = council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum) or Action.VOTE
     before, expected = item.status, item.version
     item.status = next_status(item.status, taken)
@@ -239,7 +242,7 @@ async def decide(
         if taken is Action.APPROVE:
             item.recognized_level = item.review_level
     if taken is Action.REQUEST_CHANGES:
-        item.snapshot = json.dumps({name: str(getattr(item, name)) for name in SNAPSHOT_FIELDS}, ensure_ascii=False)
+        item.snapshot = json.dumps(await _snapshot(turn, item), ensure_ascii=False)
     recorded = action if taken is Action.VOTE else taken
     if not await _commit(turn, item, recorded, before, expected, comment=comment, scores=scores):
         return await stale(turn, await _item(turn, item.id))
@@ -264,15 +267,7 @@ async def _commit(
     """Store the initiative if nobody changed it since version `expected`, and log the action; else False."""
     if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
         return False
-    await turn.tx.record_action(
-        item,
-        actor_id=turn.user.id,
-        action=action.value,
-        from_status=before.value,
-        comment=comment,
-        scores=scores,
-        now=turn.now,
-    )
+    await turn.log_action(item, action.value, before.value, comment=comment, scores=scores)
     return True
 
 
@@ -312,25 +307,26 @@ async def mark_applied(turn: Turn, item: Initiative, benefit_vnd: int | None) ->
     ]
 
 
+async def _snapshot(turn: Turn, item: Initiative) -> dict[str, str]:
+    """The fields an author may change during a revision, as text to compare (children included)."""
+    await turn.tx.load_children(item)
+    values = {name: getattr(item, name) for name in SNAPSHOT_FIELDS}
+    values["coauthors"] = [item.author_percent, *((c.name, c.percent) for c in item.coauthors)]
+    values["attachments"] = sorted(a.file_unique_id for a in item.attachments)
+    return {name: str(value) for name, value in values.items()}
+
+
 async def resubmit(turn: Turn, item: Initiative) -> list[Reply]:
     """The author sends a revised initiative back to the same reviewers, changes marked."""
     before = item.status
-    previous = json.loads(item.snapshot or "{}")
-    item.changed_fields = ",".join(n for n in SNAPSHOT_FIELDS if previous.get(n) != str(getattr(item, n))) or None
+    previous, now = json.loads(item.snapshot or "{}"), await _snapshot(turn, item)
+    item.changed_fields = ",".join(n for n in SNAPSHOT_FIELDS if previous.get(n) != now[n]) or None
     item.status = next_status(item.status, Action.RESUBMIT)
     item.step, item.editing, item.snapshot = "done", False, None
     item.review_round += 1
     item.version += 1
     await turn.tx.save_initiative(item, now=turn.now)
-    await turn.tx.record_action(
-        item,
-        actor_id=turn.user.id,
-        action=Action.RESUBMIT.value,
-        from_status=before.value,
-        comment=None,
-        scores=None,
-        now=turn.now,
-    )
+    await turn.log_action(item, Action.RESUBMIT.value, before.value)
     await route(turn, item)
     return [
         Reply(

@@ -32,6 +32,14 @@ class Turn:
         """Earlier initiatives of the campaign that look like `item` (duplicate hints)."""
         return await self.finder.hints(self.tx, item) if self.finder is not None else []
 
+    async def log_action(
+        self, item: Initiative, action: str, before: str, *, comment: str | None = None, scores: str | None = None
+    ) -> None:
+        """Append this person's action on `item` (which left `before`) to the initiative's audit log."""
+        await self.tx.record_action(
+            item, actor_id=self.user.id, action=action, from_status=before, comment=comment, scores=scores, now=self.now
+        )
+
     def notify(self, chat: str, locale: str, *replies: Reply) -> None:
         """Queue replies for another chat, sent after the transaction commits."""
         self.notices.append(Notice(chat, locale, replies))

@@ -151,3 +151,19 @@ async def test_two_members_voting_at_the_same_moment_both_count_and_decide_once(
     assert await initiative(harness, "status") == "approved"
     assert [row[2] for row in await audit(harness)] == ["in_review", "approved"]
     assert len(sent_to(tg.api.calls[before:], WORKER)) == 1
+
+
+async def test_a_member_who_is_the_author_does_not_count_toward_the_council(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await grant(tg, REVIEWER)
+    await grant(tg, SECOND, phone="0912 000 602")
+    await grant(tg, THIRD, phone="0912 000 603")
+    calls = await submit_as(tg, THIRD)  # a member's own initiative: two members may vote
+    assert cards(calls, THIRD) == []
+    await tg.press(REVIEWER, button(cards(calls, REVIEWER), "✅ Công nhận"))
+    assert await initiative(harness, "status") == "in_review"
+    asked = await tg.press(SECOND, button(cards(calls, SECOND), "Không công nhận"))
+    calls = await tg.press(SECOND, button(asked, "Không mới"))
+    assert await initiative(harness, "status") == "rejected"  # 1 of 2 votes: below 2/3, nobody left
+    assert len(sent_to(calls, THIRD)) == 1

@@ -164,12 +164,16 @@ async def test_request_changes_needs_a_comment(tg: TelegramDriver, harness: Harn
     assert await initiative(harness, "status") == "submitted"
 
 
+async def ask_changes(tg: TelegramDriver, card: Call, comment: str) -> list[Call]:
+    """The reviewer requests changes on `card` with `comment`; return the calls of the answer."""
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    return await tg.text(REVIEWER, comment)
+
+
 async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     tg: TelegramDriver, harness: Harness
 ) -> None:
-    card = await first_card(tg)
-    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
-    calls = await tg.text(REVIEWER, "Cần số liệu năng suất trước và sau")
+    calls = await ask_changes(tg, await first_card(tg), "Cần số liệu năng suất trước và sau")
     assert "Đã yêu cầu bổ sung SK-2026-000001" in texts(calls)[0]
     told = sent_to(calls, WORKER)
     assert len(told) == 1 and "<b>Changes requested</b>" in told[0].text
@@ -215,3 +219,59 @@ async def test_the_old_card_is_stale_after_a_resubmission(tg: TelegramDriver, ha
     calls = await tg.press(REVIEWER, button([card], "✅ Công nhận"))
     assert "đã được Nguyễn Thị Lan xử lý" in texts(calls)[0]
     assert await initiative(harness, "status") == "resubmitted"
+
+
+async def test_a_typed_reason_starting_with_a_hash_is_kept_as_written(tg: TelegramDriver, harness: Harness) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "Không công nhận"))
+    calls = await tg.text(REVIEWER, "#2 trùng với SK-2025-000017")
+    assert await initiative(harness, "status") == "rejected"
+    [told] = sent_to(calls, WORKER)
+    assert "#2 trùng với SK-2025-000017" in told.text
+    details = await tg.press(REVIEWER, f"v1:rv:dt:1:{await initiative(harness, 'version')}")
+    assert "#2 trùng với SK-2025-000017" in texts(details)[0]
+    assert not any("bot gặp lỗi" in text for text in texts(calls) + texts(details))
+
+
+@pytest.mark.parametrize("typed", ["6 5 3", "Tốt, nên nhân rộng", "4 5"])
+async def test_scores_outside_one_to_five_or_missing_are_refused_and_asked_again(
+    tg: TelegramDriver, harness: Harness, typed: str
+) -> None:
+    card = await first_card(tg)
+    await tg.press(REVIEWER, button([card], "chấm điểm"))
+    calls = await tg.text(REVIEWER, typed)
+    refused(calls, "Hãy bắt đầu bằng ba điểm từ 1 đến 5", "Chấm điểm SK-2026-000001")
+    assert await initiative(harness, "status") == "submitted"
+    calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")
+    assert await initiative(harness, "status") == "approved"
+    assert await harness.query("select scores, comment from review_action") == [("4/5/3", "Giải pháp tốt")]
+
+
+async def test_a_withdrawal_is_in_the_audit_log_and_a_stale_card_names_the_author(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    card = await first_card(tg, english_author=False)
+    calls = await tg.press(WORKER, "v1:wd:1")
+    await tg.press(WORKER, button(calls, "rút sáng kiến"))
+    assert await audit(harness) == [("withdraw", "submitted", "withdrawn", "Nguyễn Thị Lan")]
+    calls = await tg.press(REVIEWER, button([card], "✅ Công nhận"))
+    assert "đã được Nguyễn Thị Lan xử lý" in texts(calls)[0]
+    assert await initiative(harness, "status") == "withdrawn"
+
+
+async def test_changed_co_authors_and_files_are_marked_on_the_resubmitted_card(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    calls = await ask_changes(tg, await first_card(tg), "Ghi đúng đồng tác giả, gửi ảnh")
+    calls = await tg.press(WORKER, button(sent_to(calls, WORKER), "Revise"))
+    calls = await tg.press(WORKER, button(calls, "Edit a field"))
+    calls = await tg.press(WORKER, button(calls, "Co-authors"))
+    calls = await tg.text(WORKER, "50\nTrần Thị Cúc – 50")
+    calls = await tg.press(WORKER, button(calls, "Edit a field"))
+    calls = await tg.press(WORKER, button(calls, "Attachments"))
+    await tg.photo(WORKER, "anh1")
+    calls = await tg.press(WORKER, button(calls, "Back to the summary"))
+    calls = await tg.press(WORKER, button(calls, "Submit"))
+    [back] = cards(calls, REVIEWER)
+    assert "Tác giả đã sửa" in back.text and "Đồng tác giả" in back.text and "Tệp đính kèm" in back.text
+    assert await initiative(harness, "changed_fields") == "coauthors,attachments"

@@ -204,6 +204,9 @@ async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]
         return [prompt(turn, draft)]
     if action == "cancel":
         keep = Button("button.keep", cb.encode("resume", draft.id))
+        if draft.status is not Status.DRAFT:  # a revision is only paused: nothing is deleted
+            stop = Button("button.confirm_pause", cb.encode("cancelok", draft.id))
+            return [Reply("review.confirm_pause", {"code": draft.code or ""}, rows(stop, keep))]
         drop = Button("button.confirm_cancel", cb.encode("cancelok", draft.id))
         return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
     if action == "cancelok":

@@ -275,3 +275,23 @@ async def test_changed_co_authors_and_files_are_marked_on_the_resubmitted_card(
     [back] = cards(calls, REVIEWER)
     assert "Tác giả đã sửa" in back.text and "Đồng tác giả" in back.text and "Tệp đính kèm" in back.text
     assert await initiative(harness, "changed_fields") == "coauthors,attachments"
+
+
+async def test_cancelling_a_revision_says_it_pauses_and_keeps_what_was_changed(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    calls = await ask_changes(tg, await first_card(tg), "Cần số liệu")
+    calls = await tg.press(WORKER, button(sent_to(calls, WORKER), "Revise"))
+    calls = await tg.press(WORKER, button(calls, "Edit a field"))
+    calls = await tg.press(WORKER, button(calls, "Benefit"))
+    await tg.text(WORKER, "Năng suất tăng từ 40 lên 52 tấm/giờ")
+    calls = await tg.text(WORKER, "/cancel")
+    assert texts(calls)[0].startswith("Stop revising SK-2026-000001? What you changed is kept")
+    calls = await tg.press(WORKER, button(calls, "Yes, stop revising"))
+    assert texts(calls) == [
+        "Revision of SK-2026-000001 paused; it still waits for your changes. Open it again from /my."
+    ]
+    assert await initiative(harness, "status", "benefit") == (
+        "changes_requested",
+        "Năng suất tăng từ 40 lên 52 tấm/giờ",
+    )

@@ -170,6 +170,13 @@ async def ask_changes(tg: TelegramDriver, card: Call, comment: str) -> list[Call
     return await tg.text(REVIEWER, comment)
 
 
+async def revise_field(tg: TelegramDriver, told: list[Call], field: str) -> list[Call]:
+    """The (English-speaking) author revises from the notice `told` and opens `field` to edit."""
+    calls = await tg.press(WORKER, button(told, "Revise"))
+    calls = await tg.press(WORKER, button(calls, "Edit a field"))
+    return await tg.press(WORKER, button(calls, field))
+
+
 async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     tg: TelegramDriver, harness: Harness
 ) -> None:
@@ -182,9 +189,7 @@ async def test_changes_requested_then_revised_and_resubmitted_then_approved(
         "✏️ Revise and resubmit",
         "Open the initiative",
     ]
-    calls = await tg.press(WORKER, button(told, "Revise"))
-    calls = await tg.press(WORKER, button(calls, "Edit a field"))
-    calls = await tg.press(WORKER, button(calls, "Benefit"))
+    calls = await revise_field(tg, told, "Benefit")
     calls = await tg.text(WORKER, "Năng suất tăng từ 40 lên 52 tấm/giờ")
     calls = await tg.press(WORKER, button(calls, "Submit"))
     assert texts(calls)[0].startswith("Initiative SK-2026-000001 sent back for review.")
@@ -263,9 +268,7 @@ async def test_changed_co_authors_and_files_are_marked_on_the_resubmitted_card(
     tg: TelegramDriver, harness: Harness
 ) -> None:
     calls = await ask_changes(tg, await first_card(tg), "Ghi đúng đồng tác giả, gửi ảnh")
-    calls = await tg.press(WORKER, button(sent_to(calls, WORKER), "Revise"))
-    calls = await tg.press(WORKER, button(calls, "Edit a field"))
-    calls = await tg.press(WORKER, button(calls, "Co-authors"))
+    calls = await revise_field(tg, sent_to(calls, WORKER), "Co-authors")
     calls = await tg.text(WORKER, "50\nTrần Thị Cúc – 50")
     calls = await tg.press(WORKER, button(calls, "Edit a field"))
     calls = await tg.press(WORKER, button(calls, "Attachments"))
@@ -281,9 +284,7 @@ async def test_cancelling_a_revision_says_it_pauses_and_keeps_what_was_changed(
     tg: TelegramDriver, harness: Harness
 ) -> None:
     calls = await ask_changes(tg, await first_card(tg), "Cần số liệu")
-    calls = await tg.press(WORKER, button(sent_to(calls, WORKER), "Revise"))
-    calls = await tg.press(WORKER, button(calls, "Edit a field"))
-    calls = await tg.press(WORKER, button(calls, "Benefit"))
+    calls = await revise_field(tg, sent_to(calls, WORKER), "Benefit")
     await tg.text(WORKER, "Năng suất tăng từ 40 lên 52 tấm/giờ")
     calls = await tg.text(WORKER, "/cancel")
     assert texts(calls)[0].startswith("Stop revising SK-2026-000001? What you changed is kept")

@@ -77,6 +77,7 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
         "code": item.code or "",
         "title": item.title or "",
         "status": Msg(f"status.{item.status.value}"),
+        "level": Msg(f"level.{item.recognized_level}") if item.recognized_level else "—",
         "unit": unit.name if unit else "—",
         "who": turn.user.full_name or "—",
         "comment": comment_arg(comment),
@@ -233,6 +234,8 @@ async def decide(
         members = await reviewers_for(turn.tx, unit.id)
         council = sum(not is_own_work(grant.user, item) for grant in members)  # authors cannot vote
         taken = council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum) or Action.VOTE
+    if taken is Action.REJECT and item.recognized_level is not None:
+        taken = Action.DECLINE  # forwarded up after recognition: the lower recognition stands
     before, expected = item.status, item.version
     item.status = next_status(item.status, taken)
     if taken is not Action.VOTE:  # a vote that decides nothing leaves the others' cards valid
@@ -247,7 +250,7 @@ async def decide(
     if not await _commit(turn, item, recorded, before, expected, comment=comment, scores=scores):
         return await stale(turn, await _item(turn, item.id))
     if taken is not Action.VOTE:
-        await tell_author(turn, item, comment)
+        await tell_author(turn, item, comment, key="notify.declined" if taken is Action.DECLINE else "notify.status")
     return [
         Reply(f"review.done_{taken.value}", {"code": item.code or ""}),
         await card(turn, item, turn.user.locale, edit=True),

@@ -20,6 +20,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     FORWARD = "forward"
     MARK_APPLIED = "mark_applied"
+    DECLINE = "decline"  # an upper level does not recognise it again: the earlier recognition stands
 
 
 OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED})
@@ -35,6 +36,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     # up because the unit cannot decide; either way it waits at the upper level as submitted.
     **{(s, Action.FORWARD): Status.SUBMITTED for s in (*OPEN, Status.APPROVED)},
     (Status.APPROVED, Action.MARK_APPLIED): Status.APPROVED,
+    # Refusing an initiative recognised below (forwarded up) declines to recognise it again.
+    **{(s, Action.DECLINE): Status.APPROVED for s in OPEN},
 }
 
 

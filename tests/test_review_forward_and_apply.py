@@ -137,3 +137,22 @@ async def test_an_open_initiative_cannot_be_marked_applied(tg: TelegramDriver, h
     assert "Không thể" not in " ".join(texts(calls))
     assert await initiative(harness, "status", "applied_benefit_vnd") == ("submitted", None)
     assert await audit(harness) == []
+
+
+async def test_refused_upstairs_a_forwarded_initiative_stays_recognised_below(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    calls = await approved_card(tg)
+    decided = await initiative(harness, "decided_at")
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    asked = await tg.press(UPPER, button(cards(calls, UPPER), "Không công nhận"))
+    calls = await tg.press(UPPER, button(asked, "Không mới"))
+    assert texts(calls)[0].startswith("Đã ghi nhận cấp này không công nhận SK-2026-000001; sáng kiến vẫn")
+    assert await initiative(harness, "status", "recognized_level", "decided_at") == ("approved", "grassroots", decided)
+    [told] = sent_to(calls, WORKER)
+    assert "was not recognised again by Công đoàn các Khu công nghiệp Hà Nội" in told.text
+    assert "stays recognised at the grassroots level" in told.text
+    assert (await audit(harness))[-1][:3] == ("decline", "submitted", "approved")
+    calls = await tg.press(UPPER, button(edits(calls), "Ghi nhận đã áp dụng"))  # still counts once applied
+    calls = await tg.text(UPPER, "120 triệu")
+    assert await initiative(harness, "applied_benefit_vnd") == 120_000_000

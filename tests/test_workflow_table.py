@@ -20,6 +20,7 @@ OPEN_MOVES = {
     A.REQUEST_CHANGES: S.CHANGES_REQUESTED,
     A.WITHDRAW: S.WITHDRAWN,
     A.FORWARD: S.SUBMITTED,
+    A.DECLINE: S.APPROVED,
 }
 EXPECTED: dict[Status, dict[Action, Status]] = {
     S.DRAFT: {},

@@ -24,7 +24,7 @@ def comment_arg(comment: str | None) -> Any:
     other text (a typed "#2 trùng với…" too) as written."""
     if not comment:
         return NONE
-    return Msg(f"reason.{comment[1:]}") if comment[1:] in REASONS and comment.startswith("#") else comment
+    return Msg(f"reason.{comment[1:]}") if comment.startswith("#") and comment[1:] in REASONS else comment
 
 
 def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:

@@ -211,6 +211,14 @@ async def register(
     return await tg.press(person, calls[-1].buttons[0][1])
 
 
+async def open_phone_edit(tg: TelegramDriver, person: Person) -> list[Call]:
+    """Register `person`, open /profile and press "Sửa số điện thoại" (the share-contact keyboard shows)."""
+    await register(tg, person)
+    calls = await tg.press(person, button(await tg.text(person, "/profile"), "Sửa số điện thoại"))
+    assert calls[-1].keyboard["keyboard"][0][0]["request_contact"] is True
+    return calls
+
+
 CORE_ANSWERS = [
     "Máy cắt vải tự động",
     None,

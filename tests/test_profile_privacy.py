@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import Harness, person_row, register, submit
+from tests.conftest import Harness, open_phone_edit, person_row, register, submit
 from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, one_message, refused, texts
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
@@ -50,10 +50,7 @@ async def test_worker_edits_name_from_profile_and_returns_to_it(tg: TelegramDriv
 
 async def test_worker_edits_phone_from_profile_by_sharing_contact(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(703)
-    await register(tg, lan)
-    calls = await tg.text(lan, "/profile")
-    calls = await tg.press(lan, button(calls, "Sửa số điện thoại"))
-    assert calls[-1].keyboard["keyboard"][0][0]["request_contact"] is True
+    await open_phone_edit(tg, lan)
     calls = await tg.contact(lan, "+84 987 654 321")
     assert texts(calls) == ["Đã lưu thay đổi.", card(phone="+84987654321")]
     assert calls[0].keyboard == {"remove_keyboard": True}
@@ -74,9 +71,7 @@ async def test_worker_changes_unit_from_profile(tg: TelegramDriver, harness: Har
 
 async def test_worker_cancel_during_profile_edit_leaves_profile_unchanged(tg: TelegramDriver, harness: Harness) -> None:
     lan = Person(705)
-    await register(tg, lan)
-    calls = await tg.text(lan, "/profile")
-    calls = await tg.press(lan, button(calls, "Sửa số điện thoại"))
+    await open_phone_edit(tg, lan)
     calls = await tg.text(lan, "/cancel")
     assert texts(calls) == ["Không thay đổi gì.", card()]
     assert calls[0].keyboard == {"remove_keyboard": True}  # the share-contact keyboard goes with the question
@@ -91,9 +86,7 @@ async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
     tg: TelegramDriver, harness: Harness
 ) -> None:
     lan = Person(711)
-    await register(tg, lan)
-    calls = await tg.text(lan, "/profile")
-    await tg.press(lan, button(calls, "Sửa số điện thoại"))
+    await open_phone_edit(tg, lan)
     calls = await tg.text(lan, "/my")
     assert "Hãy hoàn tất đăng ký trước." not in texts(calls)
     assert (await person_row(harness, lan, *PROFILE))[1] == "+84912345678"

@@ -14,10 +14,8 @@ from bot.turn import Turn
 
 
 def is_admin(turn: Turn, ref: UserRef | None = None) -> bool:
-    """True for people listed as admins in the configuration (Telegram ids, or `channel:id`)."""
-    ref = ref or turn.user.ref
-    allowed = {str(a) for a in turn.config.bot.admins}
-    return (ref.channel == "telegram" and ref.external_id in allowed) or f"{ref.channel}:{ref.external_id}" in allowed
+    """True for people listed as admins in the configuration (as `channel:id`, on any channel)."""
+    return private_chat(ref or turn.user.ref) in turn.config.bot.admins
 
 
 def _require_admin(turn: Turn) -> None:

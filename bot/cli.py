@@ -8,7 +8,7 @@ import getpass
 import logging
 import sys
 
-from bot.config import JOB_NAMES, Config, load_config
+from bot.config import JOB_NAMES, Config, ConfigError, load_config
 
 NO_TOKEN = """No Telegram bot token is configured.
 
@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"sangkien: {error}", file=sys.stderr)
+        return 2
     if args.command == "db":
         from storage.migrate import upgrade_sync
 

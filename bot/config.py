@@ -7,13 +7,32 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from bot.leaderboard import Points
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "bot.toml"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{ROOT / 'data' / 'sangkien.db'}"
+CHANNELS = ("telegram", "console", "zalo")  # the channel names a person's `channel:id` may start with
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message is one line that says what to change."""
+
+
+def person_key(value: object) -> str:
+    """An admin as `channel:id`: a bare number is a Telegram user id, `channel:id` names another channel."""
+    text = str(value).strip()
+    if isinstance(value, int) or text.isdigit():
+        return f"telegram:{text}"
+    channel, colon, external = text.partition(":")
+    if colon and channel in CHANNELS and external.strip() == external and external:
+        return text
+    raise ValueError(
+        f"{text!r} is not a person: write a Telegram user id (123456789) or channel:id ({', '.join(CHANNELS)}),"
+        " e.g. console:boss"
+    )
 
 
 class Category(BaseModel):
@@ -76,7 +95,7 @@ class BotSection(BaseModel):
 
     locale: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
-    admins: list[int] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)  # `channel:id` (a bare number in bot.toml: a Telegram id)
     page_size: int = Field(default=5, ge=1, le=20)
     title_max: int = 200
     field_max: int = 4000
@@ -88,6 +107,13 @@ class BotSection(BaseModel):
         if value not in ("vi", "en"):
             raise ValueError("locale must be vi or en")
         return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admin_keys(cls, value: object) -> list[str]:
+        if not isinstance(value, list):
+            raise ValueError('admins must be a list, e.g. [123456789, "console:boss"]')
+        return [person_key(item) for item in value]
 
 
 class DatabaseSection(BaseModel):
@@ -191,8 +217,13 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     """Load `path` (or SANGKIEN_CONFIG, or bot.toml), then apply SANGKIEN_* overrides."""
     env = dict(os.environ if env is None else env)
     chosen = Path(path or env.get("SANGKIEN_CONFIG") or DEFAULT_CONFIG)
-    data = tomllib.loads(chosen.read_text(encoding="utf-8")) if chosen.exists() else {}
-    config = Config.model_validate(data)
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8")) if chosen.exists() else {}
+        config = Config.model_validate(data)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{chosen}: {error}") from None
+    except ValidationError as error:
+        raise ConfigError(f"{chosen}: {_first_problem(error)}") from None
     config.database.url = _resolve_sqlite_path(config.database.url, chosen.parent)
     if env.get("SANGKIEN_DATABASE_URL"):
         config.database.url = env["SANGKIEN_DATABASE_URL"]
@@ -204,5 +235,17 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         config.telegram.base_file_url = env["SANGKIEN_TELEGRAM_BASE_FILE_URL"]
     if env.get("SANGKIEN_ADMINS"):
         ids = [part.strip() for part in env["SANGKIEN_ADMINS"].split(",") if part.strip()]
-        config.bot.admins = [int(i) for i in ids]
+        try:
+            config.bot.admins = [person_key(i) for i in ids]
+        except ValueError as error:
+            raise ConfigError(f"SANGKIEN_ADMINS: {error}") from None
     return config
+
+
+def _first_problem(error: ValidationError) -> str:
+    """The first validation problem as `section.key: what is wrong` (one line)."""
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {message}{more}"

@@ -124,7 +124,7 @@ class JobRunner:
                 if not any(counts.values()):
                     continue
                 reply = Reply("jobs.delivery_report", {"job": Msg(f"jobs.name_{job}"), **counts})
-                chats = [f"telegram:{a}" if str(a).isdigit() else str(a) for a in self.config.bot.admins]
+                chats = self.config.bot.admins
                 notices = [Notice(chat, self.config.bot.locale, (reply,)) for chat in chats]
                 await self.delivery.enqueue_notices(tx, notices, job_run_id=None, key_prefix=f"delivery:{run_id}")
                 sent += 1

@@ -72,6 +72,6 @@ async def admin_report(ctx: JobContext) -> list[Outgoing]:
     replies = tuple([await campaign_progress(ctx.tx, c) for c in campaigns])
     if not replies:
         return []
-    chats = [f"telegram:{admin}" if str(admin).isdigit() else str(admin) for admin in ctx.config.bot.admins]
+    chats = ctx.config.bot.admins  # `channel:id`, the key of the admin's private chat
     stamp = today.isoformat()
     return [Outgoing(stamp, [Notice(chat, ctx.config.bot.locale, replies) for chat in chats])]

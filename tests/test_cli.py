@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import sqlite3
@@ -15,6 +16,7 @@ import pytest
 from bot.cli import main
 from bot.config import DEFAULT_CONFIG, ROOT, load_config
 from storage.tables import metadata
+from tests.test_console import REGISTRATION
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
@@ -116,7 +118,7 @@ def test_environment_overrides_the_file(config_file: Path) -> None:
     assert config.telegram.base_url == "http://localhost:8081/bot"
     assert config.telegram.base_file_url == "http://localhost:8081/file/bot"
     assert config.database.url == "sqlite+aiosqlite:////srv/sangkien.db"
-    assert config.bot.admins == [1, 2]
+    assert config.bot.admins == ["telegram:1", "telegram:2"]
 
 
 def test_without_overrides_the_file_wins_and_sqlite_paths_are_relative_to_it(
@@ -128,6 +130,67 @@ def test_without_overrides_the_file_wins_and_sqlite_paths_are_relative_to_it(
     assert config.telegram.token == ""
     assert config.bot.admins == []
     assert [c.key for c in config.campaigns] == ["c2026"]
+
+
+async def _console_as(
+    config_file: Path,
+    person: str,
+    lines: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """Run `sangkien console --user PERSON` on `lines` (in a thread: main runs its own event loop)."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert await asyncio.to_thread(main, ["--config", str(config_file), "console", "--user", person]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("env", "toml"),
+    [("console:boss", ""), ("", 'admins = [123, "console:boss"]'), ("9001, console:boss", "")],
+    ids=["environment", "bot.toml", "mixed"],
+)
+async def test_a_console_person_named_channel_id_is_an_admin(
+    config_file: Path, env: str, toml: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if toml:
+        config_file.write_text(f"[bot]\n{toml}\n" + CONFIG, encoding="utf-8")
+    if env:
+        monkeypatch.setenv("SANGKIEN_ADMINS", env)
+    out = await _console_as(config_file, "boss", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
+    assert "Phong trào 2026" in out.rsplit("> ", 2)[-2]
+    assert "chỉ dành cho quản trị viên" not in out
+    out = await _console_as(config_file, "9001", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
+    assert "chỉ dành cho quản trị viên" in out  # console:9001 is not telegram:9001
+
+
+@pytest.mark.parametrize(
+    ("env", "toml", "shown"),
+    [
+        ("boss", "", "SANGKIEN_ADMINS: 'boss' is not a person"),
+        ("telgram:5", "", "SANGKIEN_ADMINS: 'telgram:5' is not a person"),
+        ("", 'admins = ["console:"]', "bot.admins: 'console:' is not a person"),
+        ("", 'admins = "1"', "bot.admins: admins must be a list"),
+    ],
+)
+def test_a_bad_admin_is_refused_in_one_line_without_a_traceback(
+    config_file: Path, env: str, toml: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if toml:
+        config_file.write_text(f"[bot]\n{toml}\n" + CONFIG, encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k not in ENV} | ({"SANGKIEN_ADMINS": env} if env else {})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config_file), "jobs", "list"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and shown in done.stderr and "Traceback" not in done.stderr
+    assert "console:boss" in done.stderr  # says what to write instead
 
 
 def test_sangkien_config_picks_the_file(config_file: Path) -> None:

@@ -37,6 +37,8 @@ USER_BY_REF = cached(
 USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("id")))
 INSERT_USER = prepared(insert(users))
 UNIT_BY_ID = prepared(select(units).where(units.c.id == bindparam("id")))
+# Unit fields bot.toml only seeds: set in chat too (/reviewgroup), so a stored value wins.
+SEEDED_ONLY = frozenset({"review_chat"})
 
 
 def _claim(insert_into: Any) -> Any:
@@ -215,15 +217,22 @@ class PeopleQueries(Queries):
         return [r[0] for r in await self.conn.execute(select(tree.c.id))]
 
     async def upsert_unit(self, code: str, values: dict[str, Any], parent_code: str | None) -> None:
-        """Create or update a unit from configuration (parents must come first)."""
+        """Create or update a unit from configuration (parents must come first). The file owns the
+        unit's structure; what is also set in chat or on the CLI (`SEEDED_ONLY`) is only written
+        where nothing is stored yet, so a restart never undoes it."""
         parent = await self.unit_by_code(parent_code) if parent_code else None
         row = {k: values.get(k) for k in UNIT_FIELDS if k in values}
         row.update(name_folded=fold(values["name"]), parent_id=parent.id if parent else None)
         existing = await self.unit_by_code(code)
-        if existing:
-            await self.conn.execute(update(units).where(units.c.id == existing.id).values(**row))
-        else:
+        if not existing:
             await self.conn.execute(insert(units).values(code=code, **row))
+            return
+        owned = {k: v for k, v in row.items() if k not in SEEDED_ONLY}
+        await self.conn.execute(update(units).where(units.c.id == existing.id).values(**owned))
+        for name in SEEDED_ONLY & row.keys():
+            if row[name] is not None:
+                empty = units.c[name].is_(None)
+                await self.conn.execute(update(units).where(units.c.id == existing.id, empty).values({name: row[name]}))
 
     async def grant(self, user_id: int, unit_id: int, *, by: int | None, now: datetime) -> bool:
         """Give a person reviewer rights on a unit; False if they already have them."""

@@ -186,3 +186,24 @@ async def test_an_admin_not_yet_registered_is_answered_in_the_group(tg: Telegram
     calls = await text_in_group(tg, ADMIN, "/reviewgroup MAY10")
     assert texts(calls) == ["Hãy hoàn tất đăng ký trước."]
     assert await harness.query("select review_chat from unit where code = 'MAY10'") == [(None,)]
+
+
+async def test_a_group_bound_in_chat_stays_bound_across_restarts(tg: TelegramDriver, harness: Harness) -> None:
+    """bot.toml names -100500; an admin moves the council to another group: a restart (which seeds
+    the units from the file again, as every `sangkien` command does) keeps the chat's choice."""
+    other = {"id": -100600, "type": "supergroup", "title": "Hội đồng mới"}
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER)
+    await tg.text(ADMIN, "/reviewgroup MAY10", chat=other)
+    await harness.stop()
+    tg = await harness.start()
+    assert await harness.query("select review_chat from unit where code = 'MAY10'") == [("telegram:-100600",)]
+    calls = await submit_as(tg, WORKER)
+    assert len(cards(calls, -100600)) == 1 and cards(calls, GROUP_ID) == []
+
+
+async def test_the_file_seeds_a_review_group_where_none_is_bound(tg: TelegramDriver, harness: Harness) -> None:
+    await unbind(harness)
+    await harness.stop()
+    await harness.start()
+    assert await harness.query("select review_chat from unit where code = 'MAY10'") == [(f"telegram:{GROUP_ID}",)]

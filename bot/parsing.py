@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -44,14 +45,17 @@ _NOT_APPLIED = re.compile(
 _DATE_PREFIX = re.compile(r"^(?:(?:ke )?tu |since |from )?(?:ngay |on )?")
 _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 # The first line is the author's own share: a number, perhaps after a word for "me" ("Tôi: 50%").
-_OWN_SHARE = re.compile(r"^(?:(?:toi|minh|em|ban than|tac gia|me|i|myself|author)\s*[:\-–—,]?\s*)?(\d{1,3})\s*%?$")
+_ME = r"(?:toi|minh|em|ban than|tac gia|me|i|myself|author)"
+_OWN_SHARE = re.compile(rf"^(?:{_ME}\s*[:\-–—,]?\s*)?(\d{{1,3}})\s*%?$")
+_ME_ALONE = re.compile(rf"^{_ME}$")
 _SHARE_LINE = re.compile(r"^(?P<name>.*?)[\s,:–—\-]*(?<![\d.,])(?P<pct>\d{1,3})\s*%?$")
 _DECIMAL = re.compile(r"\d\s*[.,]\s*\d")
 _SHARE_SEPARATORS = re.compile(r"[\n;]")
 
 MAX_VND = 10**15
 MIN_YEAR = 1950
-NAME_MAX = 100  # a co-author's full name, as a person's own (registration)
+NAME_MAX = 100  # a person's full name (registration) or a co-author's
+NAME_PUNCTUATION = frozenset(" '’-.")
 
 
 @dataclass(frozen=True)
@@ -160,11 +164,36 @@ def parse_phone(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def valid_name(name: str) -> bool:
+    """True for a one-line name of 2–100 characters: letters (at least two), spaces and ' ’ - . only."""
+    letters, after_letter = 0, False
+    for char in name:
+        mark = unicodedata.category(char).startswith("M")  # a combining mark NFC could not compose
+        if char.isalpha():
+            letters += 1
+        elif not (mark and after_letter) and char not in NAME_PUNCTUATION:
+            return False
+        after_letter = char.isalpha() or (mark and after_letter)
+    return 2 <= len(name) <= NAME_MAX and letters >= 2
+
+
+def _coauthor_name(name: str) -> str:
+    """A co-author's name checked by the registration rule (not "me": the first line is the author's)."""
+    if len(name) > NAME_MAX:
+        raise InvalidInput("error.shares_name_long", limit=NAME_MAX, length=len(name))
+    if _ME_ALONE.match(fold(name)):
+        raise InvalidInput("error.shares_self", name=name)
+    if not valid_name(name):
+        raise InvalidInput("error.shares_name", name=name)
+    return name
+
+
 def parse_shares(text: str) -> tuple[int, list[Share]]:
-    """Parse the author's share (first line) and "Name – %" co-author lines, one per line or
-    separated by ";" (a console line); whole percents, each name once, totalling 100."""
+    """Parse the author's share (first line; "100" alone: no co-authors) and "Name – %" co-author
+    lines, one per line or separated by ";" (a console line); whole percents, each name once
+    and a person's name, totalling 100."""
     lines = [line.strip() for line in _SHARE_SEPARATORS.split(clean(text)) if line.strip()]
-    if len(lines) < 2:
+    if not lines:
         raise InvalidInput("error.shares_format")
     if any(_DECIMAL.search(line) for line in lines):
         raise InvalidInput("error.shares_whole")
@@ -177,8 +206,7 @@ def parse_shares(text: str) -> tuple[int, list[Share]]:
         name = match.group("name").strip(" -–—,:") if match else ""
         if not match or not name:
             raise InvalidInput("error.shares_format")
-        if len(name) > NAME_MAX:
-            raise InvalidInput("error.shares_name_long", limit=NAME_MAX, length=len(name))
+        _coauthor_name(name)
         if any(fold(name) == fold(share.name) for share in shares):
             raise InvalidInput("error.shares_duplicate", name=name)
         shares.append(Share(name, int(match.group("pct"))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 
 from bot import callbacks as cb
@@ -11,25 +10,11 @@ from bot.errors import InvalidInput
 from bot.i18n import LANGUAGES, Msg
 from bot.menu import main_menu
 from bot.messages import Button, Contact, Payload, Reply, Text, rows
-from bot.parsing import parse_phone
+from bot.parsing import parse_phone, valid_name
 from bot.textnorm import clean, search_words
 from bot.turn import Turn
 
 UNIT_CHOICES = 8
-NAME_PUNCTUATION = frozenset(" '’-.")
-
-
-def valid_name(name: str) -> bool:
-    """True for a one-line name of 2–100 characters: letters (at least two), spaces and ' ’ - . only."""
-    letters, after_letter = 0, False
-    for char in name:
-        mark = unicodedata.category(char).startswith("M")  # a combining mark NFC could not compose
-        if char.isalpha():
-            letters += 1
-        elif not (mark and after_letter) and char not in NAME_PUNCTUATION:
-            return False
-        after_letter = char.isalpha() or (mark and after_letter)
-    return 2 <= len(name) <= 100 and letters >= 2
 
 
 def language_menu(user: User) -> Reply:

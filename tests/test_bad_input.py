@@ -94,6 +94,11 @@ BAD_ANSWERS: list[tuple[str, Send, str]] = [
     ("coauthors", typed("50\nNguyễn Văn Bình – 12.50"), "bằng số nguyên"),
     ("coauthors", typed("50\nBình – 25\nBình – 25"), "“Bình” có hai lần trong danh sách"),
     ("coauthors", typed(f"50\n{'Nguyễn Văn Bình ' * 20}– 50"), "dài 319 ký tự, tối đa là 100"),
+    ("coauthors", typed("50\n😀😀 – 50"), "“😀😀” không phải là một họ tên"),
+    ("coauthors", typed("50; 123 – 50"), "“123” không phải là một họ tên"),
+    ("coauthors", typed("50\n<b>x</b> – 50"), "“&lt;b&gt;x&lt;/b&gt;” không phải là một họ tên"),
+    ("coauthors", typed("50\nBình – 25\nTôi – 25"), "“Tôi” là bạn: % của bạn ghi ở dòng đầu"),
+    ("coauthors", typed("60"), "đang là 60%, phải đúng 100%"),
     ("benefit_vnd", typed("-5 triệu"), "phải lớn hơn 0"),
     ("benefit_vnd", typed("5.000.000.000.000.000"), "tối đa 1 triệu tỷ đồng"),
     ("applied_since", typed("01/01/1899"), "từ năm 1950 trở về sau"),
@@ -114,6 +119,14 @@ async def test_bad_answer_is_explained_and_draft_stays_at_its_step(
     in_order(message.text, expected, "\n\nBước ", "/12")  # the same question again, "Bước n/12"
     if step not in ("title", "category"):
         assert await draft_row(harness, "title") == (FLOW_ANSWERS["title"],)
+
+
+async def test_a_hundred_percent_alone_means_no_co_authors(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
+    await answer_until(tg, lan, "coauthors")
+    calls = await tg.text(lan, "100")
+    assert "Điều kiện cần thiết" in one_message(calls).text
+    assert await draft_row(harness, "author_percent", "step") == (100, "conditions")
+    assert await harness.query("select name from coauthor") == []
 
 
 async def test_bad_answers_are_explained_in_english_to_an_english_speaker(tg: TelegramDriver, harness: Harness) -> None:

@@ -177,7 +177,9 @@ def test_phone_numbers_that_are_not_vietnamese_are_refused(text: str) -> None:
         ),
         ("  50  \n\n  Bùi   Thị   Mai   50 \n", 50, [Share("Bùi Thị Mai", 50)]),
         ("50; Nguyễn Văn Bình – 30; Trần Thị Cúc – 20", 50, [Share("Nguyễn Văn Bình", 30), Share("Trần Thị Cúc", 20)]),
-        ("Tác giả 70\nTổ 3 Phân xưởng 2 – 30", 70, [Share("Tổ 3 Phân xưởng 2", 30)]),
+        ("Tác giả 70\nĐặng Thị Thu Hà – 30", 70, [Share("Đặng Thị Thu Hà", 30)]),
+        ("100", 100, []),
+        ("Tôi: 100%", 100, []),
     ],
 )
 def test_contribution_lists_are_read(text: str, own: int, shares: list[Share]) -> None:
@@ -186,7 +188,7 @@ def test_contribution_lists_are_read(text: str, own: int, shares: list[Share]) -
 
 @pytest.mark.parametrize(
     ("text", "total"),
-    [("50\nNam 30", 80), ("70\nNam 20\nHoa 20", 110), ("150\nNam 50", 200)],
+    [("50\nNam 30", 80), ("70\nNam 20\nHoa 20", 110), ("150\nNam 50", 200), ("60", 60)],
 )
 def test_contributions_must_total_100_and_the_error_says_the_total(text: str, total: int) -> None:
     with pytest.raises(InvalidInput) as caught:
@@ -205,7 +207,6 @@ def test_a_zero_share_is_refused_as_such(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "60",
         "60\nNam",
         "Nam 40\n60",
         "60\n40",
@@ -229,6 +230,10 @@ def test_a_list_that_cannot_be_read_is_a_format_error(text: str) -> None:
         ("34\nBình – 33.5\nCúc – 32.5", "error.shares_whole", {}),
         ("50\nNguyễn Văn Bình – 25\nnguyen van binh 25", "error.shares_duplicate", {"name": "nguyen van binh"}),
         (f"50\n{'Nguyễn Văn Bình ' * 7}– 50", "error.shares_name_long", {"limit": 100, "length": 111}),
+        ("70\nTổ 3 Phân xưởng 2 – 30", "error.shares_name", {"name": "Tổ 3 Phân xưởng 2"}),
+        ("50\n😀😀 50", "error.shares_name", {"name": "😀😀"}),
+        ("50\n<b>x</b> 50", "error.shares_name", {"name": "<b>x</b>"}),
+        ("50\nmình – 50", "error.shares_self", {"name": "mình"}),
     ],
 )
 def test_a_list_with_decimals_twice_the_same_name_or_a_long_name_is_refused_saying_why(

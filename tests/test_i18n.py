@@ -151,3 +151,31 @@ def test_an_unknown_locale_falls_back_to_vietnamese_and_an_unknown_key_raises(
     assert catalog.render("fr", "menu.text") == catalog.messages["vi"]["menu.text"]
     with pytest.raises(KeyError):
         catalog.render("vi", "no.such_key")
+
+
+# The layout rule: a block the code appends after other text (card.changed, card.votes, card.hints,
+# card.applied, report.sector, …) carries its own leading line break, written "\n" on one line; TOML
+# drops a line break right after an opening """, so no value may open that way; and every key is laid
+# out alike in both locales (the same leading and trailing line breaks, the same number of lines).
+OPENS_ON_A_DROPPED_LINE = re.compile(r'^[\w-]+\s*=\s*"""\r?\n', re.M)
+
+
+def layout(template: str) -> tuple[int, int, int]:
+    """Leading line breaks, lines and trailing line breaks of a template rendered with one-word arguments."""
+    text = template.format_map({name: "x" for name in format_fields(template)})
+    return len(text) - len(text.lstrip("\n")), text.count("\n"), len(text) - len(text.rstrip("\n"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_value_opens_on_a_line_break_that_toml_drops(lang: str) -> None:
+    text = (ROOT / "locales" / f"{lang}.toml").read_text(encoding="utf-8")
+    assert OPENS_ON_A_DROPPED_LINE.findall(text) == []
+
+
+def test_every_key_renders_with_the_same_layout_in_both_locales(catalog: Catalog) -> None:
+    vi, en = catalog.messages["vi"], catalog.messages["en"]
+    differing = {key: (layout(vi[key]), layout(en[key])) for key in vi if layout(vi[key]) != layout(en[key])}
+    assert differing == {}
+    blocks = {key for key in vi if layout(vi[key])[0]}
+    assert {"card.changed", "card.votes", "card.hints", "card.applied"} <= blocks
+    assert all(layout(vi[key])[0] == 1 and not layout(vi[key])[2] for key in blocks)

@@ -197,6 +197,7 @@ async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     back = cards(calls, REVIEWER)
     assert len(back) == 1
     assert "Tác giả đã sửa" in back[0].text and "Hiệu quả" in back[0].text
+    assert "ngày)\n✏️ <b>Tác giả đã sửa:</b>\n" in back[0].text  # the block starts on its own line
     assert "Năng suất tăng từ 40 lên 52 tấm/giờ" in back[0].text
     assert "Đã gửi lại" in back[0].text
     assert await initiative(harness, "status", "changed_fields", "review_round") == (

@@ -90,3 +90,4 @@ async def test_look_alikes_are_shown_to_the_author_before_submitting_and_on_the_
     assert "SK-2026-000002" in texts(calls)[0]
     card = sent_to(calls, REVIEWER)[0].text
     assert "Có thể trùng với" in card and "SK-2026-000001" in card
+    assert "ngày)\n🔎 <b>Có thể trùng với:</b>\n" in card  # the block starts on its own line

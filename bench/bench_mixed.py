@@ -1,0 +1,542 @@
+"""Mixed load, open loop, on a 10⁶-initiative database: answer latency and event-loop stalls.
+
+A federation's bot as it runs: 1,000,000 initiatives, 200,000 people, 5,000 units with a reviewer
+each (built once with bulk inserts by `bench/leaderboard_data.py` plus reviewers and review
+queues, cached under `--cache-dir`, copied for each run). For `--seconds` (60) updates arrive
+open loop at `--rate` (100/s, Poisson): registration then a full submission of many distinct
+people (each answers 0.5–2.5 s after the bot's last answer; when nobody is ready a new person
+starts), through real dispatch (`Application.process_update`, the tests' fake Bot API), while
+the weekly leaderboard, the reviewer digest and the admin report run inside the bot through the
+scheduler's own job callbacks (python-telegram-bot's `Job.run`), the outbox drain runs every 2 s
+as scheduled, and another process holds the database's write lock for 3 s twice (SQLite:
+`BEGIN IMMEDIATE` in a subprocess). The bot's clock is the data's "now" (Monday 08:00 in Hà Nội,
+outside the quiet hours) moving with real time.
+
+Reported: answer latency p50/p99/max counted from each update's scheduled arrival (so queueing
+counts), the longest event-loop stall (a 5 ms ticker), errors (an "error.internal" or "database is
+locked" reply, an exception logged, a flow that could not go on), each job's wall time, peak RSS.
+
+Run it from the root of the worktree under test, with that worktree's venv; the script may live
+elsewhere (the code before issue 11 runs it unchanged):
+
+    .venv/bin/python bench/bench_mixed.py [--seconds 60] [--rate 100] [--cache-dir data/bench]
+    cd ../baseline && .venv/bin/python ../bench/bench/bench_mixed.py --label baseline
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import heapq
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = Path.cwd()  # the worktree under test
+if not (ROOT / "bot" / "app.py").exists():
+    sys.exit("run this from the root of a worktree of the bot (it imports bot/, storage/, tests/ from there)")
+sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # the data's "now": Monday 08:00 in Hà Nội
+JOBS = {"leaderboard": 5.0, "reviewer_digest": 20.0, "admin_report": 40.0}  # name: seconds after start
+LOCKS = (8.0, 45.0)  # seconds after start when another process takes the write lock
+LOCK_SECONDS = 3.0
+TICK = 0.005
+THINK = (0.3, 1.5)  # seconds a person takes to answer the bot's last message
+ADMIN = 900_000_001
+PERSON_BASE = 50_000_000
+DATA_VERSION = "1"  # change when build() changes: the cached databases are named after it
+TITLES = (
+    "Đồ gá cắt vải nhanh hơn",
+    "Lắp cảm biến quang cho băng tải đóng gói",
+    "Số hóa sổ giao ca bằng mã QR",
+    "Tận dụng nhiệt thải lò sấy để sấy sợi",
+    "Xe đẩy vải cuộn có phanh",
+    "Phần mềm chấm công trên điện thoại",
+)
+PENDING = ("submitted", "in_review", "changes_requested", "resubmitted")
+log = logging.getLogger("bench_mixed")
+
+
+def load_generator() -> Any:
+    """`bench/leaderboard_data.py` next to this script (the same data whichever worktree runs)."""
+    spec = importlib.util.spec_from_file_location("leaderboard_data", HERE / "leaderboard_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- the database
+
+
+def cache_path(cache_dir: Path, initiatives: int, people: int, units: int) -> Path:
+    """The cached database, named after the sizes, the generators and the migrations of this worktree."""
+    digest = hashlib.sha256()
+    versions = sorted((ROOT / "storage" / "migrations" / "versions").glob("*.py"))
+    digest.update(DATA_VERSION.encode())
+    for source in [HERE / "leaderboard_data.py", *versions]:
+        digest.update(source.read_bytes())
+    return cache_dir / f"mixed-{initiatives}-{people}-{units}-{digest.hexdigest()[:10]}.db"
+
+
+def build(path: Path, initiatives: int, people: int, units: int) -> None:
+    """Bulk-load the leaderboard bench's data, then give every unit a reviewer and a review queue."""
+    data = load_generator()
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    started = time.perf_counter()
+    data.build(partial, initiatives=initiatives, people=people, unit_count=units)
+    db = sqlite3.connect(partial)
+    db.execute("pragma synchronous=off")
+    pending = ",".join(f"'{s}'" for s in PENDING)
+    # Waiting initiatives sit in their unit's queue; everything filed has a code.
+    db.execute(
+        f"update initiative set review_unit_id = unit_id, review_level = 'grassroots', queued_at = submitted_at"
+        f" where status in ({pending})"
+    )
+    db.execute(
+        "update initiative set code = 'SK-' || substr(campaign_key, -4) || '-' || printf('%07d', id)"
+        " where status != 'draft'"
+    )
+    # One reviewer per unit: person i reviews unit i (the city and upper units included).
+    granted = data.stamp(data.NOW - timedelta(days=400))
+    db.executemany(
+        "insert into reviewer (user_id, unit_id, granted_at) values (?, ?, ?)",
+        [(unit, unit, granted) for (unit,) in db.execute("select id from unit order by id").fetchall()],
+    )
+    db.commit()
+    db.execute("vacuum")
+    db.close()
+    partial.rename(path)
+    print(f"built {path} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def ensure_database(args: argparse.Namespace) -> Path:
+    """The cached database, built in a subprocess (so its memory is not this process's peak) if absent."""
+    path = cache_path(args.cache_dir, args.initiatives, args.people, args.units)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sizes = ["--initiatives", str(args.initiatives), "--people", str(args.people), "--units", str(args.units)]
+        command = [sys.executable, __file__, "--build", str(path), *sizes]
+        subprocess.run(command, check=True)
+    return path
+
+
+# ---------------------------------------------------------------- the other process
+
+
+def hold_lock(path: str, seconds: float) -> None:
+    """Subprocess: take SQLite's write lock (BEGIN IMMEDIATE), say so, hold it, release it."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=60)
+    db.execute("begin immediate")
+    print(time.time(), flush=True)
+    time.sleep(seconds)
+    db.execute("commit")
+    print(time.time(), flush=True)
+    db.close()
+
+
+async def lock_for(path: Path, seconds: float, events: list[tuple[str, float]], start: float) -> None:
+    """Start the lock holder and note when it held and released the lock."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--hold-lock", str(path), str(seconds), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    offset = time.time() - time.perf_counter()  # wall clock to this process's perf_counter
+    taken, released = (float(line) - offset - start for line in out.split())
+    events += [("write lock taken by another process", taken), ("write lock released", released)]
+
+
+# ---------------------------------------------------------------- the people
+
+
+class Errors(logging.Handler):
+    """Counts log records at ERROR and above (exceptions in handlers and jobs), keeps a few."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.samples: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if len(self.samples) < 5:
+            error = f": {record.exc_info[1]!r}" if record.exc_info else ""
+            self.samples.append(f"{record.name}: {record.getMessage()}{error}"[:300])
+
+
+def bench_api(base: type, bad: tuple[str, ...]) -> Any:
+    """The tests' fake Bot API keeping only the last buttons per chat and the error replies."""
+
+    class BenchApi(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.buttons: dict[int, list[str]] = {}
+            self.count = 0
+            self.error_replies: list[str] = []
+
+        async def do_request(self, url: str, method: str, request_data: Any = None, *a: Any, **k: Any) -> Any:
+            answer = await super().do_request(url, method, request_data, *a, **k)
+            call = self.calls.pop()
+            self.count += 1
+            if any(b in call.text for b in bad):
+                self.error_replies.append(call.text[:200])
+            if call.buttons:
+                chat = call.params.get("chat_id")
+                if str(chat).lstrip("-").isdigit():
+                    self.buttons[int(chat)] = [data for _, data in call.buttons]
+            return answer
+
+    return BenchApi()
+
+
+class Flow:
+    """One person's updates, one at a time: a new person registers first, a registered one only submits."""
+
+    def __init__(self, driver: Any, api: Any, person: Any, *, register: bool) -> None:
+        self.driver, self.api, self.person = driver, api, person
+        n = person.id
+        registration: list[Callable[[], Awaitable[Any]]] = [
+            lambda: self.text("/start"),
+            lambda: self.press(0),  # Vietnamese
+            lambda: self.press(0),  # consent
+            lambda: self.text(("Nguyễn Văn An", "Trần Thị Bích", "Lê Văn Cường", "Phạm Thị Dung")[n % 4]),
+            lambda: self.text(f"09{n % 100_000_000:08d}"),
+            lambda: self.text("cong ty may"),
+            lambda: self.press(0),
+        ]
+        submission: list[Callable[[], Awaitable[Any]]] = [
+            lambda: self.text("/new"),
+            lambda: self.text(f"{TITLES[n % len(TITLES)]} (tổ {n % 97})"),
+            lambda: self.press(2),
+            lambda: self.press(0),
+            lambda: self.text("Cắt vải bằng tay, mỗi tấm mất 4 phút và hay lệch"),
+            lambda: self.text("Làm đồ gá bằng thép tấm có rãnh dẫn dao, kẹp vải hai đầu"),
+            lambda: self.text("Mỗi tấm còn 2 phút, giảm 30% vải hỏng"),
+            lambda: self.text("50 triệu"),
+            lambda: self.text("01/03/2026"),
+            lambda: self.press_prefix("v1:skip:"),
+            lambda: self.press_prefix("v1:skip:"),
+            lambda: self.press_prefix("v1:skip:"),
+            lambda: self.press_prefix("v1:done:"),
+            lambda: self.press_prefix("v1:submit:"),
+        ]
+        self.steps = registration + submission if register else submission
+        self.done = 0
+
+    @property
+    def finished(self) -> bool:
+        """True once every step has been answered (and "submit anyway" if look-alikes were shown)."""
+        if self.done < len(self.steps):
+            return False
+        if any(d.startswith("v1:subok:") for d in self.api.buttons.get(self.person.id, [])):
+            self.steps.append(lambda: self.press_prefix("v1:subok:"))
+            return False
+        return True
+
+    async def next(self) -> None:
+        """Send this person's next update and wait for the bot to handle it."""
+        step = self.steps[self.done]
+        self.done += 1
+        await step()
+
+    async def text(self, text: str) -> None:
+        await self.driver.text(self.person, text)
+
+    async def press(self, index: int) -> None:
+        await self.driver.press(self.person, self.api.buttons[self.person.id][index])
+
+    async def press_prefix(self, prefix: str) -> None:
+        data = next(d for d in self.api.buttons[self.person.id] if d.startswith(prefix))
+        await self.driver.press(self.person, data)
+
+
+def registered_people(path: Path, rng: random.Random) -> list[int]:
+    """Telegram ids of registered people of the data with no draft and no review right, shuffled."""
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "select cast(external_id as integer) from app_user where deleted = 0 and reg_step = 'done'"
+        " and id not in (select author_id from initiative where status = 'draft')"
+        " and id not in (select user_id from reviewer)"
+    ).fetchall()
+    db.close()
+    ids = [r[0] for r in rows]
+    rng.shuffle(ids)
+    return ids
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def ticker(stalls: list[tuple[float, float]], stop: asyncio.Event, start: float) -> None:
+    """Wake every 5 ms; record how late each wake-up was (the event loop's stalls)."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(TICK)
+        late = time.perf_counter() - before - TICK
+        if late > 0.002:
+            stalls.append((before - start, late))
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value below which `share` of the sorted samples fall."""
+    return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * share + 0.5) - 1))] if ordered else float("nan")
+
+
+def call_with_known(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call with the keyword arguments `function` accepts (the APIs differ between versions)."""
+    accepted = inspect.signature(function).parameters
+    return function(*args, **{k: v for k, v in kwargs.items() if k in accepted})
+
+
+async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """Run the bot on `path` under the mixed load; return the measurements."""
+    from telegram.ext import Application
+
+    from bot import app as composition
+    from bot.config import load_config
+    from bot.i18n import Catalog
+    from handlers.telegram.scheduling import schedule_jobs
+    from handlers.telegram.sender import OutboxSender
+    from tests.fake_telegram import FakeBotApi, Person, TelegramDriver
+
+    errors = Errors()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger().addHandler(errors)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: maximum number of running instances"
+    catalog = Catalog()
+    bad = (catalog.render("vi", "error.internal"), catalog.render("en", "error.internal"), "database is locked")
+    api = bench_api(FakeBotApi, bad)
+    url = f"sqlite+aiosqlite:///{path}"
+    config = load_config(
+        ROOT / "bot.toml",
+        env={"SANGKIEN_DATABASE_URL": url, "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH", "SANGKIEN_ADMINS": str(ADMIN)},
+    )
+    origin = time.perf_counter()
+
+    def clock() -> datetime:
+        """The data's "now", moving with real time."""
+        return NOW + timedelta(seconds=time.perf_counter() - origin)
+
+    opened = time.perf_counter()
+    runtime = await call_with_known(composition.open_runtime, config, clock=clock)
+    app: Application[Any, Any, Any, Any, Any, Any] = composition.telegram_application(runtime, request=api)
+    await app.initialize()
+    sender = OutboxSender(app.bot, runtime.catalog, runtime.delivery)
+    schedule_jobs(app, runtime.jobs, sender, lambda: composition.housekeeping(runtime))
+    await composition.warm_up(runtime)
+    warm = time.perf_counter() - opened
+    rss_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    await app.start()  # the job queue: the outbox drain every 2 s
+    driver = TelegramDriver(app, api)
+
+    rng = random.Random(args.seed)
+    registered = registered_people(path, rng)
+    people = round(args.rate * sum(THINK) / 2)  # people writing at once; more join while all wait for answers
+    finished = [0]
+    latencies: list[float] = []
+    failures: list[str] = []
+    stalls: list[tuple[float, float]] = []
+    events: list[tuple[str, float]] = []
+    job_times: dict[str, float] = {}
+    ready: list[tuple[float, int, Flow]] = []  # (ready at, tie-break, flow)
+    flows: list[Flow] = []
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    tick = asyncio.create_task(ticker(stalls, stop, start))
+
+    async def answer(flow: Flow, arrival: float) -> None:
+        try:
+            await flow.next()
+        except Exception as exc:  # the flow could not go on (no such button…): an error of the run
+            failures.append(f"{type(exc).__name__}: {exc}"[:200])
+            return
+        done = time.perf_counter()
+        latencies.append(done - arrival)
+        if flow.finished:
+            finished[0] += 1
+        else:
+            heapq.heappush(ready, (done + rng.uniform(*THINK), flow.person.id, flow))
+
+    async def job(name: str, at: float) -> None:
+        await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
+        began = time.perf_counter()
+        events.append((f"job {name} started", began - start))
+        (scheduled,) = app.job_queue.get_jobs_by_name(name) if app.job_queue else ()
+        await scheduled.run(app)
+        job_times[name] = time.perf_counter() - began
+        events.append((f"job {name} finished", time.perf_counter() - start))
+
+    async def lock(at: float) -> None:
+        await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
+        await lock_for(path, args.lock_seconds, events, start)
+
+    side = [asyncio.create_task(job(name, at)) for name, at in JOBS.items() if at < args.seconds]
+    side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds]
+    pending: set[asyncio.Task[None]] = set()
+    arrival, arrivals = start, 0
+    while True:
+        arrival += rng.expovariate(args.rate)
+        if arrival >= start + args.seconds:
+            break
+        await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+        if ready and (ready[0][0] <= arrival or len(flows) - finished[0] >= people):
+            flow = heapq.heappop(ready)[2]  # the next ready person (or one about to be: enough people already)
+        elif registered and rng.random() >= args.new_share:
+            person = Person(registered.pop(), first_name=f"Người lao động {len(flows)}")
+            flow = Flow(driver, api, person, register=False)
+            flows.append(flow)
+        else:
+            person = Person(PERSON_BASE + len(flows), first_name=f"Công nhân {len(flows)}")
+            flow = Flow(driver, api, person, register=True)
+            flows.append(flow)
+        task = asyncio.create_task(answer(flow, arrival))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        arrivals += 1
+    offered = time.perf_counter() - start
+    _, unfinished = await asyncio.wait(pending, timeout=args.grace) if pending else (set(), set())
+    await asyncio.wait(side, timeout=args.grace)
+    stop.set()
+    await tick
+    sender.stop()  # as the bot's post_stop does: the drain ends after its current message
+    await app.stop()
+    await app.shutdown()
+    submitted = (
+        sqlite3.connect(path)
+        .execute("select count(*) from initiative where submitted_at > ?", (NOW.strftime("%Y-%m-%d %H:%M:%S.999999"),))
+        .fetchone()[0]
+    )
+    await runtime.close()
+
+    ordered = sorted(latencies)
+    worst = sorted(stalls, key=lambda s: -s[1])[:5]
+    return {
+        "label": args.label,
+        "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "offered_per_s": round(arrivals / offered, 1),
+        "arrivals": arrivals,
+        "answered": len(latencies),
+        "unanswered": len(unfinished),
+        "people": len(flows),
+        "submitted": submitted,
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+        "longest_stall_ms": round(worst[0][1] * 1000, 1) if worst else 0.0,
+        "stalls_over_50ms": sum(1 for _, s in stalls if s > 0.05),
+        "worst_stalls": [(round(t, 2), round(s * 1000, 1)) for t, s in worst],
+        "error_replies": len(api.error_replies),
+        "error_reply_samples": api.error_replies[:3],
+        "errors_logged": errors.count,
+        "error_log_samples": errors.samples,
+        "flow_failures": len(failures),
+        "flow_failure_samples": failures[:3],
+        "job_seconds": {k: round(v, 2) for k, v in job_times.items()},
+        "events": [(name, round(t, 2)) for name, t in events],
+        "bot_api_calls": api.count,
+        "start_up_s": round(warm, 1),
+        "rss_ready_mb": round(rss_ready, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The run in a few lines."""
+    r = result
+    errors = r["error_replies"] + r["errors_logged"] + r["flow_failures"]
+    return "\n".join(
+        [
+            f"{r['label']} ({r['code']}): {r['arrivals']} updates offered at {r['offered_per_s']}/s"
+            f" by {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
+            f" {r['unanswered']} still waiting at the end",
+            f"  latency from arrival: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms",
+            f"  longest event-loop stall {r['longest_stall_ms']} ms ({r['stalls_over_50ms']} over 50 ms);"
+            f" worst (s after start, ms): {r['worst_stalls']}",
+            f"  errors: {errors} (error replies {r['error_replies']}, logged {r['errors_logged']},"
+            f" flows stuck {r['flow_failures']}) {r['error_reply_samples'] + r['error_log_samples']}"
+            f" {r['flow_failure_samples']}",
+            f"  jobs (s): {r['job_seconds']}; start-up {r['start_up_s']} s; peak RSS {r['peak_rss_mb']} MB"
+            f" ({r['rss_ready_mb']} MB when ready)",
+        ]
+    )
+
+
+def machine() -> str:
+    """CPU, RAM, Python and SQLite versions, load."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()},"
+        f" SQLite {sqlite3.sqlite_version}; load average {load}"
+    )
+
+
+def main() -> None:
+    """Build or reuse the database, copy it, run the mixed load, print a summary and JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=100.0, help="updates offered per second (Poisson)")
+    parser.add_argument("--initiatives", type=int, default=1_000_000)
+    parser.add_argument("--people", type=int, default=200_000)
+    parser.add_argument("--units", type=int, default=5_000)
+    parser.add_argument("--cache-dir", type=Path, default=Path("data/bench"))
+    parser.add_argument("--lock-seconds", type=float, default=LOCK_SECONDS)
+    parser.add_argument("--grace", type=float, default=60.0, help="seconds to wait for answers after the last arrival")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--new-share", type=float, default=0.5, help="share of people who register first")
+    parser.add_argument("--label", default=ROOT.name)
+    parser.add_argument("--prepare", action="store_true", help="only build the cached database (if absent)")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--hold-lock", nargs=2, metavar=("PATH", "SECONDS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hold_lock:
+        hold_lock(args.hold_lock[0], float(args.hold_lock[1]))
+        return
+    if args.build:
+        build(args.build, args.initiatives, args.people, args.units)
+        return
+    pristine = ensure_database(args)
+    if args.prepare:
+        print(pristine)
+        return
+    work = pristine.with_name(f"run-{os.getpid()}.db")
+    shutil.copyfile(pristine, work)
+    try:
+        result = asyncio.run(measure(args, work))
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work}{suffix}").unlink(missing_ok=True)
+    result["machine"] = machine()
+    result["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(summary(result))
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -117,6 +117,7 @@ class Attachment:
     size: int | None = None
     mime_type: str | None = None
     file_name: str | None = None
+    caption: str | None = None  # the text sent with the file (a photo's caption)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calendar import monthrange
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -123,7 +124,8 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
     if field.kind == "files":
         if not isinstance(payload, Upload):
             raise InvalidInput("error.expected_file")
-        await turn.tx.add_attachment(draft.id, payload.attachment)
+        caption = clean(payload.attachment.caption or "")[: turn.config.bot.field_max] or None
+        await turn.tx.add_attachment(draft.id, replace(payload.attachment, caption=caption))
         return False
     value = _text(turn, field, payload)
     if field.kind == "money":

@@ -39,6 +39,19 @@ def _category(turn: Turn, item: Initiative, locale: str) -> Msg:
     return literal(item.category) if item.category else NONE
 
 
+def _attachments(item: Initiative) -> Msg:
+    """How many files, then what the worker wrote under each file that has a caption."""
+    notes = tuple(
+        Msg("line.attachment", {"kind": Msg(f"common.file_{a.kind}"), "number": n, "caption": a.caption})
+        for n, a in enumerate(item.attachments, 1)
+        if a.caption
+    )
+    return Msg(
+        "common.attachments",
+        {"count": len(item.attachments), "captions": Msg("line.captions", {"lines": Lines(notes)}) if notes else ""},
+    )
+
+
 def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> dict[str, Any]:
     """Return every field of an initiative as message arguments (children must be loaded)."""
     value: Any = Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
@@ -59,5 +72,5 @@ def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> 
         "coauthors": Lines(people, empty="common.sole_author"),
         "conditions": item.conditions or NONE,
         "confidential": item.confidential or NONE,
-        "attachments": len(item.attachments),
+        "attachments": _attachments(item),
     }

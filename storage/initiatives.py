@@ -161,7 +161,7 @@ class InitiativeQueries(Queries):
         initiative.coauthors = [CoAuthor(r.name, r.percent) for r in rows]
         rows = await self.conn.execute(ATTACHMENTS_OF, {"id": initiative.id})
         initiative.attachments = [
-            Attachment(r.kind, r.file_id, r.file_unique_id, r.size, r.mime_type, r.file_name) for r in rows
+            Attachment(r.kind, r.file_id, r.file_unique_id, r.size, r.mime_type, r.file_name, r.caption) for r in rows
         ]
 
     async def replace_coauthors(self, initiative: Initiative) -> None:
@@ -196,6 +196,7 @@ class InitiativeQueries(Queries):
                 size=attachment.size,
                 mime_type=attachment.mime_type,
                 file_name=attachment.file_name,
+                caption=attachment.caption,
                 created_at=datetime.now(UTC),
             )
         )

@@ -154,6 +154,7 @@ class AttachmentRow(SQLModel, table=True):
     size: int | None = None
     mime_type: str | None = Field(default=None, max_length=100)
     file_name: str | None = Field(default=None, max_length=255)
+    caption: str | None = Field(default=None, max_length=1024)  # what the worker typed under it
     created_at: datetime
 
 

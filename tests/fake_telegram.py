@@ -217,8 +217,8 @@ class TelegramDriver:
         }
         return await self.deliver(self._message(person, contact=contact))
 
-    async def photo(self, person: Person, unique: str, size: int = 54321) -> list[Call]:
-        """The person sends a photo (Telegram sends several sizes)."""
+    async def photo(self, person: Person, unique: str, size: int = 54321, caption: str | None = None) -> list[Call]:
+        """The person sends a photo (Telegram sends several sizes), perhaps with a caption."""
         sizes = [
             {
                 "file_id": f"{unique}-s",
@@ -235,10 +235,12 @@ class TelegramDriver:
                 "file_size": size,
             },
         ]
-        return await self.deliver(self._message(person, photo=sizes))
+        return await self.deliver(self._message(person, photo=sizes, **({"caption": caption} if caption else {})))
 
-    async def document(self, person: Person, unique: str, name: str = "ban-ve.pdf") -> list[Call]:
-        """The person sends a document."""
+    async def document(
+        self, person: Person, unique: str, name: str = "ban-ve.pdf", caption: str | None = None
+    ) -> list[Call]:
+        """The person sends a document, perhaps with a caption."""
         doc = {
             "file_id": f"{unique}-id",
             "file_unique_id": unique,
@@ -246,7 +248,7 @@ class TelegramDriver:
             "mime_type": "application/pdf",
             "file_size": 120000,
         }
-        return await self.deliver(self._message(person, document=doc))
+        return await self.deliver(self._message(person, document=doc, **({"caption": caption} if caption else {})))
 
     async def sticker(self, person: Person) -> list[Call]:
         """The person sends a sticker."""

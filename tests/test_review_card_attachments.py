@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
 import pytest
 
 from bot.config import Config
-from tests.conftest import answer_until
+from tests.conftest import Harness, answer_until
 from tests.fake_telegram import Call, Person, TelegramDriver, button, texts
 from tests.review_support import (
     GROUP_ID,
@@ -102,3 +103,39 @@ async def test_a_card_without_files_sends_only_the_card(tg: TelegramDriver) -> N
     await enroll(tg, WORKER)
     calls = await submit_with(tg, WORKER, photos=0, documents=0)
     assert to_chat(calls, REVIEWER.id) == ["sendMessage"]
+
+
+async def test_captions_reach_the_reviewer_on_the_card_and_under_each_file(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER)
+    calls = await answer_until(tg, WORKER, "attachments")
+    await tg.photo(WORKER, "anh0", caption="Máy cắt trước khi cải tiến")
+    await tg.photo(WORKER, "anh1")
+    calls = await tg.document(WORKER, "doc0", caption="Bản vẽ <b>bàn trượt</b>")
+    calls = await tg.press(WORKER, button(calls, "Xong"))
+    calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
+    card = cards(calls, REVIEWER)[0].text
+    assert (
+        "<b>Tệp đính kèm:</b> 3\n• Ảnh 1: “Máy cắt trước khi cải tiến”\n"
+        "• Tệp 3: “Bản vẽ &lt;b&gt;bàn trượt&lt;/b&gt;”\n"
+    ) in card
+    album = sent_to(calls, REVIEWER, "sendMediaGroup")[0]
+    assert [m.get("caption") for m in media_of(album)] == ["Máy cắt trước khi cải tiến", None]
+    assert sent_to(calls, REVIEWER, "sendDocument")[0].params["caption"] == "Bản vẽ <b>bàn trượt</b>"
+    stored = await harness.query("select file_unique_id, caption from attachment order by id")
+    assert stored == [("anh0", "Máy cắt trước khi cải tiến"), ("anh1", None), ("doc0", "Bản vẽ <b>bàn trượt</b>")]
+
+
+async def test_a_lone_photo_keeps_its_caption(tg: TelegramDriver) -> None:
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER)
+    calls = await answer_until(tg, WORKER, "attachments")
+    calls = await tg.photo(WORKER, "anh0", caption="Sau <cải tiến>")
+    calls = await tg.press(WORKER, button(calls, "Xong"))
+    calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
+    photo = sent_to(calls, REVIEWER, "sendPhoto")[0]
+    caption = photo.params["caption"]
+    shown = html.unescape(caption) if photo.params.get("parse_mode") == "HTML" else caption
+    assert shown == "Sau <cải tiến>"

@@ -40,7 +40,11 @@ def _payload(message: Message) -> Payload:
         return Contact(message.contact.phone_number, own)
     if message.photo:
         photo = message.photo[-1]
-        return Upload(Attachment("photo", photo.file_id, photo.file_unique_id, photo.file_size, "image/jpeg"))
+        return Upload(
+            Attachment(
+                "photo", photo.file_id, photo.file_unique_id, photo.file_size, "image/jpeg", caption=message.caption
+            )
+        )
     if message.document is not None:
         doc = message.document
         return Upload(
@@ -51,6 +55,7 @@ def _payload(message: Message) -> Payload:
                 doc.file_size,
                 doc.mime_type,
                 doc.file_name,
+                message.caption,
             )
         )
     for kind in _OTHER_KINDS:

@@ -182,9 +182,9 @@ async def _send_extras(bot: LeanBot, chat_id: int, reply: Reply) -> None:
     for start in range(0, len(photos), 10):
         batch = photos[start : start + 10]
         if len(batch) == 1:
-            await guarded(partial(bot.send_photo, chat_id, batch[0].file_id), chat_id)
+            await guarded(partial(bot.send_photo, chat_id, batch[0].file_id, caption=batch[0].caption), chat_id)
         else:
-            media = [InputMediaPhoto(p.file_id) for p in batch]
+            media = [InputMediaPhoto(p.file_id, caption=p.caption) for p in batch]
             await guarded(partial(bot.send_media_group, chat_id, media), chat_id)
     for doc in (a for a in reply.media if a.kind != "photo"):
-        await guarded(partial(bot.send_document, chat_id, doc.file_id), chat_id)
+        await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id)

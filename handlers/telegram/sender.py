@@ -257,11 +257,11 @@ class OutboxSender:
         for start in range(0, len(photos), 10):
             batch = photos[start : start + 10]
             if len(batch) == 1:
-                steps.append(self._photo_step(batch[0], "", None))
+                steps.append(self._photo_step(batch[0], html.escape(batch[0].caption or ""), None))
             else:
-                steps.append(Step(partial(self._album, [p.file_id for p in batch])))
+                steps.append(Step(partial(self._album, batch)))
         for doc in (a for a in reply.media if a.kind != "photo"):
-            steps.append(Step(partial(self._document, doc.file_id)))
+            steps.append(Step(partial(self._document, doc)))
         return steps
 
     def _photo_step(self, photo: FileOut | Attachment, caption: str, keyboard: Markup) -> Step:
@@ -275,13 +275,13 @@ class OutboxSender:
         """Send one text message."""
         await self.bot.call("sendMessage", text_message(chat_id, text, keyboard))
 
-    async def _album(self, file_ids: list[str], chat_id: int | str) -> None:
-        """Send photos as one album."""
-        await self.bot.send_media_group(chat_id, [InputMediaPhoto(f) for f in file_ids])
+    async def _album(self, photos: list[Attachment], chat_id: int | str) -> None:
+        """Send photos as one album, each with the caption the worker wrote (plain text)."""
+        await self.bot.send_media_group(chat_id, [InputMediaPhoto(p.file_id, caption=p.caption) for p in photos])
 
-    async def _document(self, file_id: str, chat_id: int | str) -> None:
-        """Send a document Telegram already has."""
-        await self.bot.send_document(chat_id, file_id)
+    async def _document(self, doc: Attachment, chat_id: int | str) -> None:
+        """Send a document Telegram already has, with the worker's caption (plain text)."""
+        await self.bot.send_document(chat_id, doc.file_id, caption=doc.caption)
 
     async def _file(self, file: FileOut, chat_id: int | str) -> None:
         """Send a file from bytes as a document."""

@@ -16,6 +16,7 @@ from bot.delivery import Delivery
 from bot.digest import reviewer_digest
 from bot.errors import InvalidInput
 from bot.i18n import Catalog
+from bot.job_summary import run_summary, sent_summary
 from bot.jobs import JobFunction, JobRunner
 from bot.leaderboard_job import leaderboard
 from bot.messages import Reply
@@ -174,10 +175,10 @@ async def run_reviewers(config: Config, action: str, person: str, unit: str) -> 
     return status
 
 
-def _print(runtime: Runtime, replies: list[Reply]) -> None:
+def _print(runtime: Runtime, replies: list[Reply], file: TextIO | None = None) -> None:
     """Print replies as plain text in the configured language."""
     for reply in replies:
-        print(plain(runtime.catalog.render(runtime.config.bot.locale, reply.key, reply.args)))
+        print(plain(runtime.catalog.render(runtime.config.bot.locale, reply.key, reply.args)), file=file)
 
 
 async def run_jobs(config: Config, action: str, name: str, *, send: bool = False) -> int:
@@ -194,19 +195,19 @@ async def run_jobs(config: Config, action: str, name: str, *, send: bool = False
         if name not in runtime.jobs.jobs:
             print(f"job {name} is not available in this version", file=sys.stderr)
             return 2
-        report = await runtime.jobs.run(name)
-        print(report if report is not None else f"{name} already ran this minute")
-        if not send:
-            print("Messages wait in the outbox; the running bot sends them within Telegram's limits.")
-            return 0
-        if not config.telegram.token:
-            print("--send needs a Telegram token (SANGKIEN_TELEGRAM_TOKEN).", file=sys.stderr)
+        if send and not config.telegram.token:  # before the run is claimed: it could not be run again this minute
+            _print(runtime, [Reply("jobs.send_needs_token")], file=sys.stderr)
             return 2
+        report = await runtime.jobs.run(name)
+        _print(runtime, run_summary(config, name, report))
+        if not send:
+            _print(runtime, [Reply("jobs.run_waiting")])
+            return 0
         application = telegram_application(runtime)
         async with application:
             stats = await OutboxSender(application.bot, runtime.catalog, runtime.delivery).drain()
             await runtime.jobs.report_deliveries()
-        print(f"sent: {stats}")
+        _print(runtime, [sent_summary(stats.sent, stats.failed, stats.blocked, stats.retrying)])
         return 0
     finally:
         await runtime.close()

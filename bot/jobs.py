@@ -11,7 +11,7 @@ from typing import Any
 from bot.campaigns import CampaignBook, CampaignCache
 from bot.clock import Clock, local, utc_now
 from bot.config import JOB_NAMES, Config
-from bot.delivery import Delivery, QuietHours
+from bot.delivery import Delivery, Enqueued, QuietHours
 from bot.i18n import Msg
 from bot.messages import Notice, Reply
 from bot.ports import Store, Tx
@@ -20,8 +20,9 @@ from bot.schedule import missed_run, next_fire
 
 @dataclass(frozen=True)
 class Outgoing:
-    """Messages a job wants sent: each is keyed `job:key:chat` (so never sent twice); reminders are
-    `quiet` (they wait for the end of the quiet hours and skip people who turned reminders off)."""
+    """Messages a job wants sent: each is keyed `job:key:chat` (so never sent twice). Every scheduled
+    message waits out the quiet hours (JobRunner.enqueue); `quiet` ones (reminders, the leaderboard)
+    also skip people who turned reminders off."""
 
     key: str
     notices: list[Notice]
@@ -92,17 +93,15 @@ class JobRunner:
             context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
             outgoing = await self.jobs[name](context)
         report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
+        held = self.quiet.release(now)
+        if held > now:
+            report["held_until"] = held.isoformat()
         for item in outgoing:
             notices = [n for n in item.notices if n.chat.partition(":")[0] in DELIVERABLE]
             for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
                 async with self.store.transaction() as tx:
-                    done = await self.delivery.enqueue_notices(
-                        tx,
-                        notices[start : start + CHUNK],
-                        job_run_id=run_id,
-                        key_prefix=f"{name}:{item.key}",
-                        quiet=self.quiet if item.quiet else None,
-                        respect_opt_out=item.quiet,
+                    done = await self.enqueue(
+                        tx, notices[start : start + CHUNK], run_id, f"{name}:{item.key}", opt_out=item.quiet
                     )
                 report["queued"] += done.added
                 report["repeated"] += done.repeated
@@ -126,9 +125,17 @@ class JobRunner:
                 reply = Reply("jobs.delivery_report", {"job": Msg(f"jobs.name_{job}"), **counts})
                 chats = self.config.bot.admins
                 notices = [Notice(chat, self.config.bot.locale, (reply,)) for chat in chats]
-                await self.delivery.enqueue_notices(tx, notices, job_run_id=None, key_prefix=f"delivery:{run_id}")
+                await self.enqueue(tx, notices, None, f"delivery:{run_id}")
                 sent += 1
         return sent
+
+    async def enqueue(
+        self, tx: Tx, notices: list[Notice], run_id: int | None, key_prefix: str, *, opt_out: bool = False
+    ) -> Enqueued:
+        """The one way scheduled messages reach the outbox: each waits out the quiet hours."""
+        return await self.delivery.enqueue_notices(
+            tx, notices, job_run_id=run_id, key_prefix=key_prefix, quiet=self.quiet, respect_opt_out=opt_out
+        )
 
     async def catch_up(self) -> list[dict[str, Any]]:
         """After a restart: make up, once, each enabled job's latest run missed within its grace time."""

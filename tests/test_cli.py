@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -236,12 +237,14 @@ def test_jobs_run_records_the_run_and_refuses_to_send_without_a_token(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--config", str(config_file), "jobs", "run", "reminders"]) == 0
-    assert "'job': 'reminders'" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("Đã chạy “nhắc nhở”: xếp 0 tin nhắn")
     database = config_file.parent / "data" / "sangkien.db"
     with sqlite3.connect(database) as conn:
         assert conn.execute("select job from job_run").fetchall() == [("reminders",)]
     assert main(["--config", str(config_file), "jobs", "run", "admin_report", "--send"]) == 2
-    assert "--send needs a Telegram token" in capsys.readouterr().err
+    assert "--send cần token Telegram" in capsys.readouterr().err
+    with sqlite3.connect(database) as conn:  # refused before the run was claimed: it can still run this minute
+        assert conn.execute("select job from job_run").fetchall() == [("reminders",)]
 
 
 def test_reviewers_and_campaigns_on_the_cli(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,3 +254,27 @@ def test_reviewers_and_campaigns_on_the_cli(config_file: Path, capsys: pytest.Ca
     assert main(["--config", str(config_file), "campaigns", "list"]) == 0
     assert "Công đoàn Công ty May 10: gửi 0 / 250 (0%)" in capsys.readouterr().out
     assert main(["--config", str(config_file), "reviewers", "grant", "@nobody", "MAY10"]) == 1
+
+
+def test_jobs_run_prints_a_readable_summary_and_when_held_messages_go(
+    config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=2)).time()  # quiet hours: now
+    config_file.write_text(
+        f"[bot]\nadmins = [42]\n[jobs]\nquiet_start = {start:%H:%M:%S}\nquiet_end = {end:%H:%M:%S}\n" + CONFIG,
+        encoding="utf-8",
+    )
+    assert main(["--config", str(config_file), "jobs", "run", "admin_report"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Đã chạy “báo cáo tiến độ”: xếp 1 tin nhắn vào hàng chờ gửi; 0 tin đã có từ lần chạy trước")
+    release = (now + timedelta(hours=2)).replace(second=0)
+    assert f"Đang trong giờ yên lặng: các tin nhắn này sẽ được gửi từ {release:%H:%M %d/%m/%Y}." in out
+    assert "{" not in out and "'queued'" not in out
+
+
+def test_an_admin_report_with_no_admin_says_so(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config_file), "jobs", "run", "admin_report"]) == 0
+    out = capsys.readouterr().out
+    assert "xếp 0 tin nhắn" in out
+    assert "Chưa cấu hình quản trị viên nào (bot.admins trong bot.toml hoặc SANGKIEN_ADMINS)" in out

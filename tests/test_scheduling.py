@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,8 +11,8 @@ from bot.app import housekeeping
 from bot.schedule import missed_run, next_fire
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import OutboxSender
-from tests.conftest import ADMIN_ID, Harness, register
-from tests.fake_telegram import Person, TelegramDriver
+from tests.conftest import ADMIN_ID, Harness, register, submit
+from tests.fake_telegram import Person, TelegramDriver, button
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
@@ -76,3 +76,33 @@ async def test_a_job_run_is_delivered_and_admins_get_the_delivery_report(tg: Tel
 
 async def _no_wait(_seconds: float) -> None:
     """Sleep that returns at once (the limiter's pauses are tested elsewhere)."""
+
+
+async def test_every_scheduled_message_waits_out_the_quiet_hours(tg: TelegramDriver, harness: Harness) -> None:
+    hung = Person(601, first_name="Hùng", username="hung")
+    await register(tg, hung, name="Trần Văn Hùng")
+    await register(tg, ADMIN, unit_query="dien co", name="Quản Trị")
+    for unit in ("May 10", "Khu công nghiệp"):  # Hùng reviews MAY10 and the unit above it (escalations)
+        calls = await tg.text(ADMIN, "/grant @hung")
+        await tg.press(ADMIN, button(calls, unit))
+    await register(tg, LAN)
+    await submit(tg, LAN)
+    assert harness.runtime is not None
+    sender = OutboxSender(tg.app.bot, harness.runtime.catalog, harness.runtime.delivery, sleep=_no_wait)
+    await sender.drain()
+    harness.clock.now = datetime(2026, 12, 10, 16, 17, tzinfo=UTC)  # 23:17 in Hà Nội, 15 days later
+    for job in ("reviewer_digest", "admin_report"):
+        report = await harness.runtime.jobs.run(job)
+        assert report is not None and report["queued"] and report["held_until"] == "2026-12-11T00:00:00+00:00"
+    held = await harness.query("select key, not_before from outbox where status = 'pending' order by id")
+    assert {key.split(":")[0] for key, _ in held} == {"reviewer_digest", "admin_report"}
+    assert any(":escalate:" in key for key, _ in held)
+    assert {str(when)[:16] for _, when in held} == {"2026-12-11 00:00"}  # 07:00 in Hà Nội
+    before = len(harness.api.calls)
+    assert (await sender.drain()).taken == 0 and harness.api.calls[before:] == []
+    harness.clock.now = datetime(2026, 12, 11, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
+    assert (await sender.drain()).sent == len(held)
+    harness.clock.now = datetime(2026, 12, 11, 15, 0, tzinfo=UTC)  # 22:00: the delivery reports, made late
+    assert await harness.runtime.jobs.report_deliveries() == 2
+    reports = await harness.query("select not_before from outbox where key like 'delivery:%'")
+    assert {str(when)[:16] for (when,) in reports} == {"2026-12-12 00:00"}

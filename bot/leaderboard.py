@@ -1,6 +1,6 @@
 """Leaderboard rules (points, window, tie-break) and a pure-Python reference implementation.
 
-The rules, which `storage/leaderboard.py` (and the triggers of migration 0004) state again in SQL:
+The rules, which `storage/leaderboard.py` (and the triggers of migration 0009) state again in SQL:
 
 1. Only initiatives whose status is neither `draft` nor `withdrawn` count.
 2. A counted initiative yields up to three *events*, each with its own time:

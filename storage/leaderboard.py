@@ -1,7 +1,7 @@
 """Leaderboard queries: the campaign from trigger-kept tallies, other windows from indexed events.
 
 The rules are those of `bot/leaderboard.py`. For the campaign so far (`Window()`) the scores are
-read from `leaderboard_person` / `leaderboard_unit`, which the triggers of migration 0004 keep
+read from `leaderboard_person` / `leaderboard_unit`, which the triggers of migration 0009 keep
 current and whose rank index gives the top rows and the reader's rank by counting index
 entries. For a bounded window (the past week) the events are read through the
 (campaign_key, submitted_at | decided_at | applied_at) indexes and added up here in SQL.

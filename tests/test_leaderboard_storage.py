@@ -187,10 +187,11 @@ async def test_the_tally_triggers_exist_at_head(store: SqlStore) -> None:
             listed = "select tgname from pg_trigger where not tgisinternal"
         else:
             expected = {
-                "leaderboard_initiative_insert",
-                "leaderboard_initiative_update",
-                "leaderboard_initiative_rekey",
-                "leaderboard_initiative_delete",
+                "leaderboard_initiative_added",
+                "leaderboard_initiative_removed",
+                "leaderboard_initiative_enter",
+                "leaderboard_initiative_leave",
+                "leaderboard_initiative_change",
                 "leaderboard_user_forgotten",
             }
             listed = "select name from sqlite_master where type = 'trigger'"

@@ -7,7 +7,14 @@ a bare python-telegram-bot ConversationHandler of the same length (one question 
 step, state in memory, no storage), through the same fake Bot API. Each mode runs
 in its own process so peak RSS is its own.
 
-    .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3]
+    .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3] [--synchronous normal]
+    .venv/bin/python bench/bench_conversation.py --database postgresql [--database-url postgresql+asyncpg://…]
+
+`--synchronous` sets SQLite's `PRAGMA synchronous` on every connection the bot opens (an
+SQLAlchemy `checkout` listener on every pool, after the bot's own `connect` pragmas), to measure what FULL costs;
+the value in effect is read back and shown. `--database postgresql` starts a throwaway server like
+the tests do (tests/postgresql_server.py) but with fsync on, or uses `--database-url` (a fresh database is created on
+it for each run).
 """
 
 from __future__ import annotations
@@ -40,12 +47,13 @@ from telegram.ext import (  # noqa: E402
 )
 
 from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
+from tests.postgresql_server import Server, programs  # noqa: E402
 
 REGISTRATION = 7
 SUBMISSION = 14
 STEPS = REGISTRATION + SUBMISSION
 BASELINE_DATA = "v1:x:0"
-COLUMNS = ("mode", "updates", "updates_per_s", "cpu_ms", "p50_ms", "p99_ms", "peak_rss_mb", "submitted")
+COLUMNS = ("mode", "updates", "updates_per_s", "cpu_ms", "p50_ms", "p99_ms", "peak_rss_mb", "submitted", "storage")
 NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bích",
@@ -159,20 +167,71 @@ def bare_conversation() -> ConversationHandler[Any]:
     )
 
 
-async def run_mode(mode: str, workers: int) -> dict[str, Any]:
+class DurableServer(Server):
+    """The tests' throwaway PostgreSQL server, but with fsync on: every commit reaches the disk."""
+
+    def start(self) -> Any:
+        """Create the cluster and start the server (Unix socket only); the URL of its `postgres` database."""
+        from sqlalchemy.engine import URL
+
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=''"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
+        query = {"host": str(self.folder), "port": str(self.port)}
+        return URL.create("postgresql+asyncpg", username="postgres", database="postgres", query=query)
+
+
+def force_synchronous(value: str) -> None:
+    """Set `PRAGMA synchronous` on each SQLite connection any engine hands out, once, at its first
+    checkout (after the bot's own `connect` pragmas)."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    done: set[int] = set()
+
+    def pragma(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if id(dbapi_connection) in done or "sqlite" not in type(dbapi_connection).__module__:
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA synchronous={value}")
+        cursor.close()
+        done.add(id(dbapi_connection))
+
+    event.listen(Pool, "checkout", pragma)
+
+
+async def storage_in_effect(runtime: Any) -> str:
+    """The database and, for SQLite, the journal mode and synchronous level the bot's connection has."""
+    from sqlalchemy import text
+
+    url = runtime.config.database.url
+    if not url.startswith("sqlite"):
+        return url.split(":", 1)[0]
+    async with runtime.store.transaction() as tx:
+        journal = (await tx.conn.execute(text("pragma journal_mode"))).scalar_one()
+        level = (await tx.conn.execute(text("pragma synchronous"))).scalar_one()
+    return f"sqlite {journal} sync={['off', 'normal', 'full', 'extra'][int(level)]}"
+
+
+async def run_mode(
+    mode: str, workers: int, database_url: str | None = None, synchronous: str | None = None
+) -> dict[str, Any]:
     """Run one mode in this process and return its measurements."""
     api = BenchApi()
     timings: list[float] = []
     runtime = None
+    storage = "-"
     if mode == "bot":
         from bot.app import open_runtime, telegram_application
         from bot.config import load_config
 
+        if synchronous:
+            force_synchronous(synchronous)
         tmp = Path(tempfile.mkdtemp(prefix="sangkien-bench-"))
         config = load_config(
             ROOT / "bot.toml",
             env={
-                "SANGKIEN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+                "SANGKIEN_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
                 "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH",
             },
         )
@@ -200,6 +259,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
             stored = (
                 await tx.conn.execute(text("select count(*) from initiative where status = 'submitted'"))
             ).scalar_one()
+        storage = await storage_in_effect(runtime)
         await runtime.close()
     timings.sort()
     return {
@@ -213,6 +273,7 @@ async def run_mode(mode: str, workers: int) -> dict[str, Any]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "bot_api_calls": api.count,
         "submitted": stored,
+        "storage": storage,
     }
 
 
@@ -221,22 +282,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database-url", help="a PostgreSQL server of your own (postgresql+asyncpg://…)")
+    parser.add_argument("--synchronous", choices=["off", "normal", "full"], help="SQLite's PRAGMA synchronous")
     parser.add_argument("--mode", choices=["bot", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:
-        print(json.dumps(asyncio.run(run_mode(args.mode, args.workers))))
+        result = asyncio.run(run_mode(args.mode, args.workers, args.database_url, args.synchronous))
+        print(json.dumps(result))
         return
+    server = None
+    if args.database == "postgresql" and not args.database_url:
+        bin_dir = programs()
+        if bin_dir is None:
+            sys.exit("no PostgreSQL programs (initdb, pg_ctl) found: install PostgreSQL or give --database-url")
+        server = DurableServer(bin_dir)
+        args.database_url = server.start().render_as_string(hide_password=False)
     results: list[dict[str, Any]] = []
-    for _ in range(args.rounds):
-        for mode in ("baseline", "bot"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--mode", mode, "--workers", str(args.workers)],
-                check=True,
-                capture_output=True,
-                text=True,
-                env={**os.environ, "PYTHONHASHSEED": "0"},
-            )
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    try:
+        for round_ in range(args.rounds):
+            for mode in ("baseline", "bot"):
+                command = [sys.executable, __file__, "--mode", mode, "--workers", str(args.workers)]
+                if mode == "bot" and args.database == "postgresql":
+                    from sqlalchemy.engine import make_url
+
+                    from tests.postgresql_server import create_database
+
+                    name = f"bench_conversation_{os.getpid()}_{round_}"
+                    command += ["--database-url", create_database(make_url(args.database_url), name)]
+                if args.synchronous:
+                    command += ["--synchronous", args.synchronous]
+                out = subprocess.run(
+                    command, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+                )
+                results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    finally:
+        if server is not None:
+            server.stop()
     print(" ".join(f"{c:>13}" for c in COLUMNS))
     for r in results:
         print(" ".join(f"{r[c] if r[c] is not None else '-':>13}" for c in COLUMNS))

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import callbacks as cb
 from bot.domain import AuditEntry, Initiative, Status
-from bot.i18n import Lines, Msg
+from bot.i18n import Lines, Msg, Vnd
 from bot.messages import Button, Reply
 from bot.ports import Tx
 from bot.turn import Turn
@@ -25,6 +25,29 @@ def comment_arg(comment: str | None) -> Any:
     if not comment:
         return NONE
     return Msg(f"reason.{comment[1:]}") if comment.startswith("#") and comment[1:] in REASONS else comment
+
+
+def scores_arg(scores: str | None) -> Any:
+    """Stored scores `novelty/applicability/effectiveness` (1–5 each) as a labelled message, or ''."""
+    parts = (scores or "").split("/")
+    if len(parts) != 3:
+        return ""
+    return Msg("card.scores", dict(zip(("novelty", "applicability", "effectiveness"), parts, strict=True)))
+
+
+async def scores_block(tx: Tx, item: Initiative) -> Any:
+    """The latest scores a reviewer gave the initiative, as a block of the card or the author's detail."""
+    scored = [e.scores for e in await tx.audit(item.id) if e.scores] if item.status is not Status.DRAFT else []
+    return Msg("card.scored", {"scores": scores_arg(scored[-1])}) if scored else ""
+
+
+def _audit_comment(entry: AuditEntry) -> Any:
+    """An audit entry's comment: a common reason, a measured benefit as money, or the text written."""
+    if not entry.comment:
+        return ""
+    if entry.action == "mark_applied" and entry.comment.isdigit():
+        return Msg("card.audit_comment", {"comment": Vnd(int(entry.comment))})
+    return Msg("card.audit_comment", {"comment": comment_arg(entry.comment)})
 
 
 def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:
@@ -67,6 +90,7 @@ async def card(turn: Turn, item: Initiative, locale: str, *, media: bool = False
         "changes": _changes(item),
         "votes": await _votes(tx, item, unit.quorum if unit and unit.council else 0),
         "hints": await _hints(turn, item),
+        "scored": await scores_block(tx, item),
         "applied_note": Msg("card.applied", {"when": turn.local_time(item.applied_at).date()})
         if item.applied_at
         else "",
@@ -119,8 +143,8 @@ def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
                 "action": Msg(f"action.{e.action}"),
                 "from": Msg(f"status.{e.from_status}"),
                 "to": Msg(f"status.{e.to_status}"),
-                "comment": comment_arg(e.comment) if e.comment else "",
-                "scores": e.scores or "",
+                "comment": _audit_comment(e),
+                "scores": Msg("card.audit_comment", {"comment": scores_arg(e.scores)}) if e.scores else "",
             },
         )
         for e in entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import callbacks as cb
+from bot.cards import scores_block
 from bot.domain import WITHDRAWABLE, Initiative, Status
 from bot.errors import InvalidInput
 from bot.i18n import Msg
@@ -72,6 +73,7 @@ async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
         **initiative_args(turn, item),
         "submitted": turn.local_time(item.submitted_at) if item.submitted_at else "—",
         "due": item.decision_due or "—",
+        "scored": await scores_block(turn.tx, item),
     }
     buttons = [Button("button.back_to_list", cb.encode("my", 0))]
     if item.status in WITHDRAWABLE:

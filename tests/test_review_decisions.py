@@ -94,7 +94,7 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: Telegra
     told = sent_to(calls, WORKER)
     assert "<b>Recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
     calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
-    assert "4/5/3" in texts(calls)[0] and "Tốt" in texts(calls)[0]
+    assert "tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5 · Tốt" in texts(calls)[0]
 
 
 async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: Harness) -> None:

@@ -8,6 +8,7 @@ from bot.jobs import JobContext, Outgoing
 from bot.messages import Notice, Reply
 from bot.ports import Tx
 from bot.progress import Totals, rollup
+from bot.textnorm import sort_key
 
 MAX_LINES = 40
 
@@ -17,12 +18,13 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
 
 
-def _line(total: Totals) -> Msg:
-    """One unit's line of the report."""
+def _line(total: Totals, depth: int) -> Msg:
+    """One unit's line of the report, indented by its depth in the hierarchy."""
     target = (
         Msg("report.of_target", {"target": total.target, "share": _percent(total.target_share)}) if total.target else ""
     )
     args = {
+        "indent": "  " * depth,
         "name": total.name,
         "submitted": total.submitted,
         "recognised": total.recognised,
@@ -44,14 +46,33 @@ def _sector(total: Totals, sector: str, goal: int) -> Msg:
     return Msg("report.sector", args)
 
 
+def _tree(totals: dict[int, Totals]) -> list[tuple[Totals, int]]:
+    """Units with something to report (submissions, a target, units below), each after the unit above
+    it and siblings in Vietnamese alphabetical order, with their depth."""
+    shown = {u for u, t in totals.items() if t.submitted or t.target is not None or t.sector_targets or t.children}
+    by_name = sorted(totals.values(), key=lambda t: sort_key(t.name))
+    stack = [(t, 0) for t in reversed(by_name) if t.parent_id not in totals]
+    ordered: list[tuple[Totals, int]] = []
+    seen: set[int] = set()
+    while stack:
+        total, depth = stack.pop()
+        if total.unit_id in seen:
+            continue
+        seen.add(total.unit_id)
+        if total.unit_id in shown:
+            ordered.append((total, depth))
+        children = sorted((totals[c] for c in total.children), key=lambda t: sort_key(t.name), reverse=True)
+        stack.extend((child, depth + 1) for child in children)
+    return ordered
+
+
 async def campaign_progress(tx: Tx, campaign: Campaign) -> Reply:
-    """The progress of one campaign: the whole, then units with a target and the upper levels."""
+    """The progress of one campaign: the whole, then every unit with something to report, in hierarchy order."""
     totals = rollup(await tx.all_units(), await tx.progress_counts(campaign.key), await tx.targets(campaign.key))
-    roots = [t for t in totals.values() if t.parent_id is None]
+    roots = [t for t in totals.values() if t.parent_id not in totals]
     overall = sum(t.submitted for t in roots)
-    shown = [t for t in totals.values() if t.target is not None or t.sector_targets or t.children]
-    shown.sort(key=lambda t: (-(t.target_share or 0), -t.submitted))
-    lines = tuple(_line(t) for t in shown[:MAX_LINES])
+    shown = _tree(totals)
+    lines = tuple(_line(t, depth) for t, depth in shown[:MAX_LINES])
     args = {
         "campaign": campaign.name,
         "start": campaign.start,

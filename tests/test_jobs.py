@@ -200,3 +200,28 @@ async def _reopen_run_and_drop_one_message(harness: Harness) -> None:
     async with harness.runtime.store.transaction() as tx:
         await tx.conn.execute(text("update job_run set finished_at = null, report = null"))
         await tx.conn.execute(text("delete from outbox where id = (select max(id) from outbox)"))
+
+
+async def test_campaigns_list_every_unit_with_submissions_in_hierarchy_then_alphabetical_order(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await register(tg, ADMIN, unit_query="dien co", name="Quản Trị")
+    await tg.text(ADMIN, "/campaign c2026 target 5 MAYDUC")
+    for number, (person, unit) in enumerate([(LAN, "may 10"), (Person(502), "duc giang"), (Person(503), "dien co")]):
+        await register(tg, person, unit_query=unit, name=f"Nguyễn Văn {'ABC'[number]}")
+        await submit(tg, person)
+    calls = await tg.text(ADMIN, "/campaigns")
+    report = next(t for t in texts(calls) if "Phong trào 2026" in t)
+    names = [line.split("•")[1].split(":")[0].strip() for line in report.splitlines() if "•" in line]
+    assert names == [
+        "Liên đoàn Lao động thành phố Hà Nội",
+        "Công đoàn các Khu công nghiệp Hà Nội",
+        "Công đoàn Công ty Điện cơ Thống Nhất",  # Đ comes after D and before M
+        "Công đoàn Công ty May 10",
+        "Công đoàn Công ty May Đức Giang",
+    ]
+    assert "\n    • Công đoàn Công ty May 10: gửi 1, công nhận 0" in report  # indented under its upper unit
+    assert harness.runtime is not None
+    await harness.runtime.jobs.run("admin_report")
+    [(_key, _chat, _due, payload)] = await outbox(harness)
+    assert payload.count('"indent"') == 5

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from bot.charts import WIDTH_PX, height_px, render_board
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 from bot.leaderboard import (
     Board,
     Entry,
@@ -94,7 +93,9 @@ def test_points_load_from_the_leaderboard_section_of_bot_toml(tmp_path: Path) ->
     assert section.points == Points(submitted=2, grassroots=3, upper=5, city=8, applied=2)
     assert load_config(tmp_path / "missing.toml", env={}).leaderboard.points == Points()
     path.write_text("[leaderboard.points]\nsubmitted = -1\n", "utf-8")
-    with pytest.raises(ValidationError):
+    with pytest.raises(
+        ConfigError, match=r"leaderboard\.points\.submitted: Input should be greater than or equal to 0"
+    ):
         load_config(path, env={})
 
 

@@ -27,7 +27,7 @@ def _require_admin(turn: Turn) -> None:
 def _person_button(user: User) -> Button:
     """A button naming a person (name, masked phone)."""
     phone = f"…{user.phone[-3:]}" if user.phone else ""
-    return Button("admin.person", cb.encode("gp", user.id), {"name": user.full_name or "—", "phone": phone})
+    return Button("admin.person", cb.GrantPerson(user.id).encode(), {"name": user.full_name or "—", "phone": phone})
 
 
 async def grant_command(turn: Turn, args: str, reply_to: UserRef | None) -> list[Reply]:
@@ -62,7 +62,7 @@ async def pick_person(turn: Turn, user_id: int) -> list[Reply]:
     buttons = [
         Button(
             "admin.unit",
-            cb.encode("gu", person.id, unit.id),
+            cb.GrantUnit(person.id, unit.id).encode(),
             {"name": unit.name, "level": Msg(f"level.{unit.level}")},
         )
         for unit in chain
@@ -100,7 +100,7 @@ async def reviewers_list(turn: Turn, *, revoke_buttons: bool) -> list[Reply]:
             *(
                 Button(
                     "admin.revoke_button",
-                    cb.encode("rk", g.id),
+                    cb.RevokeGrant(g.id).encode(),
                     {"name": g.user.full_name or "—", "unit": g.unit.code},
                 )
                 for g in grants

@@ -1,90 +1,330 @@
-"""Typed, versioned callback data (`v1:<action>:<args>`), encoded and decoded in one place."""
+"""Button data as one small typed class per action, encoded and decoded here only (`v1:<action>:<args>`).
+
+Every class is a frozen dataclass registered under a short action name; its fields, in order, are
+the arguments on the wire (an `int` field carries digits, a `str` field `[a-z0-9_]{1,24}`), and the
+whole payload stays within Telegram's 64 bytes.
+
+Buttons already sent in chats: the typed classes did not change the wire format, so `VERSION`
+is still "v1" and a button sent before them decodes to the same press; it is then checked against
+the person's state and the item's version like any other press. Anything that changes what a
+payload means must bump `VERSION`: payloads of another version, unknown actions, a wrong number of
+arguments or a malformed one decode to None, and the person is told the button is out of date.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
+from typing import ClassVar, get_type_hints
 
 VERSION = "v1"
 MAX_BYTES = 64
-
-# action -> number of arguments it carries
-ACTIONS: dict[str, int] = {
-    "lang": 1,  # set language: vi | en
-    "consent": 1,  # yes | no
-    "unit": 1,  # pick unit by id
-    "menu": 1,  # new | my | help | profile | privacy
-    "cat": 2,  # draft id, category index
-    "type": 2,  # draft id, type code
-    "skip": 2,  # draft id, field
-    "back": 2,  # draft id, field the button was shown on
-    "done": 1,  # draft id (attachments finished)
-    "clearf": 1,  # draft id: remove the files sent so far
-    "submit": 2,  # draft id, version
-    "subok": 2,  # draft id, version: submit despite look-alikes
-    "edit": 1,  # draft id: show the field chooser
-    "editf": 2,  # draft id, field
-    "summary": 1,  # draft id: back to the summary
-    "cancel": 1,  # draft id: ask to confirm
-    "cancelok": 1,  # draft id: confirmed
-    "resume": 1,  # draft id
-    "restart": 1,  # draft id
-    "my": 1,  # page
-    "open": 1,  # initiative id
-    "wd": 1,  # initiative id: ask to confirm withdrawal
-    "wdok": 2,  # initiative id, version
-    "prof": 1,  # profile field to edit
-    "priv": 1,  # export | delete | deleteok
-    "revise": 1,  # initiative id: the author revises after changes were requested
-    "rv": 3,  # review action (ap as rj ch fw dt apl), initiative id, version
-    "rr": 3,  # initiative id, version, index of a common rejection reason
-    "card": 1,  # initiative id: show its review card
-    "pq": 3,  # pending queue: page, unit id (0 = all), category key (all = every)
-    "gp": 1,  # admin: grant rights to this person (user id)
-    "gu": 2,  # admin: user id, unit id
-    "rk": 1,  # admin: revoke this grant
-    "rem": 1,  # reminders: on | off
-}
-
 _ARG = re.compile(r"^[a-z0-9_]{1,24}$")
 
+ACTIONS: dict[str, type[Callback]] = {}
 
-@dataclass(frozen=True)
+
 class Callback:
-    """A decoded button press."""
+    """A decoded button press; subclasses name their action: `class Open(Callback, action="open")`."""
 
-    action: str
-    args: tuple[str, ...]
+    action: ClassVar[str] = ""
 
-    def int_arg(self, index: int) -> int:
-        """Return argument `index` as an int, or raise ValueError."""
-        value = self.args[index]
-        if not value.isdigit():
-            raise ValueError(value)
-        return int(value)
+    def __init_subclass__(cls, *, action: str = "", **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if action:  # an intermediate base (e.g. DraftCallback) has no action of its own
+            if action in ACTIONS:
+                raise ValueError(f"callback action {action!r} declared twice")
+            cls.action = action
+            ACTIONS[action] = cls
+
+    def encode(self) -> str:
+        """The button's data; raises ValueError if it breaks the format or Telegram's 64 bytes."""
+        kinds = _arg_types(type(self))
+        parts = []
+        for kind, value in zip(kinds, astuple(self), strict=True):  # type: ignore[call-overload]
+            if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"bad callback argument {value!r} in {self}")
+            text = str(value)
+            if not _ARG.fullmatch(text):
+                raise ValueError(f"bad callback argument {text!r} in {self}")
+            parts.append(text)
+        data = ":".join([VERSION, self.action, *parts])
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError("callback data over 64 bytes")
+        return data
 
 
-def encode(action: str, *args: object) -> str:
-    """Encode a press; raises ValueError if it breaks the format or Telegram's 64 bytes."""
-    if ACTIONS.get(action) != len(args):
-        raise ValueError(f"bad callback {action}{args}")
-    parts = [str(a) for a in args]
-    if not all(_ARG.fullmatch(p) for p in parts):
-        raise ValueError(f"bad callback argument in {parts}")
-    data = ":".join([VERSION, action, *parts])
-    if len(data.encode()) > MAX_BYTES:
-        raise ValueError("callback data over 64 bytes")
-    return data
+_TYPES: dict[str, tuple[type, ...]] = {}
+
+
+def _arg_types(cls: type[Callback]) -> tuple[type, ...]:
+    """The types of a callback class's arguments, in wire order (read once per class)."""
+    if cls.action not in _TYPES:
+        hints = get_type_hints(cls)
+        _TYPES[cls.action] = tuple(hints[f.name] for f in fields(cls))  # type: ignore[arg-type]
+    return _TYPES[cls.action]
 
 
 def decode(data: str) -> Callback | None:
-    """Decode untrusted callback data; None when it is malformed, unknown or of another version."""
+    """Decode untrusted button data; None when it is malformed, unknown or of another version."""
     if len(data.encode()) > MAX_BYTES:
         return None
     parts = data.split(":")
     if len(parts) < 2 or parts[0] != VERSION or parts[1] not in ACTIONS:
         return None
-    args = tuple(parts[2:])
-    if len(args) != ACTIONS[parts[1]] or not all(_ARG.fullmatch(a) for a in args):
+    cls, raw = ACTIONS[parts[1]], parts[2:]
+    kinds = _arg_types(cls)
+    if len(raw) != len(kinds) or not all(_ARG.fullmatch(a) for a in raw):
         return None
-    return Callback(parts[1], args)
+    if any(kind is int and not a.isdigit() for kind, a in zip(kinds, raw, strict=True)):
+        return None
+    return cls(*(int(a) if kind is int else a for kind, a in zip(kinds, raw, strict=True)))
+
+
+# Registration and the main menu
+
+
+@dataclass(frozen=True)
+class SetLanguage(Callback, action="lang"):
+    """Choose the language: vi | en."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Consent(Callback, action="consent"):
+    """Consent to the processing of personal data: yes | no."""
+
+    answer: str
+
+
+@dataclass(frozen=True)
+class PickUnit(Callback, action="unit"):
+    """A unit picked from the search results."""
+
+    unit: int
+
+
+@dataclass(frozen=True)
+class MenuChoice(Callback, action="menu"):
+    """A main-menu button: new | my | help | profile | privacy."""
+
+    choice: str
+
+
+@dataclass(frozen=True)
+class EditProfile(Callback, action="prof"):
+    """Edit one profile field: name | phone | unit | language."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class PrivacyChoice(Callback, action="priv"):
+    """A /privacy button: export | delete | deleteok."""
+
+    choice: str
+
+
+@dataclass(frozen=True)
+class SetReminders(Callback, action="rem"):
+    """Switch reminders or the weekly leaderboard: on | off | board_on | board_off."""
+
+    choice: str
+
+
+# The submission flow: every press names the draft it was shown for
+
+
+@dataclass(frozen=True)
+class DraftCallback(Callback):
+    """A button of the submission flow, valid only for the person's open draft."""
+
+    draft: int
+
+
+@dataclass(frozen=True)
+class PickCategory(DraftCallback, action="cat"):
+    """A category, by its index in the campaign's list."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class PickKind(DraftCallback, action="type"):
+    """The initiative's type (an InitiativeType value)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class SkipField(DraftCallback, action="skip"):
+    """Leave the optional field the button was shown on empty."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class StepBack(DraftCallback, action="back"):
+    """Go back from the field the button was shown on."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class FilesDone(DraftCallback, action="done"):
+    """No more files."""
+
+
+@dataclass(frozen=True)
+class ClearFiles(DraftCallback, action="clearf"):
+    """Remove the files sent so far."""
+
+
+@dataclass(frozen=True)
+class Submit(DraftCallback, action="submit"):
+    """Submit the summary of this version."""
+
+    version: int
+
+
+@dataclass(frozen=True)
+class SubmitAnyway(DraftCallback, action="subok"):
+    """Submit despite look-alike initiatives."""
+
+    version: int
+
+
+@dataclass(frozen=True)
+class ChooseField(DraftCallback, action="edit"):
+    """Show the list of fields to edit."""
+
+
+@dataclass(frozen=True)
+class EditField(DraftCallback, action="editf"):
+    """Edit one field from the summary."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class ToSummary(DraftCallback, action="summary"):
+    """Back to the summary."""
+
+
+@dataclass(frozen=True)
+class CancelDraft(DraftCallback, action="cancel"):
+    """Ask to confirm cancelling (or pausing a revision)."""
+
+
+@dataclass(frozen=True)
+class ConfirmCancel(DraftCallback, action="cancelok"):
+    """Cancelling confirmed."""
+
+
+@dataclass(frozen=True)
+class ResumeDraft(DraftCallback, action="resume"):
+    """Continue the open draft where it stopped."""
+
+
+@dataclass(frozen=True)
+class RestartDraft(DraftCallback, action="restart"):
+    """Start again: ask before discarding the open draft."""
+
+
+# The author's initiatives
+
+
+@dataclass(frozen=True)
+class MyPage(Callback, action="my"):
+    """A page of /my."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenInitiative(Callback, action="open"):
+    """Show one initiative to its author."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
+class AskWithdraw(Callback, action="wd"):
+    """Ask to confirm withdrawing."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
+class ConfirmWithdraw(Callback, action="wdok"):
+    """Withdrawal confirmed for this version."""
+
+    initiative: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Revise(Callback, action="revise"):
+    """The author revises after the reviewers requested changes."""
+
+    initiative: int
+
+
+# Review and administration
+
+
+@dataclass(frozen=True)
+class ReviewAction(Callback, action="rv"):
+    """A card button: ap as rj ch fw dt apl, on this version of the initiative."""
+
+    act: str
+    initiative: int
+    version: int
+
+
+@dataclass(frozen=True)
+class RejectReason(Callback, action="rr"):
+    """A common rejection reason, by its index."""
+
+    initiative: int
+    version: int
+    reason: int
+
+
+@dataclass(frozen=True)
+class ShowCard(Callback, action="card"):
+    """Show an initiative's review card."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
+class PendingPage(Callback, action="pq"):
+    """A page of the pending queue: unit id (0 = all), category key (all = every)."""
+
+    page: int
+    unit: int
+    category: str
+
+
+@dataclass(frozen=True)
+class GrantPerson(Callback, action="gp"):
+    """Admin: grant reviewer rights to this person."""
+
+    user: int
+
+
+@dataclass(frozen=True)
+class GrantUnit(Callback, action="gu"):
+    """Admin: grant this person rights at this unit."""
+
+    user: int
+    unit: int
+
+
+@dataclass(frozen=True)
+class RevokeGrant(Callback, action="rk"):
+    """Admin: revoke this grant."""
+
+    grant: int

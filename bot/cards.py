@@ -54,7 +54,7 @@ def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:
     """The card's buttons for the initiative's status."""
 
     def button(label: str, act: str) -> Button:
-        return Button(f"review.{label}", cb.encode("rv", act, item.id, item.version))
+        return Button(f"review.{label}", cb.ReviewAction(act, item.id, item.version).encode())
 
     details = button("details", "dt")
     if item.status in OPEN:

@@ -135,13 +135,13 @@ class Conversation:
     async def _group_press(self, turn: Turn, chat_key: str, data: str) -> list[Reply]:
         """A card button pressed in a review group: only that unit's reviewers may act."""
         call = cb.decode(data)
-        if call is None or call.action not in ("rv", "card"):
+        if not isinstance(call, cb.ReviewAction | cb.ShowCard):
             raise InvalidInput("error.stale_button")
-        item = await turn.tx.initiative(call.int_arg(0 if call.action == "card" else 1))
+        item = await turn.tx.initiative(call.initiative)
         group_units = {u.id for u in await turn.tx.unit_by_review_chat(chat_key)}
         if item is None or item.review_unit_id not in group_units:
             raise InvalidInput("error.not_reviewer")
-        if call.action == "card":
+        if isinstance(call, cb.ShowCard):
             return await review.open_card(turn, item)
         return await review.press(turn, call, in_group=True)
 

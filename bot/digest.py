@@ -31,7 +31,7 @@ async def reviewer_digest(ctx: JobContext) -> list[Outgoing]:
         reply = Reply(
             "digest.text",
             {"total": total, "lines": Lines(tuple(lines)), "more": max(total - SHOWN, 0)},
-            rows(Button("digest.open_queue", cb.encode("pq", 0, 0, "all"))),
+            rows(Button("digest.open_queue", cb.PendingPage(0, 0, "all").encode())),
         )
         out.append(Outgoing(f"{stamp}:{user.id}", [Notice(private_chat(user.ref), user.locale, (reply,))]))
     out += await _escalations(ctx, stamp)

@@ -20,14 +20,14 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
     size = turn.config.bot.page_size
     items, total = await turn.tx.initiatives_of(turn.user.id, offset=page * size, limit=size)
     if total == 0:
-        return [Reply("my.empty", {}, rows(Button("menu.new", cb.encode("menu", "new"))), edit=edit)]
+        return [Reply("my.empty", {}, rows(Button("menu.new", cb.MenuChoice("new").encode())), edit=edit)]
     if not items:
         raise InvalidInput("error.stale_button")
     pages = (total + size - 1) // size
     buttons = [
         Button(
             "my.item",
-            cb.encode("open", item.id),
+            cb.OpenInitiative(item.id).encode(),
             {
                 "code": item.code or "",
                 "title": _short(item.title),
@@ -38,9 +38,9 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
     ]
     nav = []
     if page > 0:
-        nav.append(Button("button.prev", cb.encode("my", page - 1)))
+        nav.append(Button("button.prev", cb.MyPage(page - 1).encode()))
     if page + 1 < pages:
-        nav.append(Button("button.next", cb.encode("my", page + 1)))
+        nav.append(Button("button.next", cb.MyPage(page + 1).encode()))
     return [
         Reply(
             "my.list",
@@ -75,11 +75,11 @@ async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
         "due": item.decision_due or "—",
         "scored": await scores_block(turn.tx, item),
     }
-    buttons = [Button("button.back_to_list", cb.encode("my", 0))]
+    buttons = [Button("button.back_to_list", cb.MyPage(0).encode())]
     if item.status in WITHDRAWABLE:
-        buttons.insert(0, Button("button.withdraw", cb.encode("wd", item.id)))
+        buttons.insert(0, Button("button.withdraw", cb.AskWithdraw(item.id).encode()))
     if item.status is Status.CHANGES_REQUESTED:
-        buttons.insert(0, Button("button.revise", cb.encode("revise", item.id)))
+        buttons.insert(0, Button("button.revise", cb.Revise(item.id).encode()))
     return [Reply("my.detail", args, rows(*buttons), media=tuple(item.attachments))]
 
 
@@ -89,8 +89,8 @@ async def ask_withdraw(turn: Turn, initiative_id: int) -> list[Reply]:
     if item.status not in WITHDRAWABLE:
         raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
     buttons = rows(
-        Button("button.confirm_withdraw", cb.encode("wdok", item.id, item.version)),
-        Button("button.keep", cb.encode("open", item.id)),
+        Button("button.confirm_withdraw", cb.ConfirmWithdraw(item.id, item.version).encode()),
+        Button("button.keep", cb.OpenInitiative(item.id).encode()),
     )
     return [Reply("my.confirm_withdraw", {"code": item.code or ""}, buttons)]
 

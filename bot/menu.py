@@ -12,10 +12,10 @@ def main_menu() -> Reply:
         "menu.text",
         {},
         rows(
-            Button("menu.new", cb.encode("menu", "new")),
-            Button("menu.my", cb.encode("menu", "my")),
-            Button("menu.profile", cb.encode("menu", "profile")),
-            Button("menu.help", cb.encode("menu", "help")),
+            Button("menu.new", cb.MenuChoice("new").encode()),
+            Button("menu.my", cb.MenuChoice("my").encode()),
+            Button("menu.profile", cb.MenuChoice("profile").encode()),
+            Button("menu.help", cb.MenuChoice("help").encode()),
             per_row=2,
         ),
     )

@@ -20,8 +20,8 @@ def notice() -> Reply:
         "privacy.text",
         {},
         rows(
-            Button("privacy.export", cb.encode("priv", "export")),
-            Button("privacy.delete", cb.encode("priv", "delete")),
+            Button("privacy.export", cb.PrivacyChoice("export").encode()),
+            Button("privacy.delete", cb.PrivacyChoice("delete").encode()),
         ),
     )
 
@@ -33,9 +33,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
+async def press(turn: Turn, call: cb.PrivacyChoice) -> list[Reply]:
     """Handle the export / delete buttons."""
-    choice = call.args[0]
+    choice = call.choice
     if choice == "export":
         data = await turn.tx.export_user(turn.user.id)
         unit = await turn.tx.unit(turn.user.unit_id) if turn.user.unit_id else None
@@ -45,8 +45,8 @@ async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
         return [Reply("privacy.exported", file=FileOut(f"sangkien-data-{turn.user.id}.json", content))]
     if choice == "delete":
         buttons = rows(
-            Button("privacy.confirm_delete", cb.encode("priv", "deleteok")),
-            Button("button.keep", cb.encode("menu", "privacy")),
+            Button("privacy.confirm_delete", cb.PrivacyChoice("deleteok").encode()),
+            Button("button.keep", cb.MenuChoice("privacy").encode()),
         )
         return [Reply("privacy.confirm", {}, buttons)]
     if choice == "deleteok":

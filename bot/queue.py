@@ -54,13 +54,13 @@ async def pending(
     lines, buttons = [], []
     for item in items:
         lines.append(waiting_line(item, turn.today, turn.local_time(item.queued_at or turn.now).date()))
-        buttons.append(Button("common.literal", cb.encode("card", item.id), {"text": item.code or ""}))
+        buttons.append(Button("common.literal", cb.ShowCard(item.id).encode(), {"text": item.code or ""}))
     pages = (total + size - 1) // size
     nav = []
     if page > 0:
-        nav.append(Button("button.prev", cb.encode("pq", page - 1, unit_id, category)))
+        nav.append(Button("button.prev", cb.PendingPage(page - 1, unit_id, category).encode()))
     if page + 1 < pages:
-        nav.append(Button("button.next", cb.encode("pq", page + 1, unit_id, category)))
+        nav.append(Button("button.next", cb.PendingPage(page + 1, unit_id, category).encode()))
     args = {"total": total, "page": page + 1, "pages": pages, "lines": Lines(tuple(lines))}
     return [Reply("queue.list", args, (*rows(*buttons, per_row=3), tuple(nav)), edit=edit)]
 

@@ -22,7 +22,7 @@ def language_menu(user: User) -> Reply:
     buttons = [
         Button(
             f"language.{lang}",
-            cb.encode("lang", lang),
+            cb.SetLanguage(lang).encode(),
             {"mark": "✅ " if lang == user.locale else ""},
         )
         for lang in LANGUAGES
@@ -36,8 +36,8 @@ def consent_prompt() -> Reply:
         "consent.ask",
         {},
         rows(
-            Button("button.agree", cb.encode("consent", "yes")),
-            Button("button.decline", cb.encode("consent", "no")),
+            Button("button.agree", cb.Consent("yes").encode()),
+            Button("button.decline", cb.Consent("no").encode()),
         ),
     )
 
@@ -74,25 +74,25 @@ async def begin(turn: Turn, unit_code: str) -> list[Reply]:
     return replies
 
 
-async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
+async def press(turn: Turn, call: cb.SetLanguage | cb.Consent | cb.PickUnit) -> list[Reply]:
     """Handle a registration button: language, consent or a unit picked from search results."""
     user = turn.user
-    if call.action == "lang" and call.args[0] in LANGUAGES:
-        user.locale = call.args[0]
+    if isinstance(call, cb.SetLanguage) and call.code in LANGUAGES:
+        user.locale = call.code
         if user.reg_step is RegStep.LANGUAGE:
             user.reg_step = RegStep.CONSENT
             return [Reply("language.set", edit=True), consent_prompt()]
         if user.reg_step is not RegStep.DONE:  # mid-registration: ask again, in the new language
             return [Reply("language.set", edit=True), await prompt(turn)]
         return [Reply("language.set", edit=True)]
-    if call.action == "consent" and user.reg_step is RegStep.CONSENT:
-        if call.args[0] != "yes":
+    if isinstance(call, cb.Consent) and user.reg_step is RegStep.CONSENT:
+        if call.answer != "yes":
             return [Reply("consent.declined")]
         user.consent_at = turn.now
         user.reg_step = RegStep.NAME
         return [Reply("consent.thanks", edit=True), await prompt(turn)]
-    if call.action == "unit" and user.reg_step is RegStep.UNIT:
-        unit = await turn.tx.unit(call.int_arg(0))
+    if isinstance(call, cb.PickUnit) and user.reg_step is RegStep.UNIT:
+        unit = await turn.tx.unit(call.unit)
         if unit is None:
             raise InvalidInput("error.stale_button")
         return await _bind_unit(turn, unit.id, unit.name)
@@ -165,7 +165,7 @@ async def _search_unit(turn: Turn, text: str) -> list[Reply]:
     found = await turn.tx.search_units(key, limit=UNIT_CHOICES + 1)
     if not found:
         raise InvalidInput("error.unit_not_found", query=text[:100])
-    buttons = [Button("common.literal", cb.encode("unit", u.id), {"text": u.name}) for u in found[:UNIT_CHOICES]]
+    buttons = [Button("common.literal", cb.PickUnit(u.id).encode(), {"text": u.name}) for u in found[:UNIT_CHOICES]]
     more = len(found) > UNIT_CHOICES
     return [
         Reply(
@@ -191,10 +191,10 @@ def profile_card(turn: Turn, unit_name: str) -> Reply:
     """Show the person's profile with buttons to change each field."""
     user = turn.user
     buttons = rows(
-        Button("profile.edit_name", cb.encode("prof", "name")),
-        Button("profile.edit_phone", cb.encode("prof", "phone")),
-        Button("profile.edit_unit", cb.encode("prof", "unit")),
-        Button("profile.edit_language", cb.encode("prof", "language")),
+        Button("profile.edit_name", cb.EditProfile("name").encode()),
+        Button("profile.edit_phone", cb.EditProfile("phone").encode()),
+        Button("profile.edit_unit", cb.EditProfile("unit").encode()),
+        Button("profile.edit_language", cb.EditProfile("language").encode()),
     )
     args = {
         "name": user.full_name or "",
@@ -211,10 +211,10 @@ async def show_profile(turn: Turn) -> list[Reply]:
     return [profile_card(turn, unit.name if unit else "—")]
 
 
-async def edit_profile(turn: Turn, call: cb.Callback) -> list[Reply]:
+async def edit_profile(turn: Turn, call: cb.EditProfile) -> list[Reply]:
     """Start editing one profile field, reusing the registration question for it."""
-    target = {"name": RegStep.NAME, "phone": RegStep.PHONE, "unit": RegStep.UNIT}.get(call.args[0])
-    if call.args[0] == "language":
+    target = {"name": RegStep.NAME, "phone": RegStep.PHONE, "unit": RegStep.UNIT}.get(call.field)
+    if call.field == "language":
         return [language_menu(turn.user)]
     if target is None:
         raise InvalidInput("error.stale_button")

@@ -34,7 +34,7 @@ async def reminders(ctx: JobContext) -> list[Outgoing]:
     """Everything the reminders job sends today (each message keyed so it goes once)."""
     today = ctx.local_now.date()
     out: list[Outgoing] = []
-    new = rows(Button("menu.new", cb.encode("menu", "new")))
+    new = rows(Button("menu.new", cb.MenuChoice("new").encode()))
     for campaign in ctx.book.items:
         if campaign.start == today:
             reply = Reply(
@@ -51,7 +51,7 @@ async def reminders(ctx: JobContext) -> list[Outgoing]:
     cutoff = ctx.now - timedelta(hours=ctx.config.jobs.draft_idle_hours)
     since = ctx.now - timedelta(days=ctx.config.jobs.outbox_keep_days)  # older reminders may be pruned: no repeat
     for draft, author in await ctx.tx.idle_drafts(before=cutoff, since=since):
-        resume = rows(Button("button.resume", cb.encode("resume", draft.id)))
+        resume = rows(Button("button.resume", cb.ResumeDraft(draft.id).encode()))
         reply = Reply("remind.draft", {**step_args(draft), "title": draft.title or "…"}, resume)
         out.append(Outgoing(f"draft:{draft.id}:{draft.version}", [_to(author, reply)], quiet=True))
     return out
@@ -60,7 +60,7 @@ async def reminders(ctx: JobContext) -> list[Outgoing]:
 async def _nudge(ctx: JobContext, campaign: Campaign, month: str) -> Outgoing:
     """This month's nudge to people with nothing submitted to the campaign this month."""
     since = ctx.local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    reply = Reply("remind.nudge", {"campaign": campaign.name}, rows(Button("menu.new", cb.encode("menu", "new"))))
+    reply = Reply("remind.nudge", {"campaign": campaign.name}, rows(Button("menu.new", cb.MenuChoice("new").encode())))
     people: list[User] = []
     after = 0
     while batch := await ctx.tx.idle_authors(campaign.key, since=since, after_id=after, limit=BATCH):

@@ -69,9 +69,9 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
     author = await turn.tx.user(item.author_id)
     if author is None or author.deleted:
         return
-    buttons = [Button("button.open", cb.encode("open", item.id))]
+    buttons = [Button("button.open", cb.OpenInitiative(item.id).encode())]
     if item.status is Status.CHANGES_REQUESTED:
-        buttons.insert(0, Button("button.revise", cb.encode("revise", item.id)))
+        buttons.insert(0, Button("button.revise", cb.Revise(item.id).encode()))
     unit = await turn.tx.unit(item.review_unit_id) if item.review_unit_id else None
     args = {
         "code": item.code or "",
@@ -116,14 +116,14 @@ async def stale(turn: Turn, item: Initiative) -> list[Reply]:
     return [Reply("review.stale", args), await card(turn, item, turn.user.locale, edit=True)]
 
 
-async def press(turn: Turn, call: cb.Callback, *, in_group: bool) -> list[Reply]:
+async def press(turn: Turn, call: cb.ReviewAction, *, in_group: bool) -> list[Reply]:
     """A button on a card (in a private chat or the unit's review group)."""
-    item = await _item(turn, call.int_arg(1))
+    item = await _item(turn, call.initiative)
     await _guard(turn, item)
-    act, version = call.args[0], call.int_arg(2)
+    act, version = call.act, call.version
     if act == "dt":
         entries = await turn.tx.audit(item.id)
-        back = Button("review.back_to_card", cb.encode("card", item.id))
+        back = Button("review.back_to_card", cb.ShowCard(item.id).encode())
         return [
             Reply(
                 "card.details",
@@ -154,7 +154,7 @@ def question(item: Initiative, act: str) -> Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     if act == "rj":
         buttons = rows(
-            *(Button(f"reason.{r}", cb.encode("rr", item.id, item.version, i)) for i, r in enumerate(REASONS))
+            *(Button(f"reason.{r}", cb.RejectReason(item.id, item.version, i).encode()) for i, r in enumerate(REASONS))
         )
     return Reply(PROMPTS[act], {"code": item.code or ""}, buttons)
 
@@ -178,14 +178,14 @@ async def ask_again(turn: Turn) -> list[Reply]:
     return [question(item, act)]
 
 
-async def press_reason(turn: Turn, call: cb.Callback) -> list[Reply]:
+async def press_reason(turn: Turn, call: cb.RejectReason) -> list[Reply]:
     """A common rejection reason picked from the buttons."""
-    item = await _item(turn, call.int_arg(0))
+    item = await _item(turn, call.initiative)
     await _guard(turn, item)
-    index = call.int_arg(2)
+    index = call.reason
     if index >= len(REASONS):
         raise InvalidInput("error.stale_button")
-    if call.int_arg(1) != item.version:
+    if call.version != item.version:
         return await stale(turn, item)
     turn.user.awaiting = None
     return await decide(turn, item, Action.REJECT, comment=f"#{REASONS[index]}", scores=None)
@@ -335,7 +335,7 @@ async def resubmit(turn: Turn, item: Initiative) -> list[Reply]:
         Reply(
             "review.resubmitted",
             {"code": item.code or ""},
-            rows(Button("button.open", cb.encode("open", item.id))),
+            rows(Button("button.open", cb.OpenInitiative(item.id).encode())),
         )
     ]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from bot import admin, library, privacy, queue, registration, review, submission
 from bot import callbacks as cb
 from bot.errors import InvalidInput
@@ -10,25 +13,6 @@ from bot.menu import help_text, main_menu
 from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, rows
 from bot.turn import Turn
 
-DRAFT_ACTIONS = frozenset(
-    {
-        "cat",
-        "type",
-        "skip",
-        "back",
-        "done",
-        "clearf",
-        "submit",
-        "subok",
-        "edit",
-        "editf",
-        "summary",
-        "cancel",
-        "cancelok",
-        "resume",
-        "restart",
-    }
-)
 OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
 REGISTERED_COMMANDS = frozenset(
     {
@@ -73,10 +57,7 @@ async def route(turn: Turn, event: Inbound) -> list[Reply]:
         call = cb.decode(payload.data)
         if call is None:
             raise InvalidInput("error.stale_button")
-        try:
-            return await press(turn, call)
-        except ValueError as exc:
-            raise InvalidInput("error.stale_button") from exc
+        return await press(turn, call)
     if not turn.user.registered or turn.user.editing_profile:
         return await registration.answer(turn, payload)
     if turn.user.awaiting:
@@ -120,7 +101,7 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
         "new": lambda: submission.start(turn),
         "my": lambda: library.listing(turn, 0),
         "profile": lambda: registration.show_profile(turn),
-        "done": lambda: draft_press(turn, cb.Callback("done", ("0",)), any_draft=True),
+        "done": lambda: draft_press(turn, cb.FilesDone(0), any_draft=True),
         "pending": lambda: queue.pending_command(turn, args),
         "review": lambda: review_by_code(turn, args),
         "grant": lambda: admin.grant_command(turn, args, event.reply_to),
@@ -149,43 +130,48 @@ async def cancel(turn: Turn) -> list[Reply]:
     if turn.user.registered:
         draft = await turn.tx.draft_of(turn.user.id)
         if draft is not None:
-            return await submission.press(turn, draft, cb.Callback("cancel", (str(draft.id),)))
+            return await submission.press(turn, draft, cb.CancelDraft(draft.id))
     raise InvalidInput("error.nothing_to_cancel")
 
 
 async def press(turn: Turn, call: cb.Callback) -> list[Reply]:
     """Answer a button press after checking it still fits the person's state."""
     user = turn.user
-    if call.action in ("lang", "consent", "unit"):
+    if isinstance(call, cb.SetLanguage | cb.Consent | cb.PickUnit):
         return await registration.press(turn, call)
-    if user.editing_profile and call.action != "prof":
+    if user.editing_profile and not isinstance(call, cb.EditProfile):
         registration.stop_editing(user)
-    if call.action == "priv":  # /privacy is open to anyone, registered or not
+    if isinstance(call, cb.PrivacyChoice):  # /privacy is open to anyone, registered or not
         return await privacy.press(turn, call)
-    if call == cb.Callback("menu", ("privacy",)):  # its "keep my account" button
+    if call == cb.MenuChoice("privacy"):  # its "keep my account" button
         return [privacy.notice()]
     if not user.registered:
         raise InvalidInput("error.register_first")
-    simple = {
-        "menu": lambda: menu(turn, call.args[0]),
-        "prof": lambda: registration.edit_profile(turn, call),
-        "my": lambda: library.listing(turn, call.int_arg(0), edit=True),
-        "open": lambda: library.open_one(turn, call.int_arg(0)),
-        "wd": lambda: library.ask_withdraw(turn, call.int_arg(0)),
-        "wdok": lambda: library.withdraw(turn, call.int_arg(0), call.int_arg(1)),
-        "revise": lambda: submission.revise(turn, call.int_arg(0)),
-        "rv": lambda: review.press(turn, call, in_group=False),
-        "rr": lambda: review.press_reason(turn, call),
-        "card": lambda: card_by_id(turn, call.int_arg(0)),
-        "pq": lambda: queue.pending(turn, call.int_arg(0), call.int_arg(1), call.args[2], edit=True),
-        "gp": lambda: admin.pick_person(turn, call.int_arg(0)),
-        "gu": lambda: admin.grant(turn, call.int_arg(0), call.int_arg(1)),
-        "rk": lambda: admin.revoke(turn, call.int_arg(0)),
-        "rem": lambda: set_reminders(turn, call.args[0]),
-    }
-    if call.action in simple:
-        return await simple[call.action]()
-    return await draft_press(turn, call)
+    if isinstance(call, cb.DraftCallback):
+        return await draft_press(turn, call)
+    handler = PRESSES.get(type(call))
+    if handler is None:
+        raise InvalidInput("error.stale_button")
+    return await handler(turn, call)
+
+
+PRESSES: dict[type[cb.Callback], Callable[[Turn, Any], Awaitable[list[Reply]]]] = {
+    cb.MenuChoice: lambda turn, call: menu(turn, call.choice),
+    cb.EditProfile: registration.edit_profile,
+    cb.MyPage: lambda turn, call: library.listing(turn, call.page, edit=True),
+    cb.OpenInitiative: lambda turn, call: library.open_one(turn, call.initiative),
+    cb.AskWithdraw: lambda turn, call: library.ask_withdraw(turn, call.initiative),
+    cb.ConfirmWithdraw: lambda turn, call: library.withdraw(turn, call.initiative, call.version),
+    cb.Revise: lambda turn, call: submission.revise(turn, call.initiative),
+    cb.ReviewAction: lambda turn, call: review.press(turn, call, in_group=False),
+    cb.RejectReason: review.press_reason,
+    cb.ShowCard: lambda turn, call: card_by_id(turn, call.initiative),
+    cb.PendingPage: lambda turn, call: queue.pending(turn, call.page, call.unit, call.category, edit=True),
+    cb.GrantPerson: lambda turn, call: admin.pick_person(turn, call.user),
+    cb.GrantUnit: lambda turn, call: admin.grant(turn, call.user, call.unit),
+    cb.RevokeGrant: lambda turn, call: admin.revoke(turn, call.grant),
+    cb.SetReminders: lambda turn, call: set_reminders(turn, call.choice),
+}
 
 
 async def card_by_id(turn: Turn, initiative_id: int) -> list[Reply]:
@@ -196,10 +182,10 @@ async def card_by_id(turn: Turn, initiative_id: int) -> list[Reply]:
     return await review.open_card(turn, item)
 
 
-async def draft_press(turn: Turn, call: cb.Callback, *, any_draft: bool = False) -> list[Reply]:
+async def draft_press(turn: Turn, call: cb.DraftCallback, *, any_draft: bool = False) -> list[Reply]:
     """Pass a draft button to the submission flow if it belongs to the open draft."""
     draft = await turn.tx.draft_of(turn.user.id)
-    if call.action not in DRAFT_ACTIONS or draft is None or (not any_draft and call.int_arg(0) != draft.id):
+    if draft is None or (not any_draft and call.draft != draft.id):
         raise InvalidInput("error.stale_button")
     return await submission.press(turn, draft, call)
 
@@ -218,7 +204,9 @@ async def menu(turn: Turn, choice: str) -> list[Reply]:
 async def reminders_menu(turn: Turn) -> list[Reply]:
     """Answer /reminders: say whether reminders are on, offer to switch."""
     on = not turn.user.reminders_off
-    choice = Button("reminders.turn_off" if on else "reminders.turn_on", cb.encode("rem", "off" if on else "on"))
+    choice = Button(
+        "reminders.turn_off" if on else "reminders.turn_on", cb.SetReminders("off" if on else "on").encode()
+    )
     return [Reply("reminders.on" if on else "reminders.off", {}, rows(choice))]
 
 

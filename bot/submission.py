@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -18,6 +19,7 @@ from bot.parsing import parse_applied_since, parse_money, parse_shares
 from bot.textnorm import clean
 from bot.turn import Turn
 from bot.views import category_label, initiative_args, step_args
+from bot.workflow import Action, next_status
 
 SUBMITTED_EVENT = "initiative_submitted"
 
@@ -43,8 +45,8 @@ async def start(turn: Turn) -> list[Reply]:
                 "draft.exists",
                 {**step_args(draft), "title": draft.title or Msg("common.untitled")},
                 rows(
-                    Button("button.resume", cb.encode("resume", draft.id)),
-                    Button("button.restart", cb.encode("restart", draft.id)),
+                    Button("button.resume", cb.ResumeDraft(draft.id).encode()),
+                    Button("button.restart", cb.RestartDraft(draft.id).encode()),
                 ),
             )
         ]
@@ -66,18 +68,18 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
         campaign = turn.book.campaign(draft.campaign_key)
         for index, category in enumerate(campaign.categories if campaign else []):
             label = category_label(category, turn.user.locale)
-            buttons.append(Button(label.key, cb.encode("cat", draft.id, index), dict(label.args)))
+            buttons.append(Button(label.key, cb.PickCategory(draft.id, index).encode(), dict(label.args)))
     elif field.kind == "type":
-        buttons += [Button(f"type.{kind.value}", cb.encode("type", draft.id, kind.value)) for kind in InitiativeType]
+        buttons += [Button(f"type.{kind.value}", cb.PickKind(draft.id, kind.value).encode()) for kind in InitiativeType]
     elif field.kind == "files":
         buttons += _file_buttons(draft)
     nav: list[Button] = []
     if draft.editing:
-        nav.append(Button("button.to_summary", cb.encode("summary", draft.id)))
+        nav.append(Button("button.to_summary", cb.ToSummary(draft.id).encode()))
     elif preceding(draft.step):
-        nav.append(Button("button.back", cb.encode("back", draft.id, draft.step)))
+        nav.append(Button("button.back", cb.StepBack(draft.id, draft.step).encode()))
     if field.optional and field.kind != "files":
-        nav.append(Button("button.skip", cb.encode("skip", draft.id, draft.step)))
+        nav.append(Button("button.skip", cb.SkipField(draft.id, draft.step).encode()))
     limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
     key = "file.kept" if field.kind == "files" and draft.attachments else f"ask.{draft.step}"
     args = {**step_args(draft), "limit": limit, "count": len(draft.attachments)}
@@ -86,8 +88,8 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
 
 def _file_buttons(draft: Initiative) -> list[Button]:
     """Done, and a way to remove the files already sent (children must be loaded)."""
-    done = Button("button.done", cb.encode("done", draft.id))
-    return [done, Button("button.clear_files", cb.encode("clearf", draft.id))] if draft.attachments else [done]
+    done = Button("button.done", cb.FilesDone(draft.id).encode())
+    return [done, Button("button.clear_files", cb.ClearFiles(draft.id).encode())] if draft.attachments else [done]
 
 
 def summary(turn: Turn, draft: Initiative) -> Reply:
@@ -96,9 +98,9 @@ def summary(turn: Turn, draft: Initiative) -> Reply:
         "draft.summary",
         initiative_args(turn, draft),
         rows(
-            Button("button.submit", cb.encode("submit", draft.id, draft.version)),
-            Button("button.edit", cb.encode("edit", draft.id)),
-            Button("button.cancel", cb.encode("cancel", draft.id)),
+            Button("button.submit", cb.Submit(draft.id, draft.version).encode()),
+            Button("button.edit", cb.ChooseField(draft.id).encode()),
+            Button("button.cancel", cb.CancelDraft(draft.id).encode()),
         ),
     )
 
@@ -166,68 +168,148 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
     return await _advance(turn, draft)
 
 
-async def press(turn: Turn, draft: Initiative, call: cb.Callback) -> list[Reply]:
+async def press(turn: Turn, draft: Initiative, call: cb.DraftCallback) -> list[Reply]:
     """Handle a button of the flow; presses that do not fit the draft's state are refused."""
-    action = call.action
-    if action == "cat" and draft.step == "category":
-        campaign = turn.book.campaign(draft.campaign_key)
-        index = call.int_arg(1)
-        if campaign is None or index >= len(campaign.categories):
-            raise InvalidInput("error.stale_button")
-        draft.category = campaign.categories[index].key
-        return await _advance(turn, draft)
-    if action == "type" and draft.step == "kind" and call.args[1] in InitiativeType._value2member_map_:
-        draft.kind = InitiativeType(call.args[1])
-        return await _advance(turn, draft)
-    if action == "skip" and call.args[1] == draft.step and spec(draft.step).optional:
-        return await _skip(turn, draft)
-    if action == "done" and draft.step == "attachments":
-        return await _advance(turn, draft)
-    if action == "clearf" and draft.step == "attachments":
-        return await _clear_files(turn, draft)
-    if action == "back" and call.args[1] == draft.step and not draft.editing:
-        return await _back(turn, draft)
-    if action == "resume" or (action == "summary" and (draft.editing or draft.step == SUMMARY)):
-        draft.editing = draft.editing and action == "resume"
-        if draft.step != SUMMARY and action == "summary":
-            draft.step, draft.version = SUMMARY, draft.version + 1
-            await turn.tx.save_initiative(draft, now=turn.now)
-        await turn.tx.load_children(draft)
-        return [prompt(turn, draft)]
-    if action == "edit" and draft.step == SUMMARY:
-        choices = [Button(f"field.{name}", cb.encode("editf", draft.id, name)) for name in NAMES]
-        back = Button("button.to_summary", cb.encode("summary", draft.id))
-        return [Reply("draft.pick_field", {}, (*rows(*choices, per_row=2), (back,)), edit=True)]
-    if action == "editf" and draft.step == SUMMARY and call.args[1] in NAMES:
-        draft.step, draft.editing = call.args[1], True
-        draft.version += 1
+    handler = PRESSES.get(type(call))
+    if handler is None:
+        raise InvalidInput("error.stale_button")
+    return await handler(turn, draft, call)
+
+
+def _refuse_unless(condition: bool) -> None:
+    """Refuse a press that does not fit the draft's state (an old or forged button)."""
+    if not condition:
+        raise InvalidInput("error.stale_button")
+
+
+async def _pick_category(turn: Turn, draft: Initiative, call: cb.PickCategory) -> list[Reply]:
+    """A category button."""
+    campaign = turn.book.campaign(draft.campaign_key)
+    _refuse_unless(draft.step == "category" and campaign is not None and call.index < len(campaign.categories))
+    assert campaign is not None
+    draft.category = campaign.categories[call.index].key
+    return await _advance(turn, draft)
+
+
+async def _pick_kind(turn: Turn, draft: Initiative, call: cb.PickKind) -> list[Reply]:
+    """A type button."""
+    _refuse_unless(draft.step == "kind" and call.kind in InitiativeType._value2member_map_)
+    draft.kind = InitiativeType(call.kind)
+    return await _advance(turn, draft)
+
+
+async def _skip_field(turn: Turn, draft: Initiative, call: cb.SkipField) -> list[Reply]:
+    """Skip an optional field."""
+    _refuse_unless(call.field == draft.step and spec(draft.step).optional)
+    return await _skip(turn, draft)
+
+
+async def _files_done(turn: Turn, draft: Initiative, call: cb.FilesDone) -> list[Reply]:
+    """No more files: on to the summary."""
+    _refuse_unless(draft.step == "attachments")
+    return await _advance(turn, draft)
+
+
+async def _clear_files_press(turn: Turn, draft: Initiative, call: cb.ClearFiles) -> list[Reply]:
+    """Remove the files sent so far."""
+    _refuse_unless(draft.step == "attachments")
+    return await _clear_files(turn, draft)
+
+
+async def _step_back(turn: Turn, draft: Initiative, call: cb.StepBack) -> list[Reply]:
+    """One field back."""
+    _refuse_unless(call.field == draft.step and not draft.editing)
+    return await _back(turn, draft)
+
+
+async def _resume(turn: Turn, draft: Initiative, call: cb.ResumeDraft) -> list[Reply]:
+    """Continue where the draft stopped (an edit in progress stays an edit)."""
+    await turn.tx.load_children(draft)
+    return [prompt(turn, draft)]
+
+
+async def _to_summary(turn: Turn, draft: Initiative, call: cb.ToSummary) -> list[Reply]:
+    """Leave an edit (or the field chooser) for the summary."""
+    _refuse_unless(draft.editing or draft.step == SUMMARY)
+    draft.editing = False
+    if draft.step != SUMMARY:
+        draft.step, draft.version = SUMMARY, draft.version + 1
         await turn.tx.save_initiative(draft, now=turn.now)
-        await turn.tx.load_children(draft)
-        return [prompt(turn, draft)]
-    if action == "cancel":
-        keep = Button("button.keep", cb.encode("resume", draft.id))
-        if draft.status is not Status.DRAFT:  # a revision is only paused: nothing is deleted
-            stop = Button("button.confirm_pause", cb.encode("cancelok", draft.id))
-            return [Reply("review.confirm_pause", {"code": draft.code or ""}, rows(stop, keep))]
-        drop = Button("button.confirm_cancel", cb.encode("cancelok", draft.id))
-        return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
-    if action == "cancelok":
-        if draft.status is not Status.DRAFT:
-            await _pause_revision(turn, draft)
-            return [Reply("review.revision_paused", {"code": draft.code or ""})]
+    await turn.tx.load_children(draft)
+    return [prompt(turn, draft)]
+
+
+async def _choose_field(turn: Turn, draft: Initiative, call: cb.ChooseField) -> list[Reply]:
+    """The list of fields that can be edited from the summary."""
+    _refuse_unless(draft.step == SUMMARY)
+    choices = [Button(f"field.{name}", cb.EditField(draft.id, name).encode()) for name in NAMES]
+    back = Button("button.to_summary", cb.ToSummary(draft.id).encode())
+    return [Reply("draft.pick_field", {}, (*rows(*choices, per_row=2), (back,)), edit=True)]
+
+
+async def _edit_field(turn: Turn, draft: Initiative, call: cb.EditField) -> list[Reply]:
+    """Edit one field, then come back to the summary."""
+    _refuse_unless(draft.step == SUMMARY and call.field in NAMES)
+    draft.step, draft.editing = call.field, True
+    draft.version += 1
+    await turn.tx.save_initiative(draft, now=turn.now)
+    await turn.tx.load_children(draft)
+    return [prompt(turn, draft)]
+
+
+async def _cancel(turn: Turn, draft: Initiative, call: cb.CancelDraft) -> list[Reply]:
+    """Ask before cancelling a draft (or pausing a revision)."""
+    keep = Button("button.keep", cb.ResumeDraft(draft.id).encode())
+    if draft.status is not Status.DRAFT:  # a revision is only paused: nothing is deleted
+        stop = Button("button.confirm_pause", cb.ConfirmCancel(draft.id).encode())
+        return [Reply("review.confirm_pause", {"code": draft.code or ""}, rows(stop, keep))]
+    drop = Button("button.confirm_cancel", cb.ConfirmCancel(draft.id).encode())
+    return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
+
+
+async def _confirm_cancel(turn: Turn, draft: Initiative, call: cb.ConfirmCancel) -> list[Reply]:
+    """Delete the draft (a revision is paused, nothing lost)."""
+    if draft.status is not Status.DRAFT:
+        await _pause_revision(turn, draft)
+        return [Reply("review.revision_paused", {"code": draft.code or ""})]
+    await turn.tx.delete_draft(draft.id)
+    return [Reply("draft.cancelled")]
+
+
+async def _restart(turn: Turn, draft: Initiative, call: cb.RestartDraft) -> list[Reply]:
+    """Drop the open draft (a revision is paused) and begin a new one."""
+    if draft.status is not Status.DRAFT:
+        await _pause_revision(turn, draft)
+    else:
         await turn.tx.delete_draft(draft.id)
-        return [Reply("draft.cancelled")]
-    if action == "restart":
-        if draft.status is not Status.DRAFT:
-            await _pause_revision(turn, draft)
-        else:
-            await turn.tx.delete_draft(draft.id)
-        return await start(turn)
-    if action in ("submit", "subok") and draft.step == SUMMARY and call.int_arg(1) == draft.version:
-        if action == "submit" and draft.status is Status.DRAFT and (hints := await turn.similar(draft)):
-            return [similar_warning(draft, hints)]
-        return await submit(turn, draft)
-    raise InvalidInput("error.stale_button")
+    return await start(turn)
+
+
+async def _submit(turn: Turn, draft: Initiative, call: cb.Submit | cb.SubmitAnyway) -> list[Reply]:
+    """Submit the summary the person saw; look-alikes are shown once before a first submission."""
+    _refuse_unless(draft.step == SUMMARY and call.version == draft.version)
+    if isinstance(call, cb.Submit) and draft.status is Status.DRAFT and (hints := await turn.similar(draft)):
+        return [similar_warning(draft, hints)]
+    return await submit(turn, draft)
+
+
+PRESSES: dict[type[cb.DraftCallback], Callable[[Turn, Initiative, Any], Awaitable[list[Reply]]]] = {
+    cb.PickCategory: _pick_category,
+    cb.PickKind: _pick_kind,
+    cb.SkipField: _skip_field,
+    cb.FilesDone: _files_done,
+    cb.ClearFiles: _clear_files_press,
+    cb.StepBack: _step_back,
+    cb.ResumeDraft: _resume,
+    cb.ToSummary: _to_summary,
+    cb.ChooseField: _choose_field,
+    cb.EditField: _edit_field,
+    cb.CancelDraft: _cancel,
+    cb.ConfirmCancel: _confirm_cancel,
+    cb.RestartDraft: _restart,
+    cb.Submit: _submit,
+    cb.SubmitAnyway: _submit,
+}
 
 
 async def _skip(turn: Turn, draft: Initiative) -> list[Reply]:
@@ -274,9 +356,9 @@ def similar_warning(draft: Initiative, hints: list[Any]) -> Reply:
         Msg("card.hint", {"code": h.code, "status": Msg(f"status.{h.status}"), "score": h.score}) for h in hints
     )
     buttons = rows(
-        Button("button.submit_anyway", cb.encode("subok", draft.id, draft.version)),
-        Button("button.edit", cb.encode("edit", draft.id)),
-        Button("button.cancel", cb.encode("cancel", draft.id)),
+        Button("button.submit_anyway", cb.SubmitAnyway(draft.id, draft.version).encode()),
+        Button("button.edit", cb.ChooseField(draft.id).encode()),
+        Button("button.cancel", cb.CancelDraft(draft.id).encode()),
     )
     return Reply("draft.similar", {"lines": Lines(lines)}, buttons)
 
@@ -316,7 +398,8 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
         return await review.resubmit(turn, draft)
     year = turn.today.year
     draft.code = format_code(year, await turn.tx.next_code_number(year))
-    draft.status = Status.SUBMITTED
+    before = draft.status
+    draft.status = next_status(before, Action.SUBMIT)
     draft.unit_id = turn.user.unit_id
     draft.submitted_at = turn.now
     draft.decision_due = add_months(turn.today, turn.config.bot.decision_months)
@@ -325,6 +408,7 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
     draft.queued_at, draft.step = turn.now, "done"
     draft.version += 1
     await turn.tx.save_initiative(draft, now=turn.now)
+    await turn.log_action(draft, Action.SUBMIT.value, before.value)
     await turn.tx.record_event(
         SUBMITTED_EVENT,
         draft.id,
@@ -333,9 +417,9 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
     )
     category = initiative_args(turn, draft)["category"]
     buttons = rows(
-        Button("button.open", cb.encode("open", draft.id)),
-        Button("menu.my", cb.encode("menu", "my")),
-        Button("menu.new", cb.encode("menu", "new")),
+        Button("button.open", cb.OpenInitiative(draft.id).encode()),
+        Button("menu.my", cb.MenuChoice("my").encode()),
+        Button("menu.new", cb.MenuChoice("new").encode()),
     )
     args = {
         "code": draft.code,

@@ -10,8 +10,9 @@ from bot.i18n import Msg
 
 
 class Action(StrEnum):
-    """Everything that can happen to a submitted initiative."""
+    """Everything that can happen to an initiative from its submission on."""
 
+    SUBMIT = "submit"
     VOTE = "vote"  # a council member's vote that does not yet decide
     APPROVE = "approve"
     REJECT = "reject"
@@ -26,6 +27,7 @@ class Action(StrEnum):
 OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED})
 
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
     **{(s, Action.VOTE): Status.IN_REVIEW for s in OPEN},
     **{(s, Action.APPROVE): Status.APPROVED for s in OPEN},
     **{(s, Action.REJECT): Status.REJECTED for s in OPEN},

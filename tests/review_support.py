@@ -127,10 +127,10 @@ async def initiative(harness: Harness, *columns: str, code: str = "SK-2026-00000
 
 
 async def audit(harness: Harness) -> list[tuple[Any, ...]]:
-    """(action, from, to, actor name) of every review_action row, in order."""
+    """(action, from, to, actor name) of every review_action row after the submission's own, in order."""
     return await harness.query(
         "select a.action, a.from_status, a.to_status, u.full_name from review_action a"
-        " left join app_user u on u.id = a.actor_id order by a.id"
+        " left join app_user u on u.id = a.actor_id where a.action <> 'submit' order by a.id"
     )
 
 

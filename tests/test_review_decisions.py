@@ -89,7 +89,7 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: Telegra
     assert await initiative(harness, "status") == "submitted"  # nothing decided yet
     calls = await tg.text(REVIEWER, "4 5 3 Tốt")
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
-    rows = await harness.query("select action, scores, comment from review_action")
+    rows = await harness.query("select action, scores, comment from review_action where action <> 'submit'")
     assert rows == [("approve", "4/5/3", "Tốt")]
     told = sent_to(calls, WORKER)
     assert "<b>Recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
@@ -114,7 +114,9 @@ async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: H
     assert "<b>Not recognised</b>" in told[0].text
     assert "Comment: Not new within the unit" in told[0].text  # the reason in his language
     assert await initiative(harness, "status") == "rejected"
-    assert await harness.query("select action, comment from review_action") == [("reject", "#not_new")]
+    assert await harness.query("select action, comment from review_action where action <> 'submit'") == [
+        ("reject", "#not_new")
+    ]
 
 
 async def test_reject_with_a_typed_reason(tg: TelegramDriver, harness: Harness) -> None:
@@ -123,7 +125,9 @@ async def test_reject_with_a_typed_reason(tg: TelegramDriver, harness: Harness) 
     calls = await tg.text(REVIEWER, "Phân xưởng 2 đã làm từ năm 2024")
     told = sent_to(calls, WORKER)
     assert "Comment: Phân xưởng 2 đã làm từ năm 2024" in told[0].text
-    rows = await harness.query("select action, from_status, to_status, comment from review_action")
+    rows = await harness.query(
+        "select action, from_status, to_status, comment from review_action where action <> 'submit'"
+    )
     assert rows == [("reject", "submitted", "rejected", "Phân xưởng 2 đã làm từ năm 2024")]
 
 
@@ -250,7 +254,9 @@ async def test_scores_outside_one_to_five_or_missing_are_refused_and_asked_again
     assert await initiative(harness, "status") == "submitted"
     calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")
     assert await initiative(harness, "status") == "approved"
-    assert await harness.query("select scores, comment from review_action") == [("4/5/3", "Giải pháp tốt")]
+    assert await harness.query("select scores, comment from review_action where action <> 'submit'") == [
+        ("4/5/3", "Giải pháp tốt")
+    ]
 
 
 async def test_a_withdrawal_is_in_the_audit_log_and_a_stale_card_names_the_author(
@@ -297,3 +303,15 @@ async def test_cancelling_a_revision_says_it_pauses_and_keeps_what_was_changed(
         "changes_requested",
         "Năng suất tăng từ 40 lên 52 tấm/giờ",
     )
+
+
+async def test_the_history_starts_with_the_submission(tg: TelegramDriver, harness: Harness) -> None:
+    """Submitting is a transition of the workflow like any other: it opens the audit log."""
+    card = await first_card(tg, english_author=False)
+    rows = await harness.query(
+        "select a.action, a.from_status, a.to_status, u.full_name from review_action a"
+        " left join app_user u on u.id = a.actor_id order by a.id"
+    )
+    assert rows == [("submit", "draft", "submitted", "Nguyễn Thị Lan")]
+    details = await tg.press(REVIEWER, button([card], "Chi tiết"))
+    assert "Nguyễn Thị Lan: gửi (Bản nháp → Đã gửi)" in texts(details)[0]

@@ -23,7 +23,7 @@ OPEN_MOVES = {
     A.DECLINE: S.APPROVED,
 }
 EXPECTED: dict[Status, dict[Action, Status]] = {
-    S.DRAFT: {},
+    S.DRAFT: {A.SUBMIT: S.SUBMITTED},
     S.SUBMITTED: OPEN_MOVES,
     S.IN_REVIEW: OPEN_MOVES,
     S.RESUBMITTED: OPEN_MOVES,

@@ -63,8 +63,12 @@ def test_allowed_actions_are_the_table_rows_of_a_status(status: Status) -> None:
 
 
 def test_closed_statuses_allow_nothing() -> None:
-    for status in (S.DRAFT, S.REJECTED, S.WITHDRAWN):
+    for status in (S.REJECTED, S.WITHDRAWN):
         assert allowed_actions(status) == []
+
+
+def test_a_draft_can_only_be_submitted() -> None:
+    assert allowed_actions(S.DRAFT) == [A.SUBMIT]
 
 
 @pytest.mark.parametrize(

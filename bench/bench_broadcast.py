@@ -11,9 +11,9 @@ Variants, each in its own process (so peak RSS is its own), same database conten
   outbox  OutboxSender + its sliding-window RateLimiter (this project)
   naive   OutboxSender without a limiter: every message at once, each 429 waited out and retried
   ptb     OutboxSender without its limiter, on python-telegram-bot's ExtBot (LeanBot) with AIORateLimiter
-          (needs aiolimiter importable, e.g. `pip install "python-telegram-bot[rate-limiter]"`)
+          (python-telegram-bot[rate-limiter], installed with the dev extra)
 
-    .venv/bin/python bench/bench_broadcast.py [--recipients 100000] [--latency 0.1] [--write]
+    .venv/bin/python bench/bench_broadcast.py [--recipients 100000] [--latency 0.1] [--variants outbox,naive,ptb]
 """
 
 from __future__ import annotations
@@ -267,21 +267,8 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    """Replace (or append) the "## Broadcast" section of BENCHMARKS.md, leaving other sections alone."""
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = old.find("## Broadcast\n")
-    if start == -1:
-        path.write_text(old.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-        return
-    end = old.find("\n## ", start + 1)
-    after = "\n" + old[end + 1 :] if end != -1 else ""
-    path.write_text(old[:start] + section + after, encoding="utf-8")
-
-
 def main() -> None:
-    """Run the variants (each in a child process), print the table, optionally write BENCHMARKS.md."""
+    """Run the variants (each in a child process), print the section for BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--groups", type=int, default=50)
@@ -290,7 +277,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--variants", default="outbox,naive,ptb")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
-    parser.add_argument("--write", action="store_true", help="write the results into BENCHMARKS.md")
     args = parser.parse_args()
     if args.variant:
         print(json.dumps(run_variant(args)))
@@ -298,8 +284,7 @@ def main() -> None:
     results = []
     for variant in args.variants.split(","):
         if variant == "ptb" and not _has_aiolimiter():
-            print("ptb: skipped (aiolimiter is not installed)", file=sys.stderr)
-            continue
+            sys.exit("ptb needs python-telegram-bot's rate-limiter extra: scripts/_env.sh installs it (dev extra)")
         child = [sys.executable, __file__, "--variant", variant]
         for name in ("recipients", "groups", "blocked_every", "latency", "concurrency"):
             child += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
@@ -309,8 +294,6 @@ def main() -> None:
     command = "python bench/bench_broadcast.py " + " ".join(sys.argv[1:])
     section = markdown(results, command.strip())
     print(section)
-    if args.write:
-        write_section(section)
 
 
 def _has_aiolimiter() -> bool:

@@ -154,14 +154,15 @@ def hold_lock(path: str, seconds: float) -> None:
 
 
 async def lock_for(path: Path, seconds: float, events: list[tuple[str, float]], start: float) -> None:
-    """Start the lock holder and note when it held and released the lock."""
+    """Start the lock holder and note when it asked for, held and released the lock."""
+    events.append(("write lock asked for by another process", time.perf_counter() - start))
     process = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--hold-lock", str(path), str(seconds), stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
     offset = time.time() - time.perf_counter()  # wall clock to this process's perf_counter
     taken, released = (float(line) - offset - start for line in out.split())
-    events += [("write lock taken by another process", taken), ("write lock released", released)]
+    events += [("write lock taken", taken), ("write lock released", released)]
 
 
 # ---------------------------------------------------------------- the people
@@ -239,6 +240,7 @@ class Flow:
             lambda: self.press_prefix("v1:submit:"),
         ]
         self.steps = registration + submission if register else submission
+        self.submit_step = len(self.steps) - 1  # the press of "Submit" (duplicate hints, receipt, card)
         self.done = 0
 
     @property
@@ -352,6 +354,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     people = round(args.rate * sum(THINK) / 2)  # people writing at once; more join while all wait for answers
     finished = [0]
     latencies: list[float] = []
+    submits: list[float] = []
     failures: list[str] = []
     stalls: list[tuple[float, float]] = []
     events: list[tuple[str, float]] = []
@@ -363,6 +366,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     tick = asyncio.create_task(ticker(stalls, stop, start))
 
     async def answer(flow: Flow, arrival: float) -> None:
+        submitting = flow.done == flow.submit_step
         try:
             await flow.next()
         except Exception as exc:  # the flow could not go on (no such button…): an error of the run
@@ -370,6 +374,8 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
             return
         done = time.perf_counter()
         latencies.append(done - arrival)
+        if submitting:
+            submits.append(done - arrival)
         if flow.finished:
             finished[0] += 1
         else:
@@ -431,8 +437,10 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     return {
         "label": args.label,
         "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
-        "offered_per_s": round(arrivals / offered, 1),
+        "rate": args.rate,
+        "seconds": args.seconds,
         "arrivals": arrivals,
+        "last_issued_s": round(offered, 1),
         "answered": len(latencies),
         "unanswered": len(unfinished),
         "people": len(flows),
@@ -440,6 +448,8 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
         "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
         "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+        "submit_p50_ms": round(percentile(sorted(submits), 0.50) * 1000, 1),
+        "submit_max_ms": round(max(submits, default=float("nan")) * 1000, 1),
         "longest_stall_ms": round(worst[0][1] * 1000, 1) if worst else 0.0,
         "stalls_over_50ms": sum(1 for _, s in stalls if s > 0.05),
         "worst_stalls": [(round(t, 2), round(s * 1000, 1)) for t, s in worst],
@@ -464,17 +474,19 @@ def summary(result: dict[str, Any]) -> str:
     errors = r["error_replies"] + r["errors_logged"] + r["flow_failures"]
     return "\n".join(
         [
-            f"{r['label']} ({r['code']}): {r['arrivals']} updates offered at {r['offered_per_s']}/s"
-            f" by {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
+            f"{r['label']} ({r['code']}): {r['arrivals']} updates arriving over {r['seconds']:.0f} s at"
+            f" {r['rate']:.0f}/s (the last handed to the bot {r['last_issued_s']} s after the start)"
+            f" from {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
             f" {r['unanswered']} still waiting at the end",
-            f"  latency from arrival: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms",
+            f"  latency from arrival: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms;"
+            f" Submit p50 {r['submit_p50_ms']} ms, max {r['submit_max_ms']} ms",
             f"  longest event-loop stall {r['longest_stall_ms']} ms ({r['stalls_over_50ms']} over 50 ms);"
             f" worst (s after start, ms): {r['worst_stalls']}",
             f"  errors: {errors} (error replies {r['error_replies']}, logged {r['errors_logged']},"
             f" flows stuck {r['flow_failures']}) {r['error_reply_samples'] + r['error_log_samples']}"
             f" {r['flow_failure_samples']}",
-            f"  jobs (s): {r['job_seconds']}; start-up {r['start_up_s']} s; peak RSS {r['peak_rss_mb']} MB"
-            f" ({r['rss_ready_mb']} MB when ready)",
+            f"  jobs (s): {r['job_seconds']}; events (s after start): {r['events']}",
+            f"  start-up {r['start_up_s']} s; peak RSS {r['peak_rss_mb']} MB ({r['rss_ready_mb']} MB when ready)",
         ]
     )
 

@@ -396,7 +396,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
     side = [asyncio.create_task(job(name, at)) for name, at in JOBS.items() if at < args.seconds]
     side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds]
-    pending: set[asyncio.Task[None]] = set()
+    pending: dict[asyncio.Task[None], float] = {}  # answer in progress: its arrival time
     arrival, arrivals = start, 0
     while True:
         arrival += rng.expovariate(args.rate)
@@ -414,12 +414,19 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
             flow = Flow(driver, api, person, register=True)
             flows.append(flow)
         task = asyncio.create_task(answer(flow, arrival))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        pending[task] = arrival
+        task.add_done_callback(lambda done: pending.pop(done, None))
         arrivals += 1
     offered = time.perf_counter() - start
-    _, unfinished = await asyncio.wait(pending, timeout=args.grace) if pending else (set(), set())
-    await asyncio.wait(side, timeout=args.grace)
+    deadline = time.perf_counter() + args.grace
+    _, unfinished = await asyncio.wait(list(pending), timeout=args.grace) if pending else (set(), set())
+    latencies += [time.perf_counter() - pending[task] for task in unfinished]  # at least that long
+    _, running = await asyncio.wait(side, timeout=max(0.1, deadline - time.perf_counter()))
+    for task in running:  # a job still running at the deadline: reported as such, then stopped
+        task.cancel()
+    for name, at in JOBS.items():
+        if at < args.seconds and name not in job_times:
+            job_times[name] = float("inf")
     stop.set()
     await tick
     sender.stop()  # as the bot's post_stop does: the drain ends after its current message
@@ -459,7 +466,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
         "error_log_samples": errors.samples,
         "flow_failures": len(failures),
         "flow_failure_samples": failures[:3],
-        "job_seconds": {k: round(v, 2) for k, v in job_times.items()},
+        "job_seconds": {k: round(v, 2) if v != float("inf") else "unfinished" for k, v in job_times.items()},
         "events": [(name, round(t, 2)) for name, t in events],
         "bot_api_calls": api.count,
         "start_up_s": round(warm, 1),
@@ -519,7 +526,9 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=5_000)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/bench"))
     parser.add_argument("--lock-seconds", type=float, default=LOCK_SECONDS)
-    parser.add_argument("--grace", type=float, default=60.0, help="seconds to wait for answers after the last arrival")
+    parser.add_argument(
+        "--grace", type=float, default=30.0, help="seconds to wait for answers and jobs after the last arrival"
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--new-share", type=float, default=0.5, help="share of people who register first")
     parser.add_argument("--label", default=ROOT.name)

@@ -46,8 +46,8 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
+from bench.postgresql import durable_server  # noqa: E402
 from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
-from tests.postgresql_server import Server, programs  # noqa: E402
 
 REGISTRATION = 7
 SUBMISSION = 14
@@ -167,20 +167,6 @@ def bare_conversation() -> ConversationHandler[Any]:
     )
 
 
-class DurableServer(Server):
-    """The tests' throwaway PostgreSQL server, but with fsync on: every commit reaches the disk."""
-
-    def start(self) -> Any:
-        """Create the cluster and start the server (Unix socket only); the URL of its `postgres` database."""
-        from sqlalchemy.engine import URL
-
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=''"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
-        query = {"host": str(self.folder), "port": str(self.port)}
-        return URL.create("postgresql+asyncpg", username="postgres", database="postgres", query=query)
-
-
 def force_synchronous(value: str) -> None:
     """Set `PRAGMA synchronous` on each SQLite connection any engine hands out, once, at its first
     checkout (after the bot's own `connect` pragmas)."""
@@ -293,10 +279,7 @@ def main() -> None:
         return
     server = None
     if args.database == "postgresql" and not args.database_url:
-        bin_dir = programs()
-        if bin_dir is None:
-            sys.exit("no PostgreSQL programs (initdb, pg_ctl) found: install PostgreSQL or give --database-url")
-        server = DurableServer(bin_dir)
+        server = durable_server()
         args.database_url = server.start().render_as_string(hide_password=False)
     results: list[dict[str, Any]] = []
     try:

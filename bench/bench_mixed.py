@@ -74,9 +74,9 @@ PENDING = ("submitted", "in_review", "changes_requested", "resubmitted")
 log = logging.getLogger("bench_mixed")
 
 
-def load_generator() -> Any:
-    """`bench/leaderboard_data.py` next to this script (the same data whichever worktree runs)."""
-    spec = importlib.util.spec_from_file_location("leaderboard_data", HERE / "leaderboard_data.py")
+def load_sibling(name: str) -> Any:
+    """A module of `bench/` next to this script (the same data and server whichever worktree runs)."""
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -98,7 +98,7 @@ def cache_path(cache_dir: Path, initiatives: int, people: int, units: int) -> Pa
 
 def build(path: Path, initiatives: int, people: int, units: int) -> None:
     """Bulk-load the leaderboard bench's data, then give every unit a reviewer and a review queue."""
-    data = load_generator()
+    data = load_sibling("leaderboard_data")
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -139,12 +139,107 @@ def ensure_database(args: argparse.Namespace) -> Path:
     return path
 
 
+class Postgres:
+    """A PostgreSQL server for the run: a throwaway one like the tests' but with fsync on, or `--database-url`'s."""
+
+    def __init__(self, given: str | None) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.server: Any = None
+        if given:
+            self.url = make_url(given)
+            return
+        self.server = load_sibling("postgresql").durable_server()
+        self.url = self.server.start()
+
+    def database(self, name: str, template: str | None = None) -> str:
+        """Create database `name` (a copy of `template`) and return its URL."""
+        from tests.postgresql_server import create_database
+
+        return create_database(self.url, name, template=template)
+
+    def stop(self) -> None:
+        """Stop the throwaway server."""
+        if self.server is not None:
+            self.server.stop()
+
+
+async def copy_to_postgresql(source: Path, url: str) -> None:
+    """Copy the bulk-loaded tables of the SQLite database into PostgreSQL (schema at 0003), typed."""
+    import asyncpg
+
+    db = sqlite3.connect(source)
+    conn = await asyncpg.connect(plain_dsn(url))
+    for table in ("unit", "app_user", "initiative", "reviewer"):
+        types = dict(
+            await conn.fetch(
+                "select column_name, data_type from information_schema.columns where table_name = $1", table
+            )
+        )
+        columns = [c[1] for c in db.execute(f"pragma table_info({table})").fetchall() if c[1] in types]
+        convert = [CONVERT.get(types[c], lambda v: v) for c in columns]
+        cursor = db.execute(f"select {', '.join(columns)} from {table}")
+        while rows := cursor.fetchmany(50_000):
+            records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
+            await conn.copy_records_to_table(table, records=records, columns=columns)
+        await conn.execute(f"select setval(pg_get_serial_sequence('{table}', 'id'), (select max(id) from {table}))")
+    await conn.close()
+    db.close()
+
+
+CONVERT: dict[str, Callable[[Any], Any]] = {
+    "timestamp with time zone": lambda v: datetime.fromisoformat(v).replace(tzinfo=UTC),
+    "timestamp without time zone": datetime.fromisoformat,
+    "date": lambda v: datetime.fromisoformat(v).date(),
+    "boolean": bool,
+}
+
+
+def prepare_postgresql(postgres: Postgres, source: Path) -> str:
+    """The pristine PostgreSQL database (schema to 0003, the SQLite file's rows, then head); its name."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, upgrade_sync
+
+    name = f"mixed_{source.stem.replace('-', '_')}"
+    started = time.perf_counter()
+    url = postgres.database(name)
+    command.upgrade(alembic_config(url), "0003")
+    asyncio.run(copy_to_postgresql(source, url))
+    upgrade_sync(url)  # revision 0004 fills the tallies
+    print(f"copied into PostgreSQL {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return name
+
+
+async def count_submitted(url: str) -> int:
+    """Initiatives submitted during the run (after the data's "now")."""
+    query = "select count(*) from initiative where submitted_at > $1"
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        db = sqlite3.connect(path)
+        value = db.execute(query.replace("$1", "?"), (NOW.strftime("%Y-%m-%d %H:%M:%S.999999"),)).fetchone()[0]
+        db.close()
+        return int(value)
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_dsn(url))
+    value = await conn.fetchval(query, NOW + timedelta(microseconds=999_999))
+    await conn.close()
+    return int(value)
+
+
 # ---------------------------------------------------------------- the other process
 
 
-def hold_lock(path: str, seconds: float) -> None:
-    """Subprocess: take SQLite's write lock (BEGIN IMMEDIATE), say so, hold it, release it."""
-    db = sqlite3.connect(path, isolation_level=None, timeout=60)
+def hold_lock(target: str, seconds: float) -> None:
+    """Subprocess: take the database's write lock, say when (wall clock), hold it, release it, say when.
+
+    SQLite: `BEGIN IMMEDIATE`. PostgreSQL: every table of the schema locked `IN EXCLUSIVE MODE`
+    (others may read, nobody may write), the closest to SQLite's one writer."""
+    if "://" in target:
+        asyncio.run(hold_postgresql_lock(target, seconds))
+        return
+    db = sqlite3.connect(target, isolation_level=None, timeout=60)
     db.execute("begin immediate")
     print(time.time(), flush=True)
     time.sleep(seconds)
@@ -153,7 +248,28 @@ def hold_lock(path: str, seconds: float) -> None:
     db.close()
 
 
-async def lock_for(path: Path, seconds: float, events: list[tuple[str, float]], start: float) -> None:
+async def hold_postgresql_lock(url: str, seconds: float) -> None:
+    """`hold_lock` on PostgreSQL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_dsn(url))
+    tables = [r[0] for r in await conn.fetch("select tablename from pg_tables where schemaname = 'public'")]
+    async with conn.transaction():
+        await conn.execute(f"lock table {', '.join(tables)} in exclusive mode")
+        print(time.time(), flush=True)
+        await asyncio.sleep(seconds)
+    print(time.time(), flush=True)
+    await conn.close()
+
+
+def plain_dsn(url: str) -> str:
+    """An asyncpg DSN from a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def lock_for(path: Path | str, seconds: float, events: list[tuple[str, float]], start: float) -> None:
     """Start the lock holder and note when it asked for, held and released the lock."""
     events.append(("write lock asked for by another process", time.perf_counter() - start))
     process = await asyncio.create_subprocess_exec(
@@ -308,8 +424,8 @@ def call_with_known(function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     return function(*args, **{k: v for k, v in kwargs.items() if k in accepted})
 
 
-async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
-    """Run the bot on `path` under the mixed load; return the measurements."""
+async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, source: Path) -> dict[str, Any]:
+    """Run the bot on the database at `url` (a copy of `source`) under the mixed load; return the measurements."""
     from telegram.ext import Application
 
     from bot import app as composition
@@ -326,7 +442,6 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     catalog = Catalog()
     bad = (catalog.render("vi", "error.internal"), catalog.render("en", "error.internal"), "database is locked")
     api = bench_api(FakeBotApi, bad)
-    url = f"sqlite+aiosqlite:///{path}"
     config = load_config(
         ROOT / "bot.toml",
         env={"SANGKIEN_DATABASE_URL": url, "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH", "SANGKIEN_ADMINS": str(ADMIN)},
@@ -350,7 +465,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     driver = TelegramDriver(app, api)
 
     rng = random.Random(args.seed)
-    registered = registered_people(path, rng)
+    registered = registered_people(source, rng)
     people = round(args.rate * sum(THINK) / 2)  # people writing at once; more join while all wait for answers
     finished = [0]
     latencies: list[float] = []
@@ -392,7 +507,7 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
     async def lock(at: float) -> None:
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
-        await lock_for(path, args.lock_seconds, events, start)
+        await lock_for(lock_target, args.lock_seconds, events, start)
 
     side = [asyncio.create_task(job(name, at)) for name, at in JOBS.items() if at < args.seconds]
     side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds]
@@ -432,17 +547,14 @@ async def measure(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     sender.stop()  # as the bot's post_stop does: the drain ends after its current message
     await app.stop()
     await app.shutdown()
-    submitted = (
-        sqlite3.connect(path)
-        .execute("select count(*) from initiative where submitted_at > ?", (NOW.strftime("%Y-%m-%d %H:%M:%S.999999"),))
-        .fetchone()[0]
-    )
+    submitted = await count_submitted(url)
     await runtime.close()
 
     ordered = sorted(latencies)
     worst = sorted(stalls, key=lambda s: -s[1])[:5]
     return {
         "label": args.label,
+        "database": url.split(":", 1)[0],
         "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "rate": args.rate,
         "seconds": args.seconds,
@@ -532,6 +644,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--new-share", type=float, default=0.5, help="share of people who register first")
     parser.add_argument("--label", default=ROOT.name)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database-url", help="a PostgreSQL server of your own (postgresql+asyncpg://…)")
     parser.add_argument("--prepare", action="store_true", help="only build the cached database (if absent)")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--hold-lock", nargs=2, metavar=("PATH", "SECONDS"), help=argparse.SUPPRESS)
@@ -546,13 +660,22 @@ def main() -> None:
     if args.prepare:
         print(pristine)
         return
-    work = pristine.with_name(f"run-{os.getpid()}.db")
-    shutil.copyfile(pristine, work)
-    try:
-        result = asyncio.run(measure(args, work))
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{work}{suffix}").unlink(missing_ok=True)
+    if args.database == "postgresql":
+        postgres = Postgres(args.database_url)
+        try:
+            template = prepare_postgresql(postgres, pristine)
+            url = postgres.database(f"mixed_run_{os.getpid()}", template=template)
+            result = asyncio.run(measure(args, url, url, pristine))
+        finally:
+            postgres.stop()
+    else:
+        work = pristine.with_name(f"run-{os.getpid()}.db")
+        shutil.copyfile(pristine, work)
+        try:
+            result = asyncio.run(measure(args, f"sqlite+aiosqlite:///{work}", work, pristine))
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{work}{suffix}").unlink(missing_ok=True)
     result["machine"] = machine()
     result["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(summary(result))

@@ -172,6 +172,13 @@ class StepBack(DraftCallback, action="back"):
 
 
 @dataclass(frozen=True)
+class NotQuantifiable(DraftCallback, action="noval"):
+    """The money field the button was shown on cannot be quantified ("Không xác định được")."""
+
+    field: str
+
+
+@dataclass(frozen=True)
 class FilesDone(DraftCallback, action="done"):
     """No more files."""
 

@@ -68,6 +68,7 @@ class User:
     username: str | None = None
     awaiting: str | None = None
     reminders_off: bool = False
+    leaderboard_off: bool = False
     blocked: bool = False
     deleted: bool = False
 
@@ -140,6 +141,7 @@ class Initiative:
     benefit: str | None = None
     benefit_vnd: int | None = None
     applied_since: date | None = None
+    applied_month_only: bool = False  # only the month was given: applied_since is its first day
     author_percent: int = 100
     conditions: str | None = None
     confidential: str | None = None

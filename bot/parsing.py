@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from bot.textnorm import clean, fold
 
 _UNQUANTIFIABLE = re.compile(
     r"^(?:(?:khong|chua)(?: the)? (?:xac dinh|dinh luong|uoc tinh|tinh|do)(?: duoc)?"
-    r"|khong xac dinh duoc gia tri|khong|chua co"
+    r"|khong xac dinh duoc gia tri|khong|chua co|(?:khong|chua) (?:ro|biet)"
     r"|(?:cannot|can't|can not) be (?:quantified|estimated)|not quantifiable|unknown|n/?a)$"
 )
 _MULTIPLIERS = {
@@ -32,7 +33,14 @@ _MULTIPLIERS = {
     "k": 10**3,
     "thousand": 10**3,
 }
-_PER_YEAR = re.compile(r"\s*(?:/\s*(?:nam|year)|(?:moi|mot|1) nam|(?:a|per) year)$")
+_PER_YEAR = re.compile(r"\s*(?:/\s*(?:nam|year)|(?:moi|mot|1|hang) nam|(?:a|per) year|yearly)$")
+_PER_MONTH = re.compile(r"\s*(?:/\s*(?:thang|month)|(?:moi|mot|1|hang) thang|(?:a|per) month|monthly)$")
+# "khoảng 2 tỷ rưỡi", "~50tr", "hơn 100 triệu": an estimate is an answer, the number is what counts
+_ESTIMATE = re.compile(
+    r"^(?:(?:khoang|chung|gan|hon|tren|xap xi|uoc tinh|uoc chung|uoc|du kien|du tinh|it nhat|toi thieu"
+    r"|about|around|approximately|approx\.?|over|more than|nearly|almost|at least)(?:\s+|(?=\d))"
+    r"|[~≈>+]=?\s*)+"
+)
 _CURRENCY = re.compile(r"(?:vnd|dong|d|₫)\.?$")
 _MONEY_PART = re.compile(r"(\d[\d.,]*)\s*([a-z]*)")
 _GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
@@ -44,6 +52,7 @@ _NOT_APPLIED = re.compile(
 )
 _DATE_PREFIX = re.compile(r"^(?:(?:ke )?tu |since |from )?(?:ngay |on )?")
 _DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_MONTH = re.compile(r"^(?:thang|t|month)?(\d{1,2})(?:[/.\-]|nam)(\d{4})$")  # "tháng 3/2025", "3/2025"
 # The first line is the author's own share: a number, perhaps after a word for "me" ("Tôi: 50%").
 _ME = r"(?:toi|minh|em|ban than|tac gia|me|i|myself|author)"
 _OWN_SHARE = re.compile(rf"^(?:{_ME}\s*[:\-–—,]?\s*)?(\d{{1,3}})\s*%?$")
@@ -60,9 +69,20 @@ NAME_PUNCTUATION = frozenset(" '’-.")
 
 @dataclass(frozen=True)
 class Money:
-    """A benefit value: a whole number of VND, or None when it cannot be quantified."""
+    """A benefit value: a whole number of VND a year, or None when it cannot be quantified;
+    `per_month` keeps what was typed when a monthly amount was converted (×12)."""
 
     vnd: int | None
+    per_month: int | None = None
+
+
+@dataclass(frozen=True)
+class AppliedSince:
+    """When an initiative was first applied: a day, or the first day of a month when only the
+    month was given (`month_only`); `day` is None when it is not applied yet."""
+
+    day: date | None
+    month_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,14 +106,26 @@ def _number(token: str) -> Decimal:
 
 
 def parse_money(text: str) -> Money:
-    """Parse a benefit value: "50 triệu", "1,5 tỷ", "50.000.000đ", "không xác định được"…"""
-    key = _PER_YEAR.sub("", fold(text).rstrip(".")).strip()
+    """Parse a yearly benefit: "50 triệu", "khoảng 1,5 tỷ", "~50tr", "không rõ"…; a monthly
+    amount ("100.000đ/tháng") is converted to a year and says so through `per_month`."""
+    key = _ESTIMATE.sub("", fold(text).rstrip(".").strip())
+    monthly = bool(_PER_MONTH.search(key))
+    key = _PER_YEAR.sub("", _PER_MONTH.sub("", key)).strip()
     if not key:
         raise InvalidInput("error.money")
     if key.startswith(("-", "−")):
         raise InvalidInput("error.money_positive")
     if _UNQUANTIFIABLE.match(key):
         return Money(None)
+    amount = _amount(key)
+    if not monthly:
+        return amount
+    assert amount.vnd is not None
+    return Money(_checked(Decimal(amount.vnd) * 12).vnd, per_month=amount.vnd)
+
+
+def _amount(key: str) -> Money:
+    """Read a folded amount without its per-period suffix."""
     compact = _CURRENCY.sub("", key.replace(" ", ""))
     spoken = _SPOKEN_TAIL.fullmatch(compact)
     if spoken:
@@ -124,28 +156,42 @@ def _checked(total: Decimal) -> Money:
 
 
 def parse_day(text: str) -> date:
-    """Parse a date written dd/mm/yyyy (also with - or . between)."""
-    match = _DATE.match(_DATE_PREFIX.sub("", fold(text)).replace(" ", ""))
+    """Parse a date written dd/mm/yyyy (also with - or . between); an impossible one says why."""
+    match = _DATE.match(_compact_date(text))
     if not match:
         raise InvalidInput("error.date")
     day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError as exc:
-        raise InvalidInput("error.date") from exc
+    return _checked_day(year, month, day)
 
 
-def parse_applied_since(text: str, *, today: date) -> date | None:
-    """Parse dd/mm/yyyy (not in the future), or "chưa áp dụng" for None."""
+def _compact_date(text: str) -> str:
+    """The folded date without "từ ngày"-like words and blanks."""
+    return _DATE_PREFIX.sub("", fold(text)).replace(" ", "")
+
+
+def _checked_day(year: int, month: int, day: int) -> date:
+    """The date, or a refusal naming what does not exist (month 13, 31/02)."""
+    if not 1 <= month <= 12:
+        raise InvalidInput("error.date_no_month", month=str(month))
+    last = monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise InvalidInput("error.date_no_day", day=str(day), month=str(month), year=str(year), days=str(last))
+    return date(year, month, day)
+
+
+def parse_applied_since(text: str, *, today: date) -> AppliedSince:
+    """Parse dd/mm/yyyy or a month ("tháng 3/2025", "3/2025": its first day), not in the future,
+    or "chưa áp dụng" (no day)."""
     key = fold(text).rstrip(".")
     if _NOT_APPLIED.match(key):
-        return None
-    value = parse_day(key)
+        return AppliedSince(None)
+    month = _MONTH.match(_compact_date(key))
+    value = _checked_day(int(month.group(2)), int(month.group(1)), 1) if month else parse_day(key)
     if value > today:
         raise InvalidInput("error.date_future")
     if value.year < MIN_YEAR:
         raise InvalidInput("error.date_too_old", year=str(MIN_YEAR))  # a year, not a number
-    return value
+    return AppliedSince(value, month_only=month is not None)
 
 
 def parse_phone(text: str) -> str:

@@ -13,7 +13,7 @@ from bot import review
 from bot.domain import CoAuthor, Initiative, InitiativeType, Status
 from bot.errors import InvalidInput
 from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
-from bot.i18n import Lines, Msg
+from bot.i18n import Lines, Msg, Vnd
 from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
 from bot.textnorm import clean
@@ -73,6 +73,8 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
         buttons += [Button(f"type.{kind.value}", cb.PickKind(draft.id, kind.value).encode()) for kind in InitiativeType]
     elif field.kind == "files":
         buttons += _file_buttons(draft)
+    elif field.kind == "money":
+        buttons.append(Button("button.unquantified", cb.NotQuantifiable(draft.id, draft.step).encode()))
     nav: list[Button] = []
     if draft.editing:
         nav.append(Button("button.to_summary", cb.ToSummary(draft.id).encode()))
@@ -118,8 +120,9 @@ def _text(turn: Turn, field: FieldSpec, payload: Payload) -> str:
     return value
 
 
-async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
-    """Apply one answer to the draft; True when the flow moves on, False when it stays (files)."""
+async def _store(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply] | None:
+    """Apply one answer to the draft; the notes to show before the next question, or None when
+    the flow stays at the field (files)."""
     field = spec(draft.step)
     if field.kind in ("category", "type"):
         raise InvalidInput("error.use_buttons")
@@ -128,12 +131,16 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
             raise InvalidInput("error.expected_file")
         caption = clean(payload.attachment.caption or "")[: turn.config.bot.field_max] or None
         await turn.tx.add_attachment(draft.id, replace(payload.attachment, caption=caption))
-        return False
+        return None
     value = _text(turn, field, payload)
     if field.kind == "money":
-        draft.benefit_vnd = parse_money(value).vnd
+        money = parse_money(value)
+        draft.benefit_vnd = money.vnd
+        if money.per_month is not None and money.vnd is not None:  # converted, and said so
+            return [Reply("draft.per_year", {"monthly": Vnd(money.per_month), "yearly": Vnd(money.vnd)})]
     elif field.kind == "date":
-        draft.applied_since = parse_applied_since(value, today=turn.today)
+        applied = parse_applied_since(value, today=turn.today)
+        draft.applied_since, draft.applied_month_only = applied.day, applied.month_only
     elif field.kind == "shares":
         own, shares = parse_shares(value)
         draft.author_percent = own
@@ -141,7 +148,7 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> bool:
         await turn.tx.replace_coauthors(draft)
     else:
         setattr(draft, field.name, value)
-    return True
+    return []
 
 
 async def _advance(turn: Turn, draft: Initiative) -> list[Reply]:
@@ -159,13 +166,13 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
     """Take a typed or sent answer for the current field."""
     if draft.step == SUMMARY:
         raise InvalidInput("error.use_buttons")
-    moved = await _store(turn, draft, payload)
-    if not moved:
+    notes = await _store(turn, draft, payload)
+    if notes is None:
         draft.version += 1
         await turn.tx.save_initiative(draft, now=turn.now)
         await turn.tx.load_children(draft)
         return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)))]
-    return await _advance(turn, draft)
+    return [*notes, *await _advance(turn, draft)]
 
 
 async def press(turn: Turn, draft: Initiative, call: cb.DraftCallback) -> list[Reply]:
@@ -214,6 +221,13 @@ async def _clear_files_press(turn: Turn, draft: Initiative, call: cb.ClearFiles)
     """Remove the files sent so far."""
     _refuse_unless(draft.step == "attachments")
     return await _clear_files(turn, draft)
+
+
+async def _not_quantifiable(turn: Turn, draft: Initiative, call: cb.NotQuantifiable) -> list[Reply]:
+    """The benefit cannot be valued in money: a legal answer, stored as no amount."""
+    _refuse_unless(call.field == draft.step and spec(draft.step).kind == "money")
+    setattr(draft, draft.step, None)
+    return await _advance(turn, draft)
 
 
 async def _step_back(turn: Turn, draft: Initiative, call: cb.StepBack) -> list[Reply]:
@@ -300,6 +314,7 @@ PRESSES: dict[type[cb.DraftCallback], Callable[[Turn, Initiative, Any], Awaitabl
     cb.FilesDone: _files_done,
     cb.ClearFiles: _clear_files_press,
     cb.StepBack: _step_back,
+    cb.NotQuantifiable: _not_quantifiable,
     cb.ResumeDraft: _resume,
     cb.ToSummary: _to_summary,
     cb.ChooseField: _choose_field,

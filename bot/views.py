@@ -52,10 +52,19 @@ def _attachments(item: Initiative) -> Msg:
     )
 
 
+def applied_arg(item: Initiative) -> Any:
+    """When the initiative was first applied: a day, a month ("tháng 3/2025"), or not yet."""
+    if item.applied_since is None:
+        return Msg("common.not_applied")
+    if item.applied_month_only:
+        return Msg("common.month", {"month": str(item.applied_since.month), "year": str(item.applied_since.year)})
+    return item.applied_since
+
+
 def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> dict[str, Any]:
     """Return every field of an initiative as message arguments (children must be loaded)."""
     value: Any = Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
-    applied: Any = item.applied_since if item.applied_since else Msg("common.not_applied")
+    applied: Any = applied_arg(item)
     people = tuple(Msg("line.coauthor", {"name": c.name, "percent": c.percent}) for c in item.coauthors)
     return {
         "code": item.code or "—",

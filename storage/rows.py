@@ -40,6 +40,7 @@ USER_FIELDS = (
     "username",
     "awaiting",
     "reminders_off",
+    "leaderboard_off",
     "deleted",
     "updated_at",
 )
@@ -58,6 +59,7 @@ INITIATIVE_FIELDS = (
     "benefit",
     "benefit_vnd",
     "applied_since",
+    "applied_month_only",
     "author_percent",
     "conditions",
     "confidential",
@@ -173,6 +175,7 @@ def to_user(row: Row[Any]) -> User:
         username=row.username,
         awaiting=row.awaiting,
         reminders_off=row.reminders_off,
+        leaderboard_off=row.leaderboard_off,
         blocked=row.blocked_at is not None,
         deleted=row.deleted,
     )

@@ -49,6 +49,7 @@ class UserRow(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64, index=True)
     awaiting: str | None = Field(default=None, max_length=64)
     reminders_off: bool = False
+    leaderboard_off: bool = False
     blocked_at: datetime | None = None
     deleted: bool = False
     created_at: datetime
@@ -103,6 +104,7 @@ class InitiativeRow(SQLModel, table=True):
     benefit: str | None = Field(default=None, sa_column=Column(Text))
     benefit_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
     applied_since: date | None = None
+    applied_month_only: bool = False
     author_percent: int = 100
     conditions: str | None = Field(default=None, sa_column=Column(Text))
     confidential: str | None = Field(default=None, sa_column=Column(Text))

@@ -21,6 +21,7 @@ EXAMPLES: list[Callback] = [
     cb.PickKind(1234567, "technical"),
     cb.SkipField(1234567, "coauthors"),
     cb.StepBack(1234567, "applied_since"),
+    cb.NotQuantifiable(1234567, "benefit_vnd"),
     cb.FilesDone(1234567),
     cb.ClearFiles(1234567),
     cb.Submit(1234567, 12),

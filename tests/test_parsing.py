@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from bot.errors import InvalidInput
-from bot.parsing import Share, parse_applied_since, parse_money, parse_phone, parse_shares
+from bot.parsing import AppliedSince, Share, parse_applied_since, parse_money, parse_phone, parse_shares
 from bot.textnorm import FORMAT_CHARACTERS, clean, fold, search_words, sort_key
 
 TODAY = date(2026, 11, 25)
@@ -43,6 +43,12 @@ TODAY = date(2026, 11, 25)
         ("khong xac dinh", None),
         ("Chưa xác định được", None),
         ("cannot be quantified", None),
+        ("không rõ", None),
+        ("khoảng 2 tỷ rưỡi", 2_500_000_000),
+        ("~50tr", 50_000_000),
+        ("hơn 100 triệu", 100_000_000),
+        ("100.000đ/tháng", 1_200_000),
+        ("khoảng 5 triệu mỗi tháng", 60_000_000),
     ],
 )
 def test_money_is_read_in_the_ways_workers_write_it(text: str, vnd: int | None) -> None:
@@ -100,19 +106,14 @@ def test_the_largest_amount_is_accepted() -> None:
     ],
 )
 def test_applied_since_reads_dates_and_not_applied(text: str, expected: date | None) -> None:
-    assert parse_applied_since(text, today=TODAY) == expected
+    assert parse_applied_since(text, today=TODAY).day == expected
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "31/02/2026",
-        "29/02/2025",
-        "00/01/2026",
-        "1/13/2026",
         "1/2/26",
         "2026-02-01",
-        "02/2026",
         "hôm qua",
         "",
     ],
@@ -121,6 +122,30 @@ def test_applied_since_refuses_what_is_not_a_date(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_applied_since(text, today=TODAY)
     assert caught.value.key == "error.date"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "args"),
+    [
+        ("31/02/2026", "error.date_no_day", {"day": "31", "month": "2", "year": "2026", "days": "28"}),
+        ("29/02/2025", "error.date_no_day", {"day": "29", "month": "2", "year": "2025", "days": "28"}),
+        ("00/01/2026", "error.date_no_day", {"day": "0", "month": "1", "year": "2026", "days": "31"}),
+        ("1/13/2026", "error.date_no_month", {"month": "13"}),
+        ("13/2025", "error.date_no_month", {"month": "13"}),
+    ],
+)
+def test_an_impossible_date_says_what_does_not_exist(text: str, key: str, args: dict[str, str]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_applied_since(text, today=TODAY)
+    assert (caught.value.key, caught.value.args_) == (key, args)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("tháng 3/2025", date(2025, 3, 1)), ("3/2025", date(2025, 3, 1)), ("02/2026", date(2026, 2, 1))],
+)
+def test_a_month_alone_is_its_first_day(text: str, expected: date) -> None:
+    assert parse_applied_since(text, today=TODAY) == AppliedSince(expected, month_only=True)
 
 
 @pytest.mark.parametrize("text", ["1/1/1949", "01/01/1899"])

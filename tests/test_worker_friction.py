@@ -1,0 +1,96 @@
+"""What workers really type and do on a cheap phone: estimates, monthly amounts, months, double taps,
+labels typed instead of pressed, drafts left open; each through real dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Harness, answer_until, draft_row, register
+from tests.fake_telegram import Person, TelegramDriver, button, last_buttons, texts
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
+LAN = Person(601)
+
+
+@pytest.fixture
+async def lan(tg: TelegramDriver) -> Person:
+    """A registered worker."""
+    await register(tg, LAN)
+    return LAN
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("khoảng 2 tỷ rưỡi", 2_500_000_000, "<b>Giá trị làm lợi:</b> 2.500.000.000 ₫"),
+        ("~50tr", 50_000_000, "<b>Giá trị làm lợi:</b> 50.000.000 ₫"),
+        ("hơn 100 triệu", 100_000_000, "<b>Giá trị làm lợi:</b> 100.000.000 ₫"),
+        ("không rõ", None, "<b>Giá trị làm lợi:</b> không xác định được"),
+    ],
+)
+async def test_estimated_amounts_are_read_as_workers_write_them(
+    tg: TelegramDriver, harness: Harness, lan: Person, typed: str, stored: Any, shown: str
+) -> None:
+    calls = await answer_until(tg, lan, "summary", benefit_vnd=typed)
+    assert shown in texts(calls)[-1]
+    assert await draft_row(harness, "benefit_vnd") == (stored,)
+
+
+async def test_a_monthly_amount_is_converted_to_a_year_and_the_worker_is_told(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "benefit_vnd")
+    calls = await tg.text(lan, "100.000đ/tháng")
+    assert texts(calls)[0].startswith(
+        "Bot đã quy ra giá trị một năm: 100.000 ₫/tháng × 12 = <b>1.200.000 ₫</b>."
+        " Nếu chưa đúng, sửa lại ở bản tóm tắt.\n\nBước 8/12."
+    )
+    assert await draft_row(harness, "benefit_vnd", "step") == (1_200_000, "applied_since")
+
+
+async def test_the_benefit_step_has_a_cannot_be_quantified_button(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    calls = await answer_until(tg, lan, "benefit_vnd")
+    assert "Không xác định được" in next(label for label, _ in last_buttons(calls))
+    calls = await tg.press(lan, button(calls, "Không xác định được"))
+    assert "Bước 8/12" in texts(calls)[-1]
+    assert await draft_row(harness, "benefit_vnd", "step") == (None, "applied_since")
+    calls = await tg.press(lan, button(calls, "Quay lại"))
+    calls = await tg.text(lan, "50 triệu")  # an answer typed after all replaces it
+    assert await draft_row(harness, "benefit_vnd") == (50_000_000,)
+
+
+@pytest.mark.parametrize("typed", ["tháng 3/2025", "3/2025", "Tháng 03/2025"])
+async def test_a_month_is_enough_for_the_date_applied(
+    tg: TelegramDriver, harness: Harness, lan: Person, typed: str
+) -> None:
+    calls = await answer_until(tg, lan, "summary", applied_since=typed)
+    assert "<b>Áp dụng từ:</b> tháng 3/2025" in texts(calls)[-1]
+    assert await draft_row(harness, "applied_since", "applied_month_only") == ("2025-03-01", 1)
+
+
+async def test_a_full_date_is_still_shown_as_a_day(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
+    calls = await answer_until(tg, lan, "summary", applied_since="01/03/2025")
+    assert "<b>Áp dụng từ:</b> 01/03/2025" in texts(calls)[-1]
+    assert await draft_row(harness, "applied_since", "applied_month_only") == ("2025-03-01", 0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("31/02/2025", "Không có ngày 31/2/2025: tháng 2/2025 chỉ có 28 ngày."),
+        ("15/13/2025", "Không có tháng 13: tháng chỉ từ 1 đến 12."),
+    ],
+)
+async def test_an_impossible_date_says_why(
+    tg: TelegramDriver, harness: Harness, lan: Person, typed: str, said: str
+) -> None:
+    await answer_until(tg, lan, "applied_since")
+    calls = await tg.text(lan, typed)
+    assert texts(calls)[0].startswith(said)
+    assert "Bước 8/12" in texts(calls)[-1]  # the question again
+    assert await draft_row(harness, "step") == ("applied_since",)

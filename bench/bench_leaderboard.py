@@ -67,10 +67,15 @@ select {{key}},
           case when applied_at >= :start and applied_at < :end and :applied > 0 then applied_at else '' end))
     as reached
 from initiative {{join}}
-where campaign_key = :campaign and status not in ('draft', 'withdrawn') {{where}}
+where campaign_key = :campaign and status not in ('draft', 'withdrawn') {{where}} {{window}}
 group by {{key}} having points > 0
 order by points desc, reached, {{key}}
 """
+# A bounded window (the past week) keeps only the rows with an event inside it.
+WINDOW_FILTER = (
+    "and (submitted_at >= :start and submitted_at < :end or decided_at >= :start and decided_at < :end"
+    " or applied_at >= :start and applied_at < :end)"
+)
 
 
 def straightforward(path: Path, reader: int, points: Points) -> tuple[Any, ...]:
@@ -81,15 +86,21 @@ def straightforward(path: Path, reader: int, points: Points) -> tuple[Any, ...]:
     reader_unit = db.execute("select unit_id from app_user where id = ?", (reader,)).fetchone()[0]
     answers: list[Any] = []
     for window in (Window.week_before(NOW), Window()):
+        only = "" if window.whole else WINDOW_FILTER
         bounds = {"start": stamp(window.start) or "", "end": stamp(window.end) or "9999-12-31", "campaign": CAMPAIGN}
         args = {**points.model_dump(), **bounds}
         people = db.execute(
             STRAIGHTFORWARD.format(
-                key="author_id", join="join app_user on app_user.id = author_id", where="and app_user.deleted = 0"
+                key="author_id",
+                join="join app_user on app_user.id = author_id",
+                where="and app_user.deleted = 0",
+                window=only,
             ),
             args,
         ).fetchall()
-        units = db.execute(STRAIGHTFORWARD.format(key="unit_id", join="", where="and unit_id is not null"), args)
+        units = db.execute(
+            STRAIGHTFORWARD.format(key="unit_id", join="", where="and unit_id is not null", window=only), args
+        )
         units = units.fetchall()
         top = []
         for rank, (user_id, score, _) in enumerate(people[:10], start=1):

@@ -41,9 +41,9 @@ async def reprompt(turn: Turn) -> list[Reply]:
     draft = await turn.tx.draft_of(turn.user.id)
     if draft is None:
         return []
-    if draft.step in (SUMMARY, "attachments"):
+    if draft.step in (SUMMARY, "attachments") or draft.editing:
         await turn.tx.load_children(draft)
-    return [submission.prompt(turn, draft)]
+    return [submission.prompt(turn, draft, request=await submission.reviewer_request(turn, draft))]
 
 
 async def route(turn: Turn, event: Inbound) -> list[Reply]:

@@ -18,7 +18,7 @@ from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
 from bot.textnorm import clean
 from bot.turn import Turn
-from bot.views import category_label, initiative_args, step_args
+from bot.views import category_label, current_value, initiative_args, step_args
 from bot.workflow import Action, next_status
 
 SUBMITTED_EVENT = "initiative_submitted"
@@ -58,8 +58,10 @@ async def start(turn: Turn) -> list[Reply]:
     return [Reply("draft.started", {"campaign": campaign.name}), prompt(turn, draft)]
 
 
-def prompt(turn: Turn, draft: Initiative) -> Reply:
-    """Ask for the draft's current field (or show the summary when all are answered)."""
+def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Reply:
+    """Ask for the draft's current field (or show the summary when all are answered): with the
+    step number while filling in, with the current value (and the reviewers' `request` during a
+    revision) while editing one field from the summary."""
     if draft.step == SUMMARY:
         return summary(turn, draft)
     field = spec(draft.step)
@@ -84,8 +86,19 @@ def prompt(turn: Turn, draft: Initiative) -> Reply:
         nav.append(Button("button.skip", cb.SkipField(draft.id, draft.step).encode()))
     limit = turn.config.bot.title_max if field.short else turn.config.bot.field_max
     key = "file.kept" if field.kind == "files" and draft.attachments else f"ask.{draft.step}"
-    args = {**step_args(draft), "limit": limit, "count": len(draft.attachments)}
-    return Reply(key, args, (*rows(*buttons), tuple(nav)))
+    question = Msg(key, {"limit": limit, "count": len(draft.attachments)})
+    keyboard = (*rows(*buttons), tuple(nav))
+    if draft.editing:
+        args = {
+            "field": Msg(f"field.{draft.step}"),
+            "current": current_value(turn, draft),
+            "request": Msg("ask.request", {"request": request}) if request else "",
+            "question": question,
+        }
+        return Reply("ask.editing", args, keyboard)
+    return Reply(
+        "ask.step_optional" if field.optional else "ask.step", {**step_args(draft), "question": question}, keyboard
+    )
 
 
 def _file_buttons(draft: Initiative) -> list[Button]:
@@ -254,11 +267,21 @@ async def _to_summary(turn: Turn, draft: Initiative, call: cb.ToSummary) -> list
 
 
 async def _choose_field(turn: Turn, draft: Initiative, call: cb.ChooseField) -> list[Reply]:
-    """The list of fields that can be edited from the summary."""
+    """The list of fields that can be edited from the summary (with the reviewers' request)."""
     _refuse_unless(draft.step == SUMMARY)
     choices = [Button(f"field.{name}", cb.EditField(draft.id, name).encode()) for name in NAMES]
     back = Button("button.to_summary", cb.ToSummary(draft.id).encode())
-    return [Reply("draft.pick_field", {}, (*rows(*choices, per_row=2), (back,)), edit=True)]
+    request = await reviewer_request(turn, draft)
+    args = {"request": Msg("ask.request", {"request": request}) if request else ""}
+    return [Reply("draft.pick_field", args, (*rows(*choices, per_row=2), (back,)), edit=True)]
+
+
+async def reviewer_request(turn: Turn, draft: Initiative) -> str | None:
+    """What the reviewers asked the author to change, while the initiative waits for it."""
+    if draft.status is not Status.CHANGES_REQUESTED:
+        return None
+    asked = [e for e in await turn.tx.audit(draft.id) if e.action == Action.REQUEST_CHANGES.value and e.comment]
+    return asked[-1].comment if asked else None
 
 
 async def _edit_field(turn: Turn, draft: Initiative, call: cb.EditField) -> list[Reply]:
@@ -268,7 +291,7 @@ async def _edit_field(turn: Turn, draft: Initiative, call: cb.EditField) -> list
     draft.version += 1
     await turn.tx.save_initiative(draft, now=turn.now)
     await turn.tx.load_children(draft)
-    return [prompt(turn, draft)]
+    return [prompt(turn, draft, request=await reviewer_request(turn, draft))]
 
 
 async def _cancel(turn: Turn, draft: Initiative, call: cb.CancelDraft) -> list[Reply]:
@@ -399,7 +422,8 @@ async def revise(turn: Turn, initiative_id: int) -> list[Reply]:
     item.version += 1
     await turn.tx.save_initiative(item, now=turn.now)
     await turn.tx.load_children(item)
-    return [Reply("review.revising", {"code": item.code or ""}), prompt(turn, item)]
+    request = Msg("ask.request", {"request": await reviewer_request(turn, item) or "—"})
+    return [Reply("review.revising", {"code": item.code or "", "request": request}), prompt(turn, item)]
 
 
 async def submit(turn: Turn, draft: Initiative) -> list[Reply]:

@@ -61,6 +61,18 @@ def applied_arg(item: Initiative) -> Any:
     return item.applied_since
 
 
+# the argument of initiative_args that shows each field of the flow
+FIELD_ARGS = {"benefit_vnd": "value", "applied_since": "applied", "attachments": "attachments"}
+
+
+def current_value(turn: Turn, item: Initiative) -> Any:
+    """The value of the field the draft is at, as the summary shows it (children must be loaded)."""
+    args = initiative_args(turn, item)
+    if item.step == "coauthors":
+        return Msg("draft.current_shares", {"percent": item.author_percent, "coauthors": args["coauthors"]})
+    return args[FIELD_ARGS.get(item.step, item.step)] or NONE
+
+
 def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> dict[str, Any]:
     """Return every field of an initiative as message arguments (children must be loaded)."""
     value: Any = Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")

@@ -85,7 +85,7 @@ BAD_ANSWERS: list[tuple[str, Send, str]] = [
     ("benefit_vnd", typed("nhiều lắm"), "Hãy gõ như: “50 triệu”, “1,5 tỷ”"),
     ("benefit_vnd", typed("50 triệu 3 tỷ abc"), "Chưa đọc được số tiền"),
     ("applied_since", typed("hôm qua"), "ví dụ 15/03/2026"),
-    ("applied_since", typed("31/02/2026"), "Chưa đọc được ngày"),
+    ("applied_since", typed("31/02/2026"), "Không có ngày 31/2/2026: tháng 2/2026 chỉ có 28 ngày"),
     ("applied_since", typed("01/12/2026"), "không thể ở tương lai"),
     ("coauthors", typed("50\nNguyễn Văn Bình – 30"), "đang là 80%, phải đúng 100%"),
     ("coauthors", typed("60\nBình – 30\nCúc – 20"), "đang là 110%"),

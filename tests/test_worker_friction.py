@@ -9,10 +9,11 @@ import pytest
 
 from tests.conftest import Harness, answer_until, draft_row, register
 from tests.fake_telegram import Person, TelegramDriver, button, last_buttons, texts
+from tests.review_support import REVIEWER, WORKER, cards, enroll, grant, sent_to, submit_as
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
-LAN = Person(601)
+LAN = Person(651)
 
 
 @pytest.fixture
@@ -94,3 +95,35 @@ async def test_an_impossible_date_says_why(
     assert texts(calls)[0].startswith(said)
     assert "Bước 8/12" in texts(calls)[-1]  # the question again
     assert await draft_row(harness, "step") == ("applied_since",)
+
+
+async def test_editing_a_field_from_the_summary_shows_its_current_value_and_no_step_number(
+    tg: TelegramDriver, lan: Person
+) -> None:
+    calls = await answer_until(tg, lan, "summary")
+    calls = await tg.press(lan, button(calls, "Sửa một mục"))
+    calls = await tg.press(lan, button(calls, "Hiệu quả"))
+    assert texts(calls)[-1] == (
+        "✏️ Sửa mục <b>Hiệu quả</b>. Hiện tại: Năng suất tăng 20 %\n"
+        "Sáng kiến mang lại <b>hiệu quả</b> gì? (tiết kiệm thời gian, vật tư, an toàn hơn…)"
+    )
+    calls = await tg.press(lan, button(calls, "Về bản tóm tắt"))
+    calls = await tg.press(lan, button(calls, "Sửa một mục"))
+    calls = await tg.press(lan, button(calls, "Đồng tác giả"))
+    assert "Hiện tại: bạn 50%\n• Nguyễn Văn Bình: 30%\n• Trần Thị Cúc: 20%" in texts(calls)[-1]
+    assert "Bước" not in texts(calls)[-1]
+
+
+async def test_a_revision_shows_the_reviewers_request_beside_the_fields(tg: TelegramDriver) -> None:
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER)
+    [card] = cards(await submit_as(tg, WORKER), REVIEWER)
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    told = sent_to(await tg.text(REVIEWER, "Cần thêm số liệu năng suất trước và sau"), WORKER)
+    calls = await tg.press(WORKER, button(told, "Sửa và gửi lại"))
+    request = "📝 Người xét duyệt đề nghị: <i>Cần thêm số liệu năng suất trước và sau</i>"
+    assert request in texts(calls)[0]
+    calls = await tg.press(WORKER, button(calls, "Sửa một mục"))
+    assert texts(calls)[-1] == f"Chọn mục muốn sửa:\n{request}"
+    calls = await tg.press(WORKER, button(calls, "Hiệu quả"))
+    assert texts(calls)[-1].startswith(f"✏️ Sửa mục <b>Hiệu quả</b>. Hiện tại: Năng suất tăng 20 %\n{request}\n")

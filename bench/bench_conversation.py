@@ -1,20 +1,22 @@
 """Throughput of registration + submission through real dispatch, against a bare PTB baseline.
 
 Drives N simulated workers concurrently (default 200) through registration (7 updates) and a
-full submission (14 updates) with `Application.process_update`, against a real SQLite database
-(WAL, every accepted answer committed before the reply), and the same number of updates through
-a bare python-telegram-bot ConversationHandler of the same length (one question with buttons per
-step, state in memory, no storage), through the same fake Bot API. Each mode runs
-in its own process so peak RSS is its own.
+full submission (14–15 updates) with `Application.process_update`, against a real database
+(SQLite by default: a fresh file, whatever the bot's engine sets; every accepted answer committed
+before the reply), through the tests' fake Bot API. Then, in the same round, the baseline: a bare
+python-telegram-bot ConversationHandler (state in memory, no storage) replaying the bot's run
+update for update: the same kinds of update (text or button) for the same workers, each answered
+with the same Bot API calls the bot made for it (a question with buttons, an edit, a callback
+answer). Each mode runs in its own process so peak RSS is its own.
 
     .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3] [--synchronous normal]
     .venv/bin/python bench/bench_conversation.py --database postgresql [--database-url postgresql+asyncpg://…]
 
-`--synchronous` sets SQLite's `PRAGMA synchronous` on every connection the bot opens (an
-SQLAlchemy `checkout` listener on every pool, after the bot's own `connect` pragmas), to measure what FULL costs;
-the value in effect is read back and shown. `--database postgresql` starts a throwaway server like
-the tests do (tests/postgresql_server.py) but with fsync on, or uses `--database-url` (a fresh database is created on
-it for each run).
+`--synchronous` sets SQLite's `PRAGMA synchronous` on every connection the bot opens (an SQLAlchemy
+`checkout` listener on every pool, after the bot's own `connect` pragmas), to measure what FULL
+costs; the level in effect is read back and shown. `--database postgresql` starts a throwaway
+server like the tests' (bench/postgresql.py, but with fsync on), or uses `--database-url`; a fresh
+database is created on it for each run.
 """
 
 from __future__ import annotations
@@ -49,11 +51,20 @@ from telegram.ext import (  # noqa: E402
 from bench.postgresql import durable_server  # noqa: E402
 from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
 
-REGISTRATION = 7
-SUBMISSION = 14
-STEPS = REGISTRATION + SUBMISSION
 BASELINE_DATA = "v1:x:0"
-COLUMNS = ("mode", "updates", "updates_per_s", "cpu_ms", "p50_ms", "p99_ms", "peak_rss_mb", "submitted", "storage")
+MAX_STEPS = 40
+COLUMNS = (
+    "mode",
+    "updates",
+    "bot_api_calls",
+    "updates_per_s",
+    "cpu_ms",
+    "p50_ms",
+    "p99_ms",
+    "peak_rss_mb",
+    "submitted",
+    "storage",
+)
 NAMES = [
     "Nguyễn Văn An",
     "Trần Thị Bích",
@@ -70,15 +81,19 @@ class BenchApi(FakeBotApi):
     def __init__(self) -> None:
         super().__init__()
         self.buttons: dict[int, list[str]] = {}
+        self.sent: dict[int, list[str]] = {}  # per chat: the methods called for it, in order
         self.count = 0
 
     async def do_request(
         self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        """Answer like the Bot API; remember inline buttons per chat."""
+        """Answer like the Bot API; remember inline buttons and methods per chat."""
         status, body = await super().do_request(url, method, request_data, *args, **kwargs)
         call = self.calls.pop()
         self.count += 1
+        chat = call.params.get("chat_id")
+        if chat is not None:
+            self.sent.setdefault(int(chat), []).append(call.method)
         if call.buttons:
             self.buttons[int(call.params["chat_id"])] = [data for _, data in call.buttons]
         return status, body
@@ -90,26 +105,33 @@ class Worker:
     def __init__(self, driver: TelegramDriver, api: BenchApi, index: int, timings: list[float]) -> None:
         self.person = Person(10_000_000 + index, first_name=f"Worker {index}")
         self.driver, self.api, self.timings = driver, api, timings
-        self.baseline = False
+        self.trace: list[tuple[str, list[str]]] = []  # per update: text or press, the methods called for the chat
 
-    async def _timed(self, coro: Any) -> None:
+    async def _timed(self, kind: str, coro: Any) -> None:
+        before = len(self.api.sent.get(self.person.id, ()))
         start = time.perf_counter()
         await coro
         self.timings.append(time.perf_counter() - start)
-
-    def button(self, index: int) -> str:
-        return BASELINE_DATA if self.baseline else self.api.buttons[self.person.id][index]
+        self.trace.append((kind, self.api.sent.get(self.person.id, [])[before:]))
 
     async def text(self, text: str) -> None:
-        await self._timed(self.driver.text(self.person, text))
+        await self._timed("text", self.driver.text(self.person, text))
 
     async def press(self, index: int) -> None:
-        await self._timed(self.driver.press(self.person, self.button(index)))
+        await self._timed("press", self.driver.press(self.person, self.api.buttons[self.person.id][index]))
 
     async def press_label(self, prefix: str) -> None:
-        choices = [BASELINE_DATA] if self.baseline else self.api.buttons[self.person.id]
-        data = next(d for d in choices if d.startswith(prefix) or self.baseline)
-        await self._timed(self.driver.press(self.person, data))
+        data = next(d for d in self.api.buttons[self.person.id] if d.startswith(prefix))
+        await self._timed("press", self.driver.press(self.person, data))
+
+    async def replay(self, trace: list[tuple[str, list[str]]], plans: dict[int, Any]) -> None:
+        """Baseline: the same kinds of update as the bot's run, each answered with the same calls."""
+        plans[self.person.id] = [methods for _, methods in trace]
+        for number, (kind, _) in enumerate(trace):
+            if kind == "text":
+                await self._timed(kind, self.driver.text(self.person, "/start" if number == 0 else "Câu trả lời"))
+            else:
+                await self._timed(kind, self.driver.press(self.person, BASELINE_DATA))
 
     async def run(self) -> None:
         """Register, then submit one initiative."""
@@ -134,35 +156,41 @@ class Worker:
         await self.press_label("v1:skip:")
         await self.press_label("v1:done:")
         await self.press_label("v1:submit:")
-        if not self.baseline and any(d.startswith("v1:subok:") for d in self.api.buttons[self.person.id]):
+        if any(d.startswith("v1:subok:") for d in self.api.buttons[self.person.id]):
             await self.press_label("v1:subok:")  # look-alikes were shown: submit anyway
 
 
 async def bare_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Baseline: one step of a bare ConversationHandler: answer with a question and buttons, no storage."""
+    """Baseline: one step of a bare ConversationHandler, no storage: the calls the bot made for the
+    same update (its plan in bot_data), each a question with buttons."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    assert update.effective_chat is not None
+    assert update.effective_chat is not None and update.effective_user is not None
+    chat = update.effective_chat.id
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(f"Lựa chọn {i}", callback_data=f"v1:x:{i}") for i in range(3)]]
     )
-    await context.bot.send_message(
-        update.effective_chat.id,
-        "Câu hỏi tiếp theo: <b>bước</b>",
-        parse_mode="HTML",
-        reply_markup=keyboard,
-    )
+    plan = context.bot_data["plans"][update.effective_user.id]
+    for method in plan.pop(0):
+        if method == "editMessageText":
+            await context.bot.edit_message_text(
+                "Đã chọn: <b>bước</b>", chat, 1, parse_mode="HTML", reply_markup=keyboard
+            )
+        elif method != "answerCallbackQuery":
+            await context.bot.send_message(
+                chat, "Câu hỏi tiếp theo: <b>bước</b>", parse_mode="HTML", reply_markup=keyboard
+            )
     assert context.user_data is not None
     step = context.user_data["step"] = context.user_data.get("step", 0) + 1
-    return step if step < STEPS + 1 else ConversationHandler.END
+    return step if plan else ConversationHandler.END
 
 
 def bare_conversation() -> ConversationHandler[Any]:
-    """A python-telegram-bot conversation as long as registration plus submission, in memory."""
+    """A python-telegram-bot conversation as long as the bot's, state in memory."""
     any_answer = [MessageHandler(filters.ALL, bare_step), CallbackQueryHandler(bare_step)]
     return ConversationHandler(
         entry_points=[CommandHandler("start", bare_step)],
-        states={step: any_answer for step in range(1, STEPS + 1)},
+        states={step: any_answer for step in range(1, MAX_STEPS + 1)},
         fallbacks=[],
     )
 
@@ -200,9 +228,10 @@ async def storage_in_effect(runtime: Any) -> str:
 
 
 async def run_mode(
-    mode: str, workers: int, database_url: str | None = None, synchronous: str | None = None
+    mode: str, workers: int, trace: Path, database_url: str | None = None, synchronous: str | None = None
 ) -> dict[str, Any]:
-    """Run one mode in this process and return its measurements."""
+    """Run one mode in this process and return its measurements; the bot writes its `trace` (each
+    worker's updates and the calls each caused), which the baseline then replays."""
     api = BenchApi()
     timings: list[float] = []
     runtime = None
@@ -228,15 +257,20 @@ async def run_mode(
             ApplicationBuilder().token("1:BENCH").request(api).get_updates_request(api).concurrent_updates(True).build()
         )
         app.add_handler(bare_conversation())
+        app.bot_data["plans"] = {}
     await app.initialize()
     driver = TelegramDriver(app, api)
     crew = [Worker(driver, api, i, timings) for i in range(workers)]
-    for w in crew:
-        w.baseline = mode == "baseline"
     start, cpu = time.perf_counter(), time.thread_time()
-    await asyncio.gather(*(w.run() for w in crew))
+    if mode == "bot":
+        await asyncio.gather(*(w.run() for w in crew))
+    else:
+        traces = json.loads(trace.read_text())
+        await asyncio.gather(*(w.replay(t, app.bot_data["plans"]) for w, t in zip(crew, traces, strict=True)))
     elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
     await app.shutdown()
+    if mode == "bot":
+        trace.write_text(json.dumps([w.trace for w in crew]))
     stored = None
     if runtime is not None:
         from sqlalchemy import text
@@ -272,9 +306,10 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server of your own (postgresql+asyncpg://…)")
     parser.add_argument("--synchronous", choices=["off", "normal", "full"], help="SQLite's PRAGMA synchronous")
     parser.add_argument("--mode", choices=["bot", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--trace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:
-        result = asyncio.run(run_mode(args.mode, args.workers, args.database_url, args.synchronous))
+        result = asyncio.run(run_mode(args.mode, args.workers, args.trace, args.database_url, args.synchronous))
         print(json.dumps(result))
         return
     server = None
@@ -284,8 +319,18 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     try:
         for round_ in range(args.rounds):
-            for mode in ("baseline", "bot"):
-                command = [sys.executable, __file__, "--mode", mode, "--workers", str(args.workers)]
+            for mode in ("bot", "baseline"):  # the baseline replays the bot's updates and calls
+                trace = Path(tempfile.gettempdir()) / f"bench-conversation-{os.getpid()}.json"
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--mode",
+                    mode,
+                    "--workers",
+                    str(args.workers),
+                    "--trace",
+                    str(trace),
+                ]
                 if mode == "bot" and args.database == "postgresql":
                     from sqlalchemy.engine import make_url
 
@@ -311,8 +356,9 @@ def main() -> None:
     ratio = bot / base
     print(f"\nbest of {args.rounds}: bot {bot} upd/s = {ratio:.0%} of the baseline's {base} upd/s")
     print(
-        f"median of {args.rounds}: bot {statistics.median(rates['bot'])} upd/s, baseline "
-        f"{statistics.median(rates['baseline'])} upd/s; bot/baseline within a round {min(ratios):.0%}–{max(ratios):.0%}"
+        f"median of {args.rounds}: bot {statistics.median(rates['bot']):.0f} upd/s, baseline "
+        f"{statistics.median(rates['baseline']):.0f} upd/s;"
+        f" bot/baseline within a round {min(ratios):.0%}–{max(ratios):.0%}"
     )
     print(json.dumps({"results": results, "ratio": round(ratio, 3)}))
 

@@ -23,7 +23,8 @@ from bot.messages import Reply
 from bot.reminders import reminders
 from bot.report import admin_report
 from bot.similar import DuplicateFinder
-from handlers.console.channel import ConsoleChannel, plain
+from handlers.console.channel import ConsoleChannel
+from handlers.plain import plain
 from handlers.telegram.application import Services, build_application, publish_commands
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import OutboxSender

@@ -128,6 +128,27 @@ class TelegramSection(BaseModel):
     token: str = ""
     base_url: str = ""
     base_file_url: str = ""
+    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
+
+
+class ZaloSection(BaseModel):
+    """How to reach the Zalo Bot API."""
+
+    token: str = ""
+    base_url: str = "https://bot-api.zaloplatforms.com"
+    webhook_secret: str = Field(default="", pattern=r"^$|^.{8,256}$")
+    poll_timeout: int = Field(default=30, ge=1, le=60)
+    request_timeout: float = Field(default=10, gt=0)
+    files_dir: str = "data/files"
+
+
+class WebhookSection(BaseModel):
+    """`sangkien run --webhook`: the public address and where the web app listens."""
+
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    picture_minutes: int = Field(default=1440, ge=1)
 
 
 class JobSection(BaseModel):
@@ -199,6 +220,8 @@ class Config(BaseModel):
     bot: BotSection = Field(default_factory=BotSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     telegram: TelegramSection = Field(default_factory=TelegramSection)
+    zalo: ZaloSection = Field(default_factory=ZaloSection)
+    webhook: WebhookSection = Field(default_factory=WebhookSection)
     campaigns: list[Campaign] = Field(default_factory=list)
     units: list[UnitSeed] = Field(default_factory=list)
     jobs: JobsSection = Field(default_factory=JobsSection)
@@ -213,6 +236,15 @@ def _resolve_sqlite_path(url: str, base: Path) -> str:
     return url
 
 
+_OVERRIDES = (
+    ("SANGKIEN_TELEGRAM_SECRET", "telegram", "webhook_secret"),
+    ("SANGKIEN_ZALO_TOKEN", "zalo", "token"),
+    ("SANGKIEN_ZALO_BASE_URL", "zalo", "base_url"),
+    ("SANGKIEN_ZALO_SECRET", "zalo", "webhook_secret"),
+    ("SANGKIEN_PUBLIC_URL", "webhook", "public_url"),
+)
+
+
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Load `path` (or SANGKIEN_CONFIG, or bot.toml), then apply SANGKIEN_* overrides."""
     env = dict(os.environ if env is None else env)
@@ -225,6 +257,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     except ValidationError as error:
         raise ConfigError(f"{chosen}: {_first_problem(error)}") from None
     config.database.url = _resolve_sqlite_path(config.database.url, chosen.parent)
+    config.zalo.files_dir = str((chosen.parent / config.zalo.files_dir).resolve())
     if env.get("SANGKIEN_DATABASE_URL"):
         config.database.url = env["SANGKIEN_DATABASE_URL"]
     if env.get("SANGKIEN_TELEGRAM_TOKEN"):
@@ -233,6 +266,9 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         config.telegram.base_url = env["SANGKIEN_TELEGRAM_BASE_URL"]
     if env.get("SANGKIEN_TELEGRAM_BASE_FILE_URL"):
         config.telegram.base_file_url = env["SANGKIEN_TELEGRAM_BASE_FILE_URL"]
+    for name, section, key in _OVERRIDES:
+        if env.get(name):
+            setattr(getattr(config, section), key, env[name])
     if env.get("SANGKIEN_ADMINS"):
         ids = [part.strip() for part in env["SANGKIEN_ADMINS"].split(",") if part.strip()]
         try:

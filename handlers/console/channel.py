@@ -6,16 +6,17 @@ import asyncio
 import hashlib
 import html
 import mimetypes
-import re
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Button, Command, Inbound, Payload, Press, Reply, Text, Upload
+from bot.messages import Command, Inbound, Payload, Press, Reply, Text, Upload
+from handlers.choices import Choice, choices, pick
+from handlers.plain import plain
 
 CHANNEL = "console"
-_TAG = re.compile(r"<[^>]+>")
 
 
 class Core(Protocol):
@@ -23,11 +24,6 @@ class Core(Protocol):
 
     async def handle(self, event: Inbound) -> Any:
         """Process one event."""
-
-
-def plain(text: str) -> str:
-    """Drop the HTML markup meant for Telegram (user text arrives escaped, so it survives)."""
-    return html.unescape(_TAG.sub("", text))
 
 
 class NoSuchFile(Exception):
@@ -62,14 +58,15 @@ class ConsoleChannel:
         self.ref = UserRef(CHANNEL, person)
         self.stdin = stdin
         self.stdout = stdout
-        self.choices: list[Button] = []
+        self.choices: list[Choice] = []
         self.locale = "vi"
 
     def parse(self, line: str) -> Payload:
-        """Turn a typed line into a payload: a number picks a shown button."""
+        """Turn a typed line into a payload: a number or an option's text picks a shown button."""
         stripped = line.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.choices):
-            return Press(self.choices[int(stripped) - 1].data)
+        picked = pick(stripped, self.choices)
+        if picked is not None:
+            return Press(picked)
         if stripped.startswith((":photo ", ":file ")):
             return upload(stripped)
         if stripped.startswith("/") and len(stripped) > 1:
@@ -79,15 +76,13 @@ class ConsoleChannel:
 
     def show(self, replies: list[Reply]) -> None:
         """Print replies, numbering their buttons."""
-        shown: list[Button] = []
+        render = partial(self.catalog.render, self.locale, escape=html.escape)
+        shown: list[Choice] = []
         for reply in replies:
-            text = self.catalog.render(self.locale, reply.key, reply.args, escape=html.escape)
-            self.stdout.write(plain(text) + "\n")
-            for row in reply.buttons:
-                for button in row:
-                    shown.append(button)
-                    label = plain(self.catalog.render(self.locale, button.label, button.args, escape=html.escape))
-                    self.stdout.write(f"  [{len(shown)}] {label}\n")
+            self.stdout.write(plain(render(reply.key, reply.args)) + "\n")
+            for choice in choices([reply], render):
+                shown.append(choice)
+                self.stdout.write(f"  [{len(shown)}] {choice.label}\n")
             if reply.file is not None:
                 target = Path.cwd() / reply.file.name
                 target.write_bytes(reply.file.content)

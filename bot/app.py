@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,15 +22,20 @@ from bot.i18n import Catalog
 from bot.job_summary import run_summary, sent_summary
 from bot.jobs import JobFunction, JobRunner
 from bot.leaderboard_job import leaderboard
-from bot.messages import Reply
+from bot.messages import Notice, Reply
 from bot.reminders import reminders
 from bot.report import admin_report
 from bot.similar import DuplicateFinder
 from handlers.console.channel import ConsoleChannel
+from handlers.files import FileStore
+from handlers.pictures import PictureLinks
 from handlers.plain import plain
-from handlers.telegram.application import Services, build_application, publish_commands
+from handlers.telegram.application import Services, build_application, publish_commands, send_notice
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import OutboxSender
+from handlers.zalo.channel import Forward, ZaloChannel
+from handlers.zalo.client import ZaloClient
+from handlers.zalo.polling import poll
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.store import SqlStore, seed
@@ -101,6 +109,71 @@ def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:
     )
 
 
+def zalo_channel(
+    runtime: Runtime,
+    client: ZaloClient,
+    *,
+    bot_id: str = "",
+    pictures: PictureLinks | None = None,
+    forward: Forward | None = None,
+) -> ZaloChannel:
+    """The Zalo channel on an open runtime."""
+    files = FileStore(runtime.config.zalo.files_dir)
+    return ZaloChannel(
+        runtime.conversation, runtime.catalog, client, files, bot_id=bot_id, pictures=pictures, forward=forward
+    )
+
+
+@dataclass
+class ZaloPolling:
+    """Zalo served by long polling beside whatever else runs in the process."""
+
+    client: ZaloClient
+    channel: ZaloChannel
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def close(self) -> None:
+        """Stop polling once the updates in hand are handled; close the connections."""
+        self.stop.set()
+        with contextlib.suppress(Exception):
+            await self.task
+        await self.client.close()
+
+
+async def start_zalo_polling(runtime: Runtime, forward: Forward | None = None) -> ZaloPolling:
+    """Check the token, switch Zalo's webhook off (getUpdates needs that), and start polling."""
+    zalo = runtime.config.zalo
+    client = ZaloClient(zalo.token, zalo.base_url, timeout=zalo.request_timeout)
+    me = await client.get_me()
+    await client.delete_webhook()
+    channel = zalo_channel(runtime, client, bot_id=str(me.get("id") or ""), forward=forward)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout))
+    log.info("Zalo bot %s is polling", me.get("account_name") or me.get("id"))
+    return ZaloPolling(client, channel, stop, task)
+
+
+async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:
+    """Serve Zalo alone by long polling until interrupted (or `stop` is set)."""
+    runtime = await open_runtime(config)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        polling = await start_zalo_polling(runtime)
+        await warm_up(runtime)
+        await stop.wait()
+        await polling.close()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        await runtime.close()
+
+
 def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -> None:
     """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown.
 
@@ -110,7 +183,15 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
     async def post_init(application: Any) -> None:
         runtime = await open_runtime(config)
         holder["runtime"] = runtime
-        application.bot_data["services"] = Services(runtime.conversation, runtime.catalog)
+        services = Services(runtime.conversation, runtime.catalog)
+        if config.zalo.token:  # Zalo in the same process; each channel hands the other its notices
+
+            async def to_telegram(notice: Notice) -> None:
+                await send_notice(application.bot, runtime.catalog, notice)
+
+            holder["zalo"] = await start_zalo_polling(runtime, forward=to_telegram)
+            services.forward = holder["zalo"].channel.deliver
+        application.bot_data["services"] = services
         await publish_commands(application.bot, runtime.catalog)
         sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
         holder["sender"] = sender
@@ -122,6 +203,8 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
     async def post_stop(_application: Any) -> None:
         if "sender" in holder:
             holder["sender"].stop()
+        if "zalo" in holder:
+            await holder["zalo"].close()
 
     async def post_shutdown(_application: Any) -> None:
         if "runtime" in holder:

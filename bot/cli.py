@@ -10,12 +10,15 @@ import sys
 
 from bot.config import JOB_NAMES, Config, ConfigError, load_config
 
-NO_TOKEN = """No Telegram bot token is configured.
+NO_TOKEN = """No Telegram or Zalo bot token is configured.
 
 To run the bot on Telegram:
   1. In Telegram, open @BotFather, send /newbot and follow the steps; it answers with a token.
   2. export SANGKIEN_TELEGRAM_TOKEN=<that token>   (or set [telegram] token in bot.toml)
   3. run this command again.
+
+To run it on Zalo (alone or beside Telegram): create a bot with the Zalo Bot Creator mini app in
+Zalo, then export SANGKIEN_ZALO_TOKEN=<its token> (or set [zalo] token in bot.toml).
 
 To try the bot without a token or network, use the console channel:
   sangkien console        (or: sangkien run --or-console)
@@ -28,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to bot.toml (default: SANGKIEN_CONFIG or ./bot.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    run = commands.add_parser("run", help="run the bot on every channel that has a token (long polling)")
     run.add_argument("--or-console", action="store_true", help="without a token, run the console channel instead")
     run.add_argument("--user", default=None, help="console identity (default: your login name)")
     console = commands.add_parser("console", help="run the console channel in this terminal")
@@ -107,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "console":
         return _console(config, args.user)
+    if not config.telegram.token and config.zalo.token:
+        from bot.app import run_zalo
+
+        asyncio.run(run_zalo(config))
+        return 0
     if not config.telegram.token:
         print(NO_TOKEN, file=sys.stderr)
         return _console(config, args.user) if args.or_console else 2

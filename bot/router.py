@@ -14,6 +14,7 @@ from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, r
 from bot.turn import Turn
 
 OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
+GROUP_ONLY_COMMANDS = frozenset({"reviewgroup"})  # in a council's Telegram group: Zalo bots have no groups
 REGISTERED_COMMANDS = frozenset(
     {
         "new",
@@ -73,6 +74,8 @@ async def route(turn: Turn, event: Inbound) -> list[Reply]:
 async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
     """Answer a slash command (any command ends a pending reviewer question)."""
     user, name, args = turn.user, cmd.name, cmd.args
+    if name in GROUP_ONLY_COMMANDS:
+        raise InvalidInput("error.group_only_command", command=name)
     if name not in OPEN_COMMANDS | REGISTERED_COMMANDS:
         raise InvalidInput("error.unknown_command", command=name[:32])
     if user.editing_profile and name != "cancel":

@@ -122,11 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet."""
 
     def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a poll cut short)
+            pass
 
     def do_GET(self) -> None:
         """Serve a file a person sent."""

@@ -103,7 +103,7 @@ async def test_buttons_are_shown_as_numbered_choices_and_picked_by_number(
     out = await console(config, "/start", "2", "9", "1")
     assert "  [1] ✅ Tiếng Việt\n  [2] English\n" in out
     assert out.count("  [1] ✅ I agree\n  [2] I do not agree\n") == 2
-    assert "Please choose with the buttons below." in out  # 9 is not a shown choice
+    assert "Please choose one of the options below" in out  # 9 is not a shown choice
     assert out.rstrip().endswith("What is your full name? (for example: Nguyễn Thị Lan)\n>")
     assert await query(config, "select locale, reg_step from app_user") == [("en", "name")]
 

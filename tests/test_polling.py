@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Any
 
-from bot.app import run_telegram
+from bot.app import run_telegram, run_zalo
 from bot.config import Config, TelegramSection
 from tests.fake_telegram import FakeBotApi, Person
+from tests.fake_zalo import TOKEN, FakeZalo, FakeZaloServer
 
 LAN = Person(501)
 START = {
@@ -33,10 +35,11 @@ def interrupt() -> None:
 class PollingApi(FakeBotApi):
     """The fake Bot API with one update to hand out; stops the bot's loop once it was answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, zalo: FakeZalo | None = None) -> None:
         super().__init__()
         self.pending = [START]
         self.interrupted = False
+        self.zalo = zalo  # also wait for the Zalo channel to have answered
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         """getUpdates hands out the pending updates once; everything else as the fake does."""
@@ -48,22 +51,22 @@ class PollingApi(FakeBotApi):
     async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
         """Answer; on a poll after the bot has replied, stop the event loop as Ctrl+C would."""
         if url.endswith("/getUpdates"):
-            if not self.interrupted and any(c.method == "sendMessage" for c in self.calls):
+            answered = any(c.method == "sendMessage" for c in self.calls) and (self.zalo is None or self.zalo.sent)
+            if not self.interrupted and answered:
                 self.interrupted = True
                 asyncio.get_running_loop().call_soon(interrupt)
             await asyncio.sleep(0.01)  # a long poll that comes back empty
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
-def test_run_polls_answers_stores_and_shuts_down(config: Config) -> None:
-    polling = config.model_copy(update={"telegram": TelegramSection(token="123456:TEST")})
-    api = PollingApi()
+def run_in_thread(config: Config, api: PollingApi) -> None:
+    """Run `run_telegram` until the fake API interrupts it; fail on any error."""
     failures: list[BaseException] = []
 
     def run() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
         try:
-            run_telegram(polling, api, signals=False)
+            run_telegram(config, api, signals=False)
         except BaseException as error:  # reported by the assertion below
             failures.append(error)
 
@@ -72,6 +75,18 @@ def test_run_polls_answers_stores_and_shuts_down(config: Config) -> None:
     thread.join(timeout=60)
     assert not thread.is_alive(), "the bot did not stop"
     assert failures == []
+
+
+def stored_people(config: Config) -> list[tuple[str, str, str]]:
+    """Who the database knows, by channel."""
+    with sqlite3.connect(config.database.url.removeprefix("sqlite+aiosqlite:///")) as conn:
+        return sorted(conn.execute("select channel, external_id, reg_step from app_user").fetchall())
+
+
+def test_run_polls_answers_stores_and_shuts_down(config: Config) -> None:
+    polling = config.model_copy(update={"telegram": TelegramSection(token="123456:TEST")})
+    api = PollingApi()
+    run_in_thread(polling, api)
 
     methods = [c.method for c in api.calls]
     assert methods[0] == "getMe"
@@ -84,6 +99,36 @@ def test_run_polls_answers_stores_and_shuts_down(config: Config) -> None:
     [reply] = [c for c in api.calls if c.method == "sendMessage"]
     assert reply.params["chat_id"] == LAN.id
     assert "Chọn ngôn ngữ" in reply.params["text"]
-    with sqlite3.connect(config.database.url.removeprefix("sqlite+aiosqlite:///")) as conn:
-        stored = conn.execute("select channel, external_id, reg_step from app_user").fetchall()
-    assert stored == [("telegram", str(LAN.id), "language")]
+    assert stored_people(config) == [("telegram", str(LAN.id), "language")]
+
+
+def test_run_serves_telegram_and_zalo_in_one_process(config: Config, tmp_path: Path) -> None:
+    server = FakeZaloServer().start()
+    try:
+        config.zalo.token, config.zalo.base_url, config.zalo.files_dir = TOKEN, server.url, str(tmp_path)
+        config.zalo.poll_timeout = 1
+        server.fake.updates.put(server.fake.message("zl-1", "/start"))
+        run_in_thread(config, PollingApi(server.fake))
+    finally:
+        server.stop()
+    assert "Chọn ngôn ngữ" in server.fake.texts("zl-1")[0]
+    assert stored_people(config) == [("telegram", str(LAN.id), "language"), ("zalo", "zl-1", "language")]
+    assert server.fake.calls[:2] == ["getMe", "deleteWebhook"]  # polling needs Zalo's webhook off
+
+
+async def test_run_serves_zalo_alone_when_only_zalo_has_a_token(config: Config, tmp_path: Path) -> None:
+    server = FakeZaloServer().start()
+    config.telegram.token = ""
+    config.zalo.token, config.zalo.base_url, config.zalo.files_dir = TOKEN, server.url, str(tmp_path)
+    config.zalo.poll_timeout = 1
+    server.fake.updates.put(server.fake.message("zl-1", "/start"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_zalo(config, stop))
+    for _ in range(200):
+        if server.fake.sent:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    server.stop()
+    assert "Chọn ngôn ngữ" in server.fake.texts("zl-1")[0]

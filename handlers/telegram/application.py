@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
-from bot.messages import Inbound
+from bot.messages import Inbound, Notice
 from handlers.telegram.api import Json, LeanBot, lean_bot
 from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
@@ -47,10 +47,12 @@ class Core(Protocol):
 
 @dataclass
 class Services:
-    """What the Telegram handlers need, kept in `bot_data["services"]`."""
+    """What the Telegram handlers need, kept in `bot_data["services"]`; `forward` sends a notice
+    for another channel's chat (a Zalo author told of a decision taken on Telegram)."""
 
     core: Core
     catalog: Catalog
+    forward: Callable[[Notice], Awaitable[None]] | None = None
 
 
 class PerUserProcessor(BaseUpdateProcessor):
@@ -111,9 +113,19 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
     finally:  # the others are told what the core committed, whatever became of this reply
         for notice in outcome.notices:
-            channel, _, chat_id = notice.chat.partition(":")
-            if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-                await send_replies(bot, int(chat_id), services.catalog, notice.locale, list(notice.replies))
+            if notice.chat.startswith(f"{CHANNEL}:"):
+                await send_notice(bot, services.catalog, notice)
+            elif services.forward is not None:
+                await services.forward(notice)
+
+
+async def send_notice(bot: LeanBot, catalog: Catalog, notice: Notice) -> None:
+    """Send a notice to its Telegram chat (one of another chat key is logged and dropped)."""
+    channel, _, chat_id = notice.chat.partition(":")
+    if channel == CHANNEL and chat_id.lstrip("-").isdigit():
+        await send_replies(bot, int(chat_id), catalog, notice.locale, list(notice.replies))
+    else:
+        log.warning("no Telegram chat in %s; notice dropped", notice.chat)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,167 @@
+"""The Zalo channel: an update in, the core's event, its replies out as Zalo messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bot.domain import Attachment, UserRef
+from bot.i18n import Catalog
+from bot.messages import Command, Inbound, Notice, Other, Payload, Press, Reply, Text, Upload
+from handlers.choices import Choice, pick
+from handlers.files import PREFIX, FileStore, image_suffix
+from handlers.pictures import PictureLinks
+from handlers.zalo.client import QuotaExceeded, ZaloClient, ZaloError
+from handlers.zalo.inbound import CHANNEL, ZaloMessage, read
+from handlers.zalo.outbound import Rendered, is_picture, render
+
+log = logging.getLogger(__name__)
+Forward = Callable[[Notice], Awaitable[None]]
+MENUS_KEPT = 10_000  # chats whose last menu is remembered (the oldest is forgotten first)
+QUOTA_TRIES = 3
+
+
+class Core(Protocol):
+    """The one service the channel calls."""
+
+    async def handle(self, event: Inbound) -> Any:
+        """Process one event."""
+
+
+class ZaloChannel:
+    """Serves one Zalo bot: each person's updates in order, menus read back by number or text."""
+
+    def __init__(
+        self,
+        core: Core,
+        catalog: Catalog,
+        client: ZaloClient,
+        files: FileStore,
+        *,
+        bot_id: str = "",
+        pictures: PictureLinks | None = None,
+        forward: Forward | None = None,
+    ) -> None:
+        self.core = core
+        self.catalog = catalog
+        self.client = client
+        self.files = files
+        self.bot_id = bot_id
+        self.pictures = pictures
+        self.forward = forward
+        self.menus: OrderedDict[str, list[Choice]] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._holders: dict[str, int] = {}
+
+    async def process(self, body: Any) -> bool:
+        """Handle one update as Zalo delivered it; False when it is one the bot ignores."""
+        message = read(body, self.bot_id)
+        if message is None:
+            log.debug("ignored a Zalo update: %.200r", body)
+            return False
+        key = message.user_id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] = self._holders.get(key, 0) + 1
+        try:
+            async with lock:
+                await self._handle(message)
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key], self._locks[key]
+        return True
+
+    async def _handle(self, message: ZaloMessage) -> None:
+        """Ask the core, send what it answers to this chat and to the others it names."""
+        payload = await self._payload(message)
+        ref = UserRef(CHANNEL, message.user_id)
+        outcome = await self.core.handle(
+            Inbound(ref, payload, seq=message.seq, private=True, chat_key=f"{CHANNEL}:{message.chat_id}")
+        )
+        replies = list(outcome.replies)
+        if outcome.alert:
+            replies.insert(0, Reply(outcome.alert))
+        try:
+            if replies:
+                await self.send(message.chat_id, outcome.locale, replies)
+        finally:  # the others are told what the core committed, whatever became of this reply
+            for notice in outcome.notices:
+                await self.deliver(notice)
+
+    async def _payload(self, message: ZaloMessage) -> Payload:
+        """What the message carries, in the core's terms."""
+        if message.kind == "text":
+            text = message.text.strip()
+            picked = pick(text, self.menus.get(message.chat_id, []))
+            if picked is not None:
+                return Press(picked)
+            if text.startswith("/") and len(text) > 1:
+                head, _, rest = text[1:].partition(" ")
+                return Command(head.lower(), rest.strip())
+            return Text(message.text)
+        if message.kind == "image":
+            try:
+                content = await self.client.download(message.photo_url)
+            except ZaloError:
+                log.warning("could not download the photo of %s", message.user_id, exc_info=True)
+                return Other("photo_unreadable")
+            file_id = await self.files.put(content, image_suffix(content))
+            name = file_id.removeprefix(PREFIX)
+            return Upload(Attachment("photo", file_id, name[:32], len(content), "image/jpeg", name))
+        return Other(message.kind)
+
+    async def deliver(self, notice: Notice) -> None:
+        """Send a notice to its Zalo chat, or hand it to the channel it belongs to."""
+        channel, _, chat_id = notice.chat.partition(":")
+        if channel == CHANNEL:
+            await self.send(chat_id, notice.locale, list(notice.replies))
+        elif self.forward is not None:
+            await self.forward(notice)
+        else:
+            log.warning("no channel sends to %s; notice dropped", notice.chat)
+
+    async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> bool:
+        """Send replies as one text (in parts of 2,000 characters), then their pictures; the chat's
+        menu becomes the options numbered in it. False when Zalo refused."""
+        rendered = render(self.catalog, locale, replies)
+        if rendered.options:
+            self.menus[chat_id] = rendered.options
+            self.menus.move_to_end(chat_id)
+            while len(self.menus) > MENUS_KEPT:
+                self.menus.popitem(last=False)
+        elif rendered.text:
+            self.menus.pop(chat_id, None)
+        sent = await self._guarded(chat_id, self.client.send_message, chat_id, rendered.text) if rendered.text else True
+        for url in await self._picture_urls(rendered):
+            sent = await self._guarded(chat_id, self.client.send_photo, chat_id, url) and sent
+        return sent
+
+    async def _picture_urls(self, rendered: Rendered) -> list[str]:
+        """Links to the pictures of a reply (none without a public URL: the text stands alone)."""
+        if self.pictures is None:
+            return []
+        ids = [a.file_id for a in rendered.media if a.kind == "photo" and a.file_id.startswith(PREFIX)]
+        for file in rendered.files:
+            if is_picture(file):
+                ids.append(await self.files.put(file.content, image_suffix(file.content)))
+        return [self.pictures.link(file_id) for file_id in ids]
+
+    async def _guarded(self, chat_id: str, call: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        """Run one send: wait out the quota a few times, log a refusal; never raise a Zalo error."""
+        for attempt in range(1, QUOTA_TRIES + 1):
+            try:
+                await call(*args)
+                return True
+            except QuotaExceeded as exc:
+                if attempt == QUOTA_TRIES:
+                    log.error("Zalo quota still exceeded for chat %s after %s tries; message dropped", chat_id, attempt)
+                    return False
+                log.warning("Zalo quota exceeded; sends to chat %s wait %ss", chat_id, exc.retry_after)
+                continue  # the client holds every send back until the pause is over
+            except ZaloError as exc:
+                log.warning("sending to Zalo chat %s failed: %s", chat_id, exc)
+                return False
+        return False

@@ -1,0 +1,84 @@
+"""The bot's Zalo channel on a fresh database, talking HTTP to the fake Zalo Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Runtime, open_runtime, zalo_channel
+from bot.config import Config
+from handlers.zalo.channel import ZaloChannel
+from handlers.zalo.client import ZaloClient
+from tests.conftest import FakeClock, as_text
+from tests.fake_zalo import BOT_ID, TOKEN, FakeZalo, FakeZaloServer
+
+REGISTRATION = ["/start", "1", "dong y", "Nguyễn Thị Lan", "0912 345 678", "cong ty may", "1"]
+CORE = [
+    "/new",
+    "Máy cắt vải tự động",
+    "tang nang suat lao dong",  # the category, typed without diacritics
+    "1",  # Giải pháp kỹ thuật
+    "Cắt thủ công, chậm và lệch đường may",
+    "Gắn cảm biến quang và bàn trượt",
+    "Năng suất tăng 20 %",
+    "50 triệu",
+    "01/02/2026",
+    "bỏ qua",
+    "Bo qua",
+    "2",  # Bỏ qua
+]
+
+
+class ZaloDriver:
+    """Sends updates as Zalo would and reads what the bot sent back, by chat."""
+
+    def __init__(self, runtime: Runtime, channel: ZaloChannel, fake: FakeZalo) -> None:
+        self.runtime = runtime
+        self.channel = channel
+        self.fake = fake
+
+    async def deliver(self, user: str, body: dict[str, Any]) -> list[str]:
+        """Hand one update to the channel; the texts sent to `user`'s chat because of it."""
+        before = len(self.fake.texts(user))
+        await self.channel.process(body)
+        return self.fake.texts(user)[before:]
+
+    async def say(self, user: str, *texts: str) -> list[str]:
+        """Send texts one after another; what the bot answered to the last one."""
+        answer: list[str] = []
+        for text in texts:
+            answer = await self.deliver(user, self.fake.message(user, text))
+        return answer
+
+    async def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Read the database directly, as an auditor would."""
+        from sqlalchemy import text
+
+        async with self.runtime.store.transaction() as tx:
+            return [tuple(map(as_text, r)) for r in (await tx.conn.execute(text(sql), params)).all()]
+
+
+@pytest.fixture
+def zalo_server() -> Iterator[FakeZaloServer]:
+    """A fake Zalo Bot API on 127.0.0.1."""
+    server = FakeZaloServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def zalo(
+    config: Config, clock: FakeClock, zalo_server: FakeZaloServer, tmp_path: Path
+) -> AsyncIterator[ZaloDriver]:
+    """The bot's Zalo channel on a fresh database."""
+    config.zalo.token, config.zalo.base_url = TOKEN, zalo_server.url
+    config.zalo.files_dir = str(tmp_path / "files")
+    runtime = await open_runtime(config, clock, migrate=False)
+    client = ZaloClient(TOKEN, zalo_server.url, timeout=5, max_backoff=0.01)
+    driver = ZaloDriver(runtime, zalo_channel(runtime, client, bot_id=BOT_ID), zalo_server.fake)
+    yield driver
+    await client.close()
+    await runtime.close()

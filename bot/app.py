@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
@@ -116,11 +117,19 @@ def zalo_channel(
     bot_id: str = "",
     pictures: PictureLinks | None = None,
     forward: Forward | None = None,
+    on_send: Callable[[bool], None] | None = None,
 ) -> ZaloChannel:
     """The Zalo channel on an open runtime."""
     files = FileStore(runtime.config.zalo.files_dir)
     return ZaloChannel(
-        runtime.conversation, runtime.catalog, client, files, bot_id=bot_id, pictures=pictures, forward=forward
+        runtime.conversation,
+        runtime.catalog,
+        client,
+        files,
+        bot_id=bot_id,
+        pictures=pictures,
+        forward=forward,
+        on_send=on_send,
     )
 
 
@@ -174,6 +183,18 @@ async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:
         await runtime.close()
 
 
+async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:
+    """The command menu, the outbox sender and the scheduled jobs; the duplicate index loaded and the
+    runs missed while the bot was down made up."""
+    await publish_commands(application.bot, runtime.catalog)
+    sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
+    schedule_jobs(application, runtime.jobs, sender, lambda: housekeeping(runtime))
+    await warm_up(runtime)
+    made_up = await runtime.jobs.catch_up()
+    log.info("bot @%s is up; runs made up after downtime: %s", application.bot.username, made_up or "none")
+    return sender
+
+
 def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -> None:
     """Run long polling until interrupted; the runtime opens in post_init and closes on shutdown.
 
@@ -192,13 +213,7 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
             holder["zalo"] = await start_zalo_polling(runtime, forward=to_telegram)
             services.forward = holder["zalo"].channel.deliver
         application.bot_data["services"] = services
-        await publish_commands(application.bot, runtime.catalog)
-        sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
-        holder["sender"] = sender
-        schedule_jobs(application, runtime.jobs, sender, lambda: housekeeping(runtime))
-        await warm_up(runtime)
-        made_up = await runtime.jobs.catch_up()
-        log.info("bot @%s is polling; runs made up after downtime: %s", application.bot.username, made_up or "none")
+        holder["sender"] = await start_telegram(application, runtime)
 
     async def post_stop(_application: Any) -> None:
         if "sender" in holder:

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot on every channel that has a token (long polling)")
     run.add_argument("--or-console", action="store_true", help="without a token, run the console channel instead")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve Telegram's and Zalo's webhooks, /healthz and /metrics at [webhook] public_url instead of polling",
+    )
     run.add_argument("--user", default=None, help="console identity (default: your login name)")
     console = commands.add_parser("console", help="run the console channel in this terminal")
     console.add_argument("--user", default=None, help="console identity (default: your login name)")
@@ -110,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "console":
         return _console(config, args.user)
+    if args.webhook:
+        if not (config.telegram.token or config.zalo.token):
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        if not config.webhook.public_url:
+            print("--webhook needs [webhook] public_url in bot.toml (or SANGKIEN_PUBLIC_URL).", file=sys.stderr)
+            return 2
+        from bot.serve import serve_webhook
+
+        asyncio.run(serve_webhook(config))
+        return 0
     if not config.telegram.token and config.zalo.token:
         from bot.app import run_zalo
 

@@ -166,6 +166,14 @@ class Delivery:
         async with self.store.transaction() as tx:
             return await tx.due(self.clock(), limit, exclude=exclude, channel=channel)
 
+    async def backlog(self) -> tuple[int, float]:
+        """Messages due and not sent yet, and how many seconds the oldest has waited (a health check:
+        it also fails when the database cannot be reached)."""
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            count, oldest = await tx.backlog(now)
+        return count, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
     async def replies(self, item: OutboxItem) -> tuple[Reply, ...]:
         """The replies of an item, shared files filled in (a few kept in memory)."""
         for digest in blob_refs(item.payload) - self._blobs.keys():

@@ -279,6 +279,9 @@ class OutboxPort(Protocol):
         """Pending messages whose time has come, oldest first (leaving out the `exclude` ids; only
         chats of `channel` when given)."""
 
+    async def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many messages are due and not sent yet, and since when the oldest is due."""
+
     async def mark_sent(self, id: int, now: datetime) -> None:
         """Record that the channel confirmed the message."""
 

@@ -148,6 +148,14 @@ class OutboxQueries(Queries):
                 update(users).where(users.c.id == user_id, users.c.blocked_at.is_(None)).values(blocked_at=utc(now))
             )
 
+    async def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many messages are due and not sent yet, and since when the oldest is due."""
+        stmt = select(func.count(), func.min(outbox.c.not_before)).where(
+            outbox.c.status == PENDING, outbox.c.not_before <= utc(now)
+        )
+        count, oldest = (await self.conn.execute(stmt)).one()
+        return int(count), utc(oldest) if oldest is not None else None
+
     async def delivery_report(self, job_run_id: int) -> dict[str, int]:
         """How many messages of a job run are pending, sent, failed or blocked."""
         report = dict.fromkeys((PENDING, SENT, FAILED, BLOCKED), 0)

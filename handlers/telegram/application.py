@@ -142,6 +142,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("could not report the failure to chat %s", update.effective_chat.id)
 
 
+async def process_posted(application: Application[Any, Any, Any, Any, Any, Any], data: Any) -> None:
+    """Handle one update Telegram posted to the webhook, in order with its sender's other updates."""
+    update = Update.de_json(data, application.bot)
+    await application.update_processor.process_update(update, application.process_update(update))
+
+
+def update_kind(data: Any) -> str:
+    """What a posted update carries ("message", "callback_query", …), for the metrics."""
+    keys = [key for key in data if key != "update_id"] if isinstance(data, dict) else []
+    return keys[0] if keys else "unknown"
+
+
 COMMANDS = ("new", "my", "pending", "profile", "reminders", "language", "privacy", "cancel", "help")
 
 

@@ -44,6 +44,7 @@ class ZaloChannel:
         bot_id: str = "",
         pictures: PictureLinks | None = None,
         forward: Forward | None = None,
+        on_send: Callable[[bool], None] | None = None,
     ) -> None:
         self.core = core
         self.catalog = catalog
@@ -52,6 +53,7 @@ class ZaloChannel:
         self.bot_id = bot_id
         self.pictures = pictures
         self.forward = forward
+        self.on_send = on_send or (lambda _ok: None)
         self.menus: OrderedDict[str, list[Choice]] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
@@ -154,14 +156,17 @@ class ZaloChannel:
         for attempt in range(1, QUOTA_TRIES + 1):
             try:
                 await call(*args)
+                self.on_send(True)
                 return True
             except QuotaExceeded as exc:
                 if attempt == QUOTA_TRIES:
                     log.error("Zalo quota still exceeded for chat %s after %s tries; message dropped", chat_id, attempt)
+                    self.on_send(False)
                     return False
                 log.warning("Zalo quota exceeded; sends to chat %s wait %ss", chat_id, exc.retry_after)
                 continue  # the client holds every send back until the pause is over
             except ZaloError as exc:
                 log.warning("sending to Zalo chat %s failed: %s", chat_id, exc)
+                self.on_send(False)
                 return False
         return False

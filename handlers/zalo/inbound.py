@@ -37,6 +37,12 @@ def unwrap(body: Any) -> dict[str, Any] | None:
     return None
 
 
+def event_kind(body: Any) -> str:
+    """The event name of an update ("message.text.received"), for the metrics."""
+    event = unwrap(body)
+    return str(event["event_name"])[:64] if event is not None else "unknown"
+
+
 def seq_of(message_id: str) -> int:
     """A positive 63-bit number for Zalo's string message id (what the core dedupes deliveries on)."""
     return int.from_bytes(hashlib.sha256(message_id.encode()).digest()[:8], "big") >> 1 or 1

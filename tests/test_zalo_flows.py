@@ -36,15 +36,15 @@ async def test_a_worker_registers_on_zalo_choosing_by_number_and_by_text(zalo: Z
 
 async def test_a_submission_with_a_photo_is_downloaded_kept_and_filed(zalo: ZaloDriver, config: Config) -> None:
     await zalo.say(LAN, *REGISTRATION, *CORE)
-    answer = await zalo.deliver(LAN, zalo.fake.photo(LAN, "may.jpg", JPEG, caption="Máy"))
+    answer = await zalo.deliver(LAN, zalo.fake.photo(LAN, "may.jpg", JPEG, caption="Bàn trượt mới"))
     assert "Đã nhận 1 tệp" in answer[0]
     del zalo.fake.files["may.jpg"]  # Zalo's link expires: the bot must already have the bytes
     summary = await zalo.say(LAN, "xong")
     assert "Gửi sáng kiến" in summary[-1]
     receipt = await zalo.say(LAN, "gui sang kien")
     assert any("Biên nhận sáng kiến" in text and "SK-" in text for text in receipt)
-    [(kind, file_id, size)] = await zalo.query("select kind, file_id, size from attachment")
-    assert (kind, size) == ("photo", len(JPEG))
+    [(kind, file_id, size, caption)] = await zalo.query("select kind, file_id, size, caption from attachment")
+    assert (kind, size, caption) == ("photo", len(JPEG), "Bàn trượt mới")
     assert (Path(config.zalo.files_dir) / file_id.removeprefix("file:")).read_bytes() == JPEG
     assert await zalo.query("select status from initiative") == [("submitted",)]
 

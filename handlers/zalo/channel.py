@@ -112,7 +112,8 @@ class ZaloChannel:
                 return Other("photo_unreadable")
             file_id = await self.files.put(content, image_suffix(content))
             name = file_id.removeprefix(PREFIX)
-            return Upload(Attachment("photo", file_id, name[:32], len(content), "image/jpeg", name))
+            caption = message.text.strip() or None
+            return Upload(Attachment("photo", file_id, name[:32], len(content), "image/jpeg", name, caption))
         return Other(message.kind)
 
     async def deliver(self, notice: Notice) -> None:

@@ -6,6 +6,7 @@ import itertools
 import json
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,6 +45,7 @@ class FakeZalo:
     quota_errors: int = 0  # answer this many sends with 429 before accepting again
     webhook: dict[str, Any] = field(default_factory=dict)
     base_url: str = ""
+    listener: Callable[[Sent], None] | None = None  # told of each accepted send (from the server's thread)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -91,6 +93,8 @@ class FakeZalo:
                 return 200, {"ok": False, "error_code": 400, "description": "bad photo or caption"}
             if method in ("sendMessage", "sendPhoto"):
                 self.sent.append(Sent(method, dict(params)))
+                if self.listener is not None:
+                    self.listener(self.sent[-1])
                 return 200, {"ok": True, "result": {"message_id": f"s{next(self.ids):08x}", "date": 1764700000000}}
             if method == "sendChatAction":
                 return 200, {"ok": True, "result": True}

@@ -41,6 +41,19 @@ def shorten(text: str | None, limit: int = NAME_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def unit_name(name: str | None, limit: int = NAME_CHARS) -> str:
+    """A unit's name within `limit`, keeping its end, where the part that tells units apart is: a long
+    name loses its first words to "…" ("Công đoàn Công ty TNHH Canon Việt Nam" → "… Công ty TNHH
+    Canon Việt Nam"), and only a last word longer than the limit is cut."""
+    parts = unicodedata.normalize("NFC", name or "").split()
+    if not name or len(name) <= limit or len(parts) < 2:
+        return shorten(name, limit)
+    start = 1
+    while start < len(parts) - 1 and len(" ".join(parts[start:])) + 2 > limit:
+        start += 1
+    return shorten("… " + " ".join(parts[start:]), limit)
+
+
 def number(value: int, separator: str) -> str:
     """An integer with thousands separated the Vietnamese way (1.234)."""
     return f"{value:,}".replace(",", separator)
@@ -107,8 +120,8 @@ def _bars(
     axes.set_ylim(-0.6, len(rows) - 0.4)
     labels = []
     for row in rows:
-        line = f"{row.rank}. {shorten(row.name)}"
-        labels.append(f"{line}\n{shorten(row.unit_name)}" if with_unit else line)
+        line = f"{row.rank}. {shorten(row.name) if with_unit else unit_name(row.name)}"
+        labels.append(f"{line}\n{unit_name(row.unit_name)}" if with_unit else line)
     axes.set_yticks(positions, labels, fontsize=15, family=FONT, linespacing=1.25)
     axes.tick_params(axis="y", length=0, pad=10)
     for tick, row in zip(axes.get_yticklabels(), rows, strict=True):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.clock import local
 from bot.config import Campaign
-from bot.i18n import LANGUAGES, Catalog, format_date
+from bot.domain import User
+from bot.i18n import LANGUAGES, Catalog, Lines, Msg, format_date
 from bot.jobs import JobContext, Outgoing
 from bot.leaderboard import Board, Ranking, Window
 from bot.messages import FileOut, Notice, Reply, private_chat
@@ -19,14 +21,22 @@ def catalog() -> Catalog:
     return _catalog
 
 
-def chart(board: Board, campaign: Campaign, period: str, locale: str) -> FileOut:
+def week_span(window: Window, timezone: str) -> str:
+    """The days a weekly window covers, local: 17/11–24/11/2026 (both years when they differ)."""
+    assert window.start is not None and window.end is not None
+    start, end = local(window.start, timezone).date(), local(window.end, timezone).date()
+    first = start.strftime("%d/%m") if start.year == end.year else format_date(start)
+    return f"{first}–{format_date(end)}"
+
+
+def chart(board: Board, campaign: Campaign, period: str, locale: str, week: str) -> FileOut:
     """The chart of one board in one language (matplotlib is imported only when a chart is drawn)."""
     from bot.charts import render_board
 
     text = catalog()
     png = render_board(
         board,
-        title=text.render(locale, f"leaderboard.title_{period}", {"campaign": campaign.name}),
+        title=text.render(locale, f"leaderboard.title_{period}", {"campaign": campaign.name, "week": week}),
         people_label=text.render(locale, "leaderboard.people"),
         units_label=text.render(locale, "leaderboard.units"),
         points_label=text.render(locale, "leaderboard.points"),
@@ -35,18 +45,21 @@ def chart(board: Board, campaign: Campaign, period: str, locale: str) -> FileOut
     return FileOut(f"leaderboard-{campaign.key}-{period}.png", png)
 
 
-def caption(week: Ranking, whole: Ranking, user_id: int, unit_id: int | None) -> Reply:
-    """A reader's own place this week and in the campaign so far."""
-    mine, overall = week.reader(user_id, unit_id), whole.reader(user_id, unit_id)
-    args = {
-        "rank": mine.rank or "—",
-        "of": mine.of,
-        "unit_rank": mine.unit_rank or "—",
-        "units": mine.units,
-        "total_rank": overall.rank or "—",
-        "total_of": overall.of,
-    }
-    return Reply("leaderboard.caption" if mine.rank else "leaderboard.caption_none", args)
+def caption(week: Ranking, whole: Ranking, person: User, span: str, *, worker: bool) -> Reply:
+    """A reader's own places this week and in the campaign so far, only those they hold (no "—/2");
+    a worker with no points this week is invited to submit."""
+    mine, overall = week.reader(person.id, person.unit_id), whole.reader(person.id, person.unit_id)
+    lines: list[Msg] = []
+    if mine.rank:
+        lines.append(Msg("leaderboard.rank_week", {"rank": mine.rank, "of": mine.of}))
+    elif worker:
+        lines.append(Msg("leaderboard.nudge"))
+    if mine.unit_rank:
+        lines.append(Msg("leaderboard.rank_unit", {"rank": mine.unit_rank, "of": mine.units}))
+    if overall.rank:
+        lines.append(Msg("leaderboard.rank_total", {"rank": overall.rank, "of": overall.of}))
+    block = Msg("leaderboard.lines", {"lines": Lines(tuple(lines))}) if lines else ""
+    return Reply("leaderboard.caption", {"week": span, "lines": block})
 
 
 async def leaderboard(ctx: JobContext) -> list[Outgoing]:
@@ -55,11 +68,12 @@ async def leaderboard(ctx: JobContext) -> list[Outgoing]:
     out: list[Outgoing] = []
     for campaign in [c for c in ctx.book.items if c.active_on(today)]:
         windows = {"week": Window.week_before(ctx.now), "campaign": Window()}
+        span = week_span(windows["week"], ctx.config.bot.timezone)
         boards = {
             period: await ctx.tx.leaderboard(campaign.key, window=w, points=settings.points, top_n=settings.top_n)
             for period, w in windows.items()
         }
-        charts = {(p, lang): chart(boards[p], campaign, p, lang) for p in boards for lang in LANGUAGES}
+        charts = {(p, lang): chart(boards[p], campaign, p, lang, span) for p in boards for lang in LANGUAGES}
         stamp = f"{campaign.key}:{today.isoformat()}"
         default = ctx.config.bot.locale
         for_groups = tuple(
@@ -73,10 +87,12 @@ async def leaderboard(ctx: JobContext) -> list[Outgoing]:
             out.append(Outgoing(f"{stamp}:groups", groups))
         week = await ctx.tx.ranking(campaign.key, window=windows["week"], points=settings.points)
         whole = await ctx.tx.ranking(campaign.key, window=windows["campaign"], points=settings.points)
+        officers = {g.user.id for g in await ctx.tx.grants()}  # reviewers and admins are not urged to submit
         after, batch = 0, []
         while people := await ctx.tx.reachable_users(after_id=after, limit=BATCH, reminders=True):
             for person in people:
-                reply = caption(week, whole, person.id, person.unit_id)
+                worker = person.id not in officers and private_chat(person.ref) not in ctx.config.bot.admins
+                reply = caption(week, whole, person, span, worker=worker)
                 picture = charts[("week", person.locale if person.locale in LANGUAGES else default)]
                 batch.append(
                     Notice(private_chat(person.ref), person.locale, (Reply(reply.key, reply.args, file=picture),))

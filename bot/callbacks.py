@@ -239,6 +239,11 @@ class RestartDraft(DraftCallback, action="restart"):
     """Start again: ask before discarding the open draft."""
 
 
+@dataclass(frozen=True)
+class ConfirmRestart(DraftCallback, action="restartok"):
+    """Starting over confirmed: the open draft's answers are discarded."""
+
+
 # The author's initiatives
 
 

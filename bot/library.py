@@ -9,7 +9,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Msg
 from bot.messages import Button, Reply, rows
 from bot.turn import Turn
-from bot.views import initiative_args
+from bot.views import draft_args, initiative_args, short_title
 from bot.workflow import Action, next_status
 
 WITHDRAWN_EVENT = "initiative_withdrawn"
@@ -19,6 +19,12 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
     """Show one page of the person's initiatives, newest first."""
     size = turn.config.bot.page_size
     items, total = await turn.tx.initiatives_of(turn.user.id, offset=page * size, limit=size)
+    draft = await turn.tx.draft_of(turn.user.id) if page == 0 else None
+    if draft is not None and draft.status is not Status.DRAFT:
+        draft = None  # a revision under way is listed with the initiatives
+    unfinished = [Button("my.draft", cb.ResumeDraft(draft.id).encode(), draft_args(draft))] if draft else []
+    if total == 0 and draft is not None:
+        return [Reply("my.only_draft", {}, rows(*unfinished), edit=edit)]
     if total == 0:
         return [Reply("my.empty", {}, rows(Button("menu.new", cb.MenuChoice("new").encode())), edit=edit)]
     if not items:
@@ -30,7 +36,7 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
             cb.OpenInitiative(item.id).encode(),
             {
                 "code": item.code or "",
-                "title": _short(item.title),
+                "title": short_title(item.title),
                 "status": Msg(f"status.{item.status.value}"),
             },
         )
@@ -45,16 +51,10 @@ async def listing(turn: Turn, page: int, *, edit: bool = False) -> list[Reply]:
         Reply(
             "my.list",
             {"page": page + 1, "pages": pages, "total": total},
-            (*rows(*buttons), tuple(nav)),
+            (*rows(*unfinished, *buttons), tuple(nav)),
             edit=edit,
         )
     ]
-
-
-def _short(title: str | None, limit: int = 40) -> str:
-    """Shorten a title for a button."""
-    title = title or ""
-    return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
 async def _own(turn: Turn, initiative_id: int) -> Initiative:

@@ -87,11 +87,10 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
     if name == "start":
         if not user.registered:
             return await registration.begin(turn, args.strip())
-        return (
-            [Reply("register.already", {"name": user.full_name or ""}), main_menu()] if args.strip() else [main_menu()]
-        )
-    if name == "help":
-        return [help_text()]
+        menu = main_menu(await turn.tx.draft_of(user.id))
+        return [Reply("register.already", {"name": user.full_name or ""}), menu] if args.strip() else [menu]
+    if name == "help":  # then the question the person is at, so the help never loses the place
+        return [help_text(), *await reprompt(turn)]
     if name == "language":
         return [registration.language_menu(user)]
     if name == "privacy":

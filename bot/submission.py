@@ -18,7 +18,7 @@ from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
 from bot.textnorm import clean
 from bot.turn import Turn
-from bot.views import category_label, current_value, initiative_args, step_args
+from bot.views import category_label, current_value, draft_args, initiative_args, step_args
 from bot.workflow import Action, next_status
 
 SUBMITTED_EVENT = "initiative_submitted"
@@ -43,7 +43,7 @@ async def start(turn: Turn) -> list[Reply]:
         return [
             Reply(
                 "draft.exists",
-                {**step_args(draft), "title": draft.title or Msg("common.untitled")},
+                draft_args(draft),
                 rows(
                     Button("button.resume", cb.ResumeDraft(draft.id).encode()),
                     Button("button.restart", cb.RestartDraft(draft.id).encode()),
@@ -314,11 +314,20 @@ async def _confirm_cancel(turn: Turn, draft: Initiative, call: cb.ConfirmCancel)
 
 
 async def _restart(turn: Turn, draft: Initiative, call: cb.RestartDraft) -> list[Reply]:
-    """Drop the open draft (a revision is paused) and begin a new one."""
-    if draft.status is not Status.DRAFT:
-        await _pause_revision(turn, draft)
-    else:
-        await turn.tx.delete_draft(draft.id)
+    """Start over: a draft's answers are discarded only once confirmed; a revision is paused
+    (nothing is lost) and a new draft begins."""
+    if draft.status is Status.DRAFT:
+        drop = Button("button.confirm_restart", cb.ConfirmRestart(draft.id).encode())
+        keep = Button("button.keep_draft", cb.ResumeDraft(draft.id).encode())
+        return [Reply("draft.confirm_restart", draft_args(draft), rows(drop, keep))]
+    await _pause_revision(turn, draft)
+    return await start(turn)
+
+
+async def _confirm_restart(turn: Turn, draft: Initiative, call: cb.ConfirmRestart) -> list[Reply]:
+    """Discard the draft and begin a new one."""
+    _refuse_unless(draft.status is Status.DRAFT)
+    await turn.tx.delete_draft(draft.id)
     return await start(turn)
 
 
@@ -345,6 +354,7 @@ PRESSES: dict[type[cb.DraftCallback], Callable[[Turn, Initiative, Any], Awaitabl
     cb.CancelDraft: _cancel,
     cb.ConfirmCancel: _confirm_cancel,
     cb.RestartDraft: _restart,
+    cb.ConfirmRestart: _confirm_restart,
     cb.Submit: _submit,
     cb.SubmitAnyway: _submit,
 }

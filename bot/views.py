@@ -30,6 +30,17 @@ def step_args(draft: Initiative) -> dict[str, Any]:
     return {"step": min(position(draft.step), len(FIELDS)), "total": len(FIELDS)}
 
 
+def short_title(title: str | None, limit: int = 40) -> str:
+    """Shorten a title for a button."""
+    title = title or ""
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def draft_args(draft: Initiative) -> dict[str, Any]:
+    """The title (or "untitled") and step of an unfinished draft, for offers to continue it."""
+    return {**step_args(draft), "title": short_title(draft.title) or Msg("common.untitled")}
+
+
 def _category(turn: Turn, item: Initiative, locale: str) -> Msg:
     """Return the label of the initiative's category."""
     campaign = turn.book.campaign(item.campaign_key)

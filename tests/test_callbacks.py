@@ -33,6 +33,7 @@ EXAMPLES: list[Callback] = [
     cb.ConfirmCancel(1234567),
     cb.ResumeDraft(1234567),
     cb.RestartDraft(1234567),
+    cb.ConfirmRestart(1234567),
     cb.MyPage(3),
     cb.OpenInitiative(999999999),
     cb.AskWithdraw(999999999),

@@ -56,11 +56,12 @@ async def test_worker_my_list_pages_newest_first_and_next_edits_to_page_two(
     for title in TITLES:
         await submit(tg, lan, title=title)
         clock.now += timedelta(minutes=5)
-    await fill_core(tg, lan, "Bản nháp chưa gửi")  # a draft is not listed
+    await fill_core(tg, lan, "Bản nháp chưa gửi")  # the open draft comes first, on the first page only
     calls = await tg.text(lan, "/my")
     assert texts(calls)[0] == ("<b>Sáng kiến của bạn</b> (4), trang 1/2. Bấm vào một sáng kiến để xem chi tiết.")
     labels = [label for label, _ in calls[-1].buttons]
     assert labels == [
+        "✍️ Bản nháp: Bản nháp chưa gửi (bước 9/12)",
         "SK-2026-000004 · Sổ tay an toàn · Đã gửi",
         "SK-2026-000003 · Đèn LED tiết kiệm · Đã gửi",
         "SK-2026-000002 · Khuôn may túi nhanh · Đã gửi",

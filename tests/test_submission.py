@@ -269,6 +269,7 @@ async def test_new_with_open_draft_can_start_over(tg: TelegramDriver, harness: H
     await tg.photo(lan, "ph1")
     calls = await tg.text(lan, "/new")
     calls = await tg.press(lan, button(calls, "Làm lại từ đầu"))
+    calls = await tg.press(lan, button(calls, "Có, xoá và làm lại"))
     assert "Bước 1/12" in texts(calls)[-1]
     assert await draft_row(harness, "step", "title", "problem") == ("title", None, None)
     assert await harness.query("select count(*) from initiative") == [(1,)]

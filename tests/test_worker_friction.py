@@ -127,3 +127,52 @@ async def test_a_revision_shows_the_reviewers_request_beside_the_fields(tg: Tele
     assert texts(calls)[-1] == f"Chọn mục muốn sửa:\n{request}"
     calls = await tg.press(WORKER, button(calls, "Hiệu quả"))
     assert texts(calls)[-1].startswith(f"✏️ Sửa mục <b>Hiệu quả</b>. Hiện tại: Năng suất tăng 20 %\n{request}\n")
+
+
+async def test_my_lists_the_open_draft_first(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
+    await answer_until(tg, lan, "solution")
+    calls = await tg.text(lan, "/my")
+    assert texts(calls)[-1].startswith("Bạn chưa gửi sáng kiến nào, nhưng có một bản nháp đang soạn dở.")
+    assert [label for label, _ in last_buttons(calls)] == ["✍️ Bản nháp: Máy cắt vải tự động (bước 5/12)"]
+    calls = await tg.press(lan, button(calls, "Bản nháp"))
+    assert "Bước 5/12" in texts(calls)[-1] and "<b>Giải pháp</b>" in texts(calls)[-1]
+
+
+async def test_my_lists_the_draft_before_the_submitted_initiatives(tg: TelegramDriver, lan: Person) -> None:
+    calls = await answer_until(tg, lan, "summary")
+    await tg.press(lan, button(calls, "Gửi sáng kiến"))
+    await answer_until(tg, lan, "problem", title="Đèn tiết kiệm điện")
+    labels = [label for label, _ in last_buttons(await tg.text(lan, "/my"))]
+    assert labels[0] == "✍️ Bản nháp: Đèn tiết kiệm điện (bước 4/12)"
+    assert labels[1].startswith("SK-2026-000001 · Máy cắt vải tự động")
+
+
+@pytest.mark.parametrize("how", ["/start", "/new"])
+async def test_start_and_new_offer_to_continue_the_open_draft(tg: TelegramDriver, lan: Person, how: str) -> None:
+    await answer_until(tg, lan, "solution")
+    calls = await tg.text(lan, how)
+    assert "(“Máy cắt vải tự động”, đang ở bước 5/12)" in texts(calls)[-1]
+    calls = await tg.press(lan, button(calls, "Tiếp tục"))
+    assert "Bước 5/12" in texts(calls)[-1]
+
+
+async def test_starting_over_asks_before_discarding_the_draft(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "solution")
+    calls = await tg.press(lan, button(await tg.text(lan, "/new"), "Làm lại từ đầu"))
+    assert texts(calls)[-1] == (
+        "Làm lại từ đầu? Bản nháp “Máy cắt vải tự động” (đang ở bước 5/12) sẽ bị xoá cùng mọi câu trả lời."
+    )
+    assert await draft_row(harness, "step") == ("solution",)  # asking deletes nothing
+    calls = await tg.press(lan, button(calls, "Không, làm tiếp bản nháp"))
+    assert "Bước 5/12" in texts(calls)[-1]
+    assert await draft_row(harness, "step", "title") == ("solution", "Máy cắt vải tự động")
+
+
+async def test_help_inside_a_step_repeats_the_question_afterwards(tg: TelegramDriver, lan: Person) -> None:
+    await answer_until(tg, lan, "benefit_vnd")
+    [said] = texts(await tg.text(lan, "/help"))
+    help_text, _, question = said.rpartition("\n\n")
+    assert help_text.startswith("<b>Sáng kiến bot làm được gì</b>")
+    assert question.startswith("Bước 7/12. <b>Giá trị làm lợi</b>")

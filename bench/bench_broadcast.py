@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from bot.delivery import Delivery, Enqueued  # noqa: E402
 from bot.i18n import Catalog  # noqa: E402
@@ -46,12 +46,12 @@ from bot.messages import Button, FileOut, Notice, Reply, rows  # noqa: E402
 from handlers.telegram.api import LeanBot, lean_bot  # noqa: E402
 from handlers.telegram.limiter import RateLimiter  # noqa: E402
 from handlers.telegram.sender import OutboxSender  # noqa: E402
-from storage.engine import Database, make_sqlite_engine  # noqa: E402
+from storage.engine import Database  # noqa: E402
 from storage.migrate import upgrade_sync  # noqa: E402
 from storage.rows import users  # noqa: E402
 from storage.store import SqlStore  # noqa: E402
 from tests.limited_api import LimitedBotApi  # noqa: E402
-from tests.virtual_time import run_virtual, virtual_loop  # noqa: E402
+from tests.virtual_time import hold_time_for, run_virtual, virtual_loop  # noqa: E402
 
 EPOCH = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 08:00 in Hà Nội
 FIRST_CHAT = 100_000_000
@@ -101,7 +101,7 @@ def prepare(db: Path, recipients: int, groups: int, blocked_every: int) -> tuple
         }
         for chat in private
     )
-    engine = make_sqlite_engine(url)
+    engine = create_engine(f"sqlite:///{db}")  # a bulk fill before the run, with the standard driver
     with engine.begin() as conn:
         while chunk := list(islice(people, 5000)):
             conn.execute(insert(users), chunk)
@@ -114,6 +114,7 @@ async def broadcast(args: argparse.Namespace, db: Path, chats: list[int], blocke
     """Enqueue the broadcast, drain it through the variant's sender, audit what the fake accepted."""
     loop = virtual_loop()
     store = SqlStore(Database(f"sqlite+aiosqlite:///{db}"))
+    hold_time_for(store.database.engine)
     delivery = Delivery(store, lambda: loop.wall(EPOCH))
     catalog_dir = Path(tempfile.mkdtemp())
     for lang, body in CATALOG.items():

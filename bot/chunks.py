@@ -1,4 +1,4 @@
-"""Deleting old rows a chunk per transaction, so updates are handled in between (SQLite runs on the event loop)."""
+"""Deleting old rows a chunk per transaction, so updates are handled in between (SQLite has one writer)."""
 
 from __future__ import annotations
 

@@ -339,4 +339,7 @@ class Store(Protocol):
     """A source of transactions."""
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """Open a transaction that commits on success and rolls back on error."""
+        """Open a write transaction that commits on success and rolls back on error."""
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """Open a read transaction (one snapshot, writes nothing, never waits for writers)."""

@@ -6,13 +6,12 @@ from sqlalchemy import bindparam, func, select
 
 from bot.duplicates import SOLUTION_CHARS
 from storage.engine import Conn
-from storage.prepared import prepared
 from storage.tables import metadata
 
 initiatives = metadata.tables["initiative"]
 
 # Only the start of the solution feeds the similarity key, so only that much is read.
-CANDIDATES_SINCE = prepared(
+CANDIDATES_SINCE = (
     select(
         initiatives.c.id,
         initiatives.c.code,

@@ -12,8 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain import Attachment, CoAuthor, Initiative, Status
 from bot.textnorm import fold
 from storage.duplicates import candidates_since
-from storage.prepared import prepared
-from storage.rowcache import Lookup, by_id, cached
 from storage.rows import (
     INITIATIVE_FIELDS,
     Queries,
@@ -31,50 +29,34 @@ from storage.rows import (
 WORK_STATUSES = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value)
 
 
-def _still_work(row: Any) -> bool:
-    """A saved work item stays its author's newest until it leaves the statuses or its last step."""
-    return row.status in WORK_STATUSES and row.step != "done"
-
-
-WORK_ITEM = cached(
-    prepared(
-        select(initiatives)
-        .where(
-            initiatives.c.author_id == bindparam("author_id"),
-            # Constants written into the SQL, not bound: SQLite prepares a statement again on every run
-            # when a bound value could decide whether a partial index (uq_initiative_one_draft) applies.
-            initiatives.c.status.in_([literal_column(f"'{status}'") for status in WORK_STATUSES]),
-            initiatives.c.step != literal_column("'done'"),
-        )
-        .order_by(desc(initiatives.c.updated_at))
-        .limit(1)
-    ),
-    # A draft can hold 20,000 characters of text (about 40 kB in memory): 1,000 people writing at
-    # the same moment stay within 40 MB; beyond that the least recent are read again.
-    Lookup("work item of an author", "initiative", ("author_id",), keeps=_still_work, size=1_000),
+WORK_ITEM = (
+    select(initiatives)
+    .where(
+        initiatives.c.author_id == bindparam("author_id"),
+        # Constants written into the SQL, not bound: SQLite prepares a statement again on every run
+        # when a bound value could decide whether a partial index (uq_initiative_one_draft) applies.
+        initiatives.c.status.in_([literal_column(f"'{status}'") for status in WORK_STATUSES]),
+        initiatives.c.step != literal_column("'done'"),
+    )
+    .order_by(desc(initiatives.c.updated_at))
+    .limit(1)
 )
 SAVED_FIELDS = (*INITIATIVE_FIELDS, "title_folded")
 SAVE_INITIATIVE = setter(initiatives, (*SAVED_FIELDS, "updated_at"))
-GUARDED_SAVE = prepared(
-    by_id(SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected")), (*SAVED_FIELDS, "updated_at"))
-)
-INSERT_INITIATIVE = prepared(insert(initiatives))
-COAUTHORS_OF = prepared(
-    select(coauthors).where(coauthors.c.initiative_id == bindparam("id")).order_by(coauthors.c.position)
-)
-ATTACHMENTS_OF = prepared(
-    select(attachments).where(attachments.c.initiative_id == bindparam("id")).order_by(attachments.c.id)
-)
-DELETE_COAUTHORS = prepared(delete(coauthors).where(coauthors.c.initiative_id == bindparam("id")))
-NEXT_CODE = prepared(
+GUARDED_SAVE = SAVE_INITIATIVE.where(initiatives.c.version == bindparam("_expected"))
+INSERT_INITIATIVE = insert(initiatives)
+COAUTHORS_OF = select(coauthors).where(coauthors.c.initiative_id == bindparam("id")).order_by(coauthors.c.position)
+ATTACHMENTS_OF = select(attachments).where(attachments.c.initiative_id == bindparam("id")).order_by(attachments.c.id)
+DELETE_COAUTHORS = delete(coauthors).where(coauthors.c.initiative_id == bindparam("id"))
+NEXT_CODE = (
     update(counters)
     .where(counters.c.year == bindparam("_year"))
     .values(last=counters.c.last + 1)
     .returning(counters.c.last)
 )
-INSERT_EVENT = prepared(insert(events))
-INITIATIVE_BY_ID = prepared(select(initiatives).where(initiatives.c.id == bindparam("id")))
-INITIATIVE_FOR_UPDATE = prepared(INITIATIVE_BY_ID.with_for_update())
+INSERT_EVENT = insert(events)
+INITIATIVE_BY_ID = select(initiatives).where(initiatives.c.id == bindparam("id"))
+INITIATIVE_FOR_UPDATE = INITIATIVE_BY_ID.with_for_update()
 
 
 def _values(item: Initiative, now: datetime) -> dict[str, Any]:

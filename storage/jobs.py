@@ -13,12 +13,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain import Initiative, RegStep, Status, User
 from bot.workflow import OPEN
-from storage.prepared import prepared
 from storage.rows import Queries, initiatives, metadata, to_initiative, to_user, units, users
 
 runs = metadata.tables["job_run"]
 CLAIM_RUN = {
-    "sqlite": prepared(sqlite_insert(runs).on_conflict_do_nothing()),
+    "sqlite": sqlite_insert(runs).on_conflict_do_nothing(),
     "postgresql": postgresql_insert(runs).on_conflict_do_nothing(),
 }
 OPEN_VALUES = [status.value for status in OPEN]

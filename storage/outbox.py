@@ -12,7 +12,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.delivery import BLOB, BLOCKED, FAILED, FINISHED, PENDING, SENT, NewMessage, OutboxItem, Recipient
 from storage.jobs import reported_runs
-from storage.prepared import prepared
 from storage.rows import Queries, metadata, users
 
 outbox = metadata.tables["outbox"]
@@ -20,7 +19,7 @@ ENQUEUE = {
     "sqlite": sqlite_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
     "postgresql": postgresql_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
 }
-MARK_SENT = prepared(
+MARK_SENT = (
     update(outbox)
     .where(outbox.c.id == bindparam("_id"), outbox.c.status == PENDING)
     .values(status=SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)

@@ -12,8 +12,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.domain import Grant, RegStep, Unit, User, UserRef
 from bot.ports import UpdatesPruned
 from bot.textnorm import fold
-from storage.prepared import prepared
-from storage.rowcache import Lookup, cached
 from storage.rows import (
     UNIT_FIELDS,
     USER_FIELDS,
@@ -28,15 +26,12 @@ from storage.rows import (
     users,
 )
 
-USER_BY_REF = cached(
-    prepared(
-        select(users).where(users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id"))
-    ),
-    Lookup("user by channel id", "app_user", ("channel", "external_id")),
+USER_BY_REF = select(users).where(
+    users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
 )
-USER_BY_ID = prepared(select(users).where(users.c.id == bindparam("id")))
-INSERT_USER = prepared(insert(users))
-UNIT_BY_ID = prepared(select(units).where(units.c.id == bindparam("id")))
+USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
+INSERT_USER = insert(users)
+UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
 # Unit fields bot.toml only seeds: set in chat too (/reviewgroup), so a stored value wins.
 SEEDED_ONLY = frozenset({"review_chat"})
 
@@ -51,7 +46,7 @@ def _claim(insert_into: Any) -> Any:
     )
 
 
-CLAIM_UPDATE = {"sqlite": prepared(_claim(sqlite_insert)), "postgresql": _claim(postgresql_insert)}
+CLAIM_UPDATE = {"sqlite": _claim(sqlite_insert), "postgresql": _claim(postgresql_insert)}
 # Two messages of a new group at once (PostgreSQL, two processes) must not both tell it: one row wins.
 CLAIM_NOTICE = {
     "sqlite": sqlite_insert(notices).on_conflict_do_nothing(index_elements=["chat_key"]),
@@ -65,7 +60,7 @@ ACTIVE_GRANTS = (
     .join(units, units.c.id == reviewers.c.unit_id)
     .where(reviewers.c.revoked_at.is_(None))
 )
-GRANTS_OF_UNIT = prepared(ACTIVE_GRANTS.where(reviewers.c.unit_id == bindparam("unit_id")).order_by(users.c.full_name))
+GRANTS_OF_UNIT = ACTIVE_GRANTS.where(reviewers.c.unit_id == bindparam("unit_id")).order_by(users.c.full_name)
 _UNIT_SEARCHES: dict[int, Any] = {}
 
 
@@ -75,7 +70,7 @@ def _unit_search(words: int) -> Any:
     if stmt is None:
         contains = [units.c.name_folded.like(bindparam(f"w{i}"), escape="\\") for i in range(words)]
         ordered = select(units).where(*contains).order_by(func.length(units.c.name), units.c.name)
-        stmt = _UNIT_SEARCHES[words] = prepared(ordered.limit(bindparam("limit")))
+        stmt = _UNIT_SEARCHES[words] = ordered.limit(bindparam("limit"))
     return stmt
 
 

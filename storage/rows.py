@@ -10,8 +10,6 @@ from sqlalchemy import Row, bindparam, update
 
 from bot.domain import Initiative, InitiativeType, RegStep, Status, Unit, User, UserRef
 from storage.engine import Conn
-from storage.prepared import prepared
-from storage.rowcache import by_id
 from storage.tables import metadata
 
 units = metadata.tables["unit"]
@@ -136,8 +134,7 @@ class Queries:
 
 def setter(table: Any, fields: tuple[str, ...]) -> Any:
     """An UPDATE of `fields` by primary key, built once with bind parameters."""
-    statement = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
-    return prepared(by_id(statement, fields))
+    return update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
 
 
 _SETTERS: dict[tuple[str, tuple[str, ...]], Any] = {}

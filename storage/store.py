@@ -47,17 +47,18 @@ class SqlTx(
 
 
 class Transaction:
-    """The database's transaction, offering the queries (entered once per update: a class, not a generator)."""
+    """A transaction of the database, offering the queries."""
 
-    __slots__ = ("database", "inner")
+    __slots__ = ("database", "inner", "read")
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, read: bool = False) -> None:
         self.database = database
+        self.read = read
         self.inner: AbstractAsyncContextManager[Conn] | None = None
 
     async def __aenter__(self) -> SqlTx:
         """Begin."""
-        self.inner = self.database.begin()
+        self.inner = self.database.read() if self.read else self.database.begin()
         return SqlTx(await self.inner.__aenter__(), self.database.dialect)
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
@@ -73,8 +74,12 @@ class SqlStore:
         self.database = database
 
     def transaction(self) -> Transaction:
-        """Open a transaction that commits on success and rolls back on error."""
+        """Open a write transaction that commits on success and rolls back on error."""
         return Transaction(self.database)
+
+    def read(self) -> Transaction:
+        """Open a read transaction: one snapshot, never waiting for writers; for long reads of jobs."""
+        return Transaction(self.database, read=True)
 
     async def close(self) -> None:
         """Release the database."""

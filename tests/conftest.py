@@ -20,10 +20,6 @@ from storage.migrate import upgrade_sync
 from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
 from tests.postgresql_server import Server, create_database, programs, server_url_from_env
 
-# Every row the cache serves is read again and compared (storage/rowcache.py): a write path that
-# the cache does not follow fails the test that takes it.
-os.environ["SANGKIEN_CHECK_ROW_CACHE"] = "1"
-
 ADMIN_ID = 900
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 

@@ -21,7 +21,7 @@ from handlers.telegram.sender import OutboxSender
 from storage.engine import Database
 from storage.store import SqlStore
 from tests.fake_telegram import FakeBotApi
-from tests.virtual_time import EPOCH, virtual_loop
+from tests.virtual_time import EPOCH, hold_time_for, virtual_loop
 
 CATALOG = {
     "vi": '[t]\nhello = "Chào {name}, bạn đứng thứ {rank}"\nchart = "Bảng xếp hạng: bạn thứ {rank}"\ngo = "Tiếp tục"\n',
@@ -137,6 +137,7 @@ async def open_outbox(
     """Open the database and build the delivery and the sender (a new 'process')."""
     api = api or TimedApi()
     store = SqlStore(Database(db_url))
+    hold_time_for(store.database.engine)
     loop = virtual_loop()
     delivery = Delivery(store, lambda: loop.wall(epoch))
     bot = lean_bot("123456:TEST", request=api)

@@ -182,7 +182,7 @@ async def test_a_reader_without_points_has_no_rank_but_sees_the_totals(store: Sq
 
 async def test_the_tally_triggers_exist_at_head(store: SqlStore) -> None:
     async with store.transaction() as tx:
-        if store.database.sqlite is None:
+        if store.database.dialect == "postgresql":
             expected = {"leaderboard_initiative_changed", "leaderboard_user_forgotten"}
             listed = "select tgname from pg_trigger where not tgisinternal"
         else:

@@ -155,8 +155,7 @@ async def test_the_prune_searches_the_due_index(box: Box, db_url: str) -> None:
     await box.enqueue(notice(1), prefix="a")
     await box.finish({"telegram:1": "sent"})
     seen: list[tuple[str, Any]] = []
-    engine = box.store.database.sqlite
-    assert engine is not None
+    engine = box.store.database.engine.sync_engine
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         if statement.lstrip().upper().startswith("DELETE FROM OUTBOX"):

@@ -4,11 +4,11 @@ Exactly once, as far as the Bot API allows (it has no idempotency key): a row is
 own commit as the very next statement after Telegram's answer, so a restart resumes with exactly the
 rows still pending, and `stop()` ends a drain without cutting a request off. The one window left is
 a hard kill (SIGKILL, power loss) between Telegram accepting a message and that commit: the answer's
-way back (half a round trip, ~50 ms) plus parsing and the commit (~0.3 ms, see BENCHMARKS.md); at
-30 messages/s that is one or two messages sent twice per kill. A timeout (the answer lost on the
-way) is retried and can duplicate the same way. Items of several calls (text over 4,096 characters,
-a file after the text) are retried whole, so a picture and its text go as one captioned photo
-whenever the text fits. One sender per database: rows are not claimed between processes.
+way back (half a round trip, ~50 ms) plus parsing and the commit (a few milliseconds with its fsync);
+at 30 messages/s that is one or two messages sent twice per kill, at most one per call in flight.
+A timeout (the answer lost on the way) is retried and can duplicate the same way. Items of several
+calls (text over 4,096 characters, a file after the text) are retried whole, so a picture and its
+text go as one captioned photo whenever the text fits. One sender per database: rows are not claimed between processes.
 """
 
 from __future__ import annotations

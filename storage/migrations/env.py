@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from storage.engine import is_sqlite, make_sqlite_engine
+from storage.engine import make_engine
 from storage.tables import metadata
 
 config = context.config
@@ -27,34 +28,34 @@ def _run(connection: Connection) -> None:
 
 
 async def _main_async(url: str) -> None:
-    """Connect through the async engine and migrate."""
-    engine = create_async_engine(url)
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
-    await engine.dispose()
+    """Connect through the async engine and migrate in one transaction.
+
+    On SQLite the connection opens with foreign keys off (batch migrations rebuild tables, which
+    SQLite only allows so) and they are checked once the migration is done."""
+    engine = make_engine(url, foreign_keys=False, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+            if connection.dialect.name == "sqlite":
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                await connection.commit()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+    finally:
+        await engine.dispose()
 
 
 def _main() -> None:
-    """Migrate SQLite with the standard driver, other databases through their async driver."""
+    """Migrate on a fresh event loop: in this thread, or in another when the caller's loop runs here."""
     url = config.get_main_option("sqlalchemy.url") or ""
-    if not is_sqlite(url):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(_main_async(url))
         return
-    engine = make_sqlite_engine(url)
-    with engine.connect() as connection:
-        # Batch migrations rebuild tables; SQLite only allows that with foreign keys off
-        # (a no-op inside a transaction, hence on the raw connection first), checked after.
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA foreign_keys=OFF")
-        _run(connection)
-        connection.commit()
-        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
-        raw.execute("PRAGMA foreign_keys=ON")
-        if broken:
-            raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
-    engine.dispose()
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _main_async(url)).result()
 
 
 _main()

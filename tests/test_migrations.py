@@ -130,3 +130,12 @@ def test_no_revision_drops_tables_or_columns_on_upgrade() -> None:
         calls = upgrade_calls(path)
         assert calls, f"{path.name} has an empty upgrade()"
         assert not calls & {"drop_table", "drop_column"}, f"{path.name} drops data"
+
+
+def test_later_revisions_keep_the_leaderboard_triggers(database: Path) -> None:
+    """A batch operation on SQLite copies the table and silently drops its triggers (0010 did)."""
+    command.upgrade(alembic_config(url(database)), "0009")
+    created = {row[1] for row in schema(database)[:-1] if row[0] == "trigger"}
+    assert len(created) >= 5
+    upgrade_sync(url(database))
+    assert {row[1] for row in schema(database)[:-1] if row[0] == "trigger"} == created

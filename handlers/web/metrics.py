@@ -20,7 +20,9 @@ class Metrics:
             "sangkien_update_errors", "Updates whose handling failed, by channel", ["channel"], registry=self.registry
         )
         self.refused = Counter(
-            "sangkien_webhook_refused", "Webhook requests refused, by channel and reason", ["channel", "reason"],
+            "sangkien_webhook_refused",
+            "Webhook requests refused, by channel and reason",
+            ["channel", "reason"],
             registry=self.registry,
         )
         self.latency = Histogram(

@@ -23,10 +23,12 @@ depends_on = None
 
 def upgrade() -> None:
     """Apply this revision."""
-    with op.batch_alter_table("initiative", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("applied_month_only", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("app_user", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("leaderboard_off", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN (SQLite has it): a batch operation would copy the table and drop its triggers,
+    # the leaderboard's tallies among them.
+    op.add_column(
+        "initiative", sa.Column("applied_month_only", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("app_user", sa.Column("leaderboard_off", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(sa.text("UPDATE app_user SET leaderboard_off = reminders_off"))
 
 

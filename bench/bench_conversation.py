@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -195,6 +196,27 @@ def bare_conversation() -> ConversationHandler[Any]:
     )
 
 
+def commit_rate(synchronous: str, commits: int = 300) -> float:
+    """Commits per second of a bare one-row insert loop in a WAL file at this `synchronous` level:
+    what the disk allows one writer (FULL waits for an fsync at every commit)."""
+    import sqlite3
+
+    folder = Path(tempfile.mkdtemp(prefix="sangkien-fsync-", dir=ROOT / "data" if (ROOT / "data").exists() else None))
+    db = sqlite3.connect(folder / "probe.db", isolation_level=None)
+    db.execute("pragma journal_mode=wal")
+    db.execute(f"pragma synchronous={synchronous}")
+    db.execute("create table t (id integer primary key, v text)")
+    start = time.perf_counter()
+    for _ in range(commits):
+        db.execute("begin immediate")
+        db.execute("insert into t (v) values (?)", ("x" * 100,))
+        db.execute("commit")
+    elapsed = time.perf_counter() - start
+    db.close()
+    shutil.rmtree(folder)
+    return commits / elapsed
+
+
 def force_synchronous(value: str) -> None:
     """Set `PRAGMA synchronous` on each SQLite connection any engine hands out, once, at its first
     checkout (after the bot's own `connect` pragmas)."""
@@ -360,7 +382,12 @@ def main() -> None:
         f"{statistics.median(rates['baseline']):.0f} upd/s;"
         f" bot/baseline within a round {min(ratios):.0%}–{max(ratios):.0%}"
     )
-    print(json.dumps({"results": results, "ratio": round(ratio, 3)}))
+    rates_disk = {level: round(commit_rate(level)) for level in ("normal", "full")}
+    print(
+        f"the disk: a bare one-row insert loop commits {rates_disk['normal']}/s with synchronous=NORMAL,"
+        f" {rates_disk['full']}/s with FULL (WAL)"
+    )
+    print(json.dumps({"results": results, "ratio": round(ratio, 3), "disk_commits_per_s": rates_disk}))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ uploaded once) with the reader's rank as caption and a button; 0.2 % of the peop
 Variants, each in its own process (so peak RSS is its own), same database content and same fake:
   outbox  OutboxSender + its sliding-window RateLimiter (this project)
   naive   OutboxSender without a limiter: every message at once, each 429 waited out and retried
-  ptb     OutboxSender without its limiter, on python-telegram-bot's ExtBot (LeanBot) with AIORateLimiter
+  ptb     OutboxSender without its limiter, on python-telegram-bot's ExtBot with AIORateLimiter
           (python-telegram-bot[rate-limiter], installed with the dev extra)
 
     .venv/bin/python bench/bench_broadcast.py [--recipients 100000] [--latency 0.1] [--variants outbox,naive,ptb]
@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from bot.delivery import Delivery, Enqueued  # noqa: E402
 from bot.i18n import Catalog  # noqa: E402
 from bot.messages import Button, FileOut, Notice, Reply, rows  # noqa: E402
-from handlers.telegram.api import LeanBot, lean_bot  # noqa: E402
+from handlers.telegram.api import make_bot  # noqa: E402
 from handlers.telegram.limiter import RateLimiter  # noqa: E402
 from handlers.telegram.sender import OutboxSender  # noqa: E402
 from storage.engine import Database  # noqa: E402
@@ -145,9 +145,9 @@ async def broadcast(args: argparse.Namespace, db: Path, chats: list[int], blocke
     if args.variant == "ptb":
         from telegram.ext import AIORateLimiter
 
-        bot = LeanBot("123456:BENCH", request=api, get_updates_request=api, rate_limiter=AIORateLimiter(max_retries=50))
+        bot = make_bot("123456:BENCH", request=api, rate_limiter=AIORateLimiter(max_retries=50))
     else:
-        bot = lean_bot("123456:BENCH", request=api)
+        bot = make_bot("123456:BENCH", request=api)
     await bot.initialize()
     limiter = RateLimiter() if args.variant == "outbox" else NoLimiter()
     sender = OutboxSender(bot, catalog, delivery, limiter, concurrency=args.concurrency, flood_retries=10_000)

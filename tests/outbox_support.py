@@ -15,7 +15,7 @@ from bot.delivery import Delivery, OutboxItem, QuietHours
 from bot.domain import UserRef
 from bot.i18n import Catalog
 from bot.messages import Button, Notice, Reply, rows
-from handlers.telegram.api import lean_bot
+from handlers.telegram.api import make_bot
 from handlers.telegram.limiter import RateLimiter
 from handlers.telegram.sender import OutboxSender
 from storage.engine import Database
@@ -140,7 +140,7 @@ async def open_outbox(
     hold_time_for(store.database.engine)
     loop = virtual_loop()
     delivery = Delivery(store, lambda: loop.wall(epoch))
-    bot = lean_bot("123456:TEST", request=api)
+    bot = make_bot("123456:TEST", request=api)
     await bot.initialize()
     sender = OutboxSender(bot, catalog, delivery, limiter, **sender_options)
     return Outbox(store, delivery, sender, api, epoch)

@@ -8,13 +8,13 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from handlers.telegram.api import lean_bot
+from handlers.telegram.api import make_bot
 from tests.limited_api import LimitedBotApi
 from tests.virtual_time import run_virtual
 
 
 async def _bot(api: LimitedBotApi) -> Bot:
-    bot = lean_bot("123456:TEST", request=api)
+    bot = make_bot("123456:TEST", request=api)
     await bot.initialize()
     return bot
 

@@ -21,7 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
 from bot.messages import Inbound, Notice
-from handlers.telegram.api import Json, LeanBot, lean_bot
+from handlers.telegram.api import TelegramBot, make_bot
 from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
 
@@ -96,15 +96,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services: Services = context.bot_data["services"]
     bot = context.bot
-    assert isinstance(bot, LeanBot), "build_application gives the application a LeanBot"
     outcome = await services.core.handle(event)
     query = update.callback_query
     if query is not None:
-        answer: Json = {"callback_query_id": query.id}
-        if outcome.alert:
-            answer.update(text=services.catalog.render(outcome.locale, outcome.alert), show_alert=True)
+        alert = services.catalog.render(outcome.locale, outcome.alert) if outcome.alert else None
         try:
-            await bot.call("answerCallbackQuery", answer)
+            await bot.answer_callback_query(query.id, text=alert, show_alert=True if alert else None)
         except TelegramError:  # a query answered late or twice: the press itself still counts
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
@@ -119,7 +116,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await services.forward(notice)
 
 
-async def send_notice(bot: LeanBot, catalog: Catalog, notice: Notice) -> None:
+async def send_notice(bot: TelegramBot, catalog: Catalog, notice: Notice) -> None:
     """Send a notice to its Telegram chat (one of another chat key is logged and dropped)."""
     channel, _, chat_id = notice.chat.partition(":")
     if channel == CHANNEL and chat_id.lstrip("-").isdigit():
@@ -176,7 +173,7 @@ def build_application(
     post_shutdown: Hook | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application; `request` replaces the network (tests, benchmarks)."""
-    bot = lean_bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
+    bot = make_bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
     builder = ApplicationBuilder().bot(bot).concurrent_updates(PerUserProcessor())
     if post_init is not None:
         builder = builder.post_init(post_init)

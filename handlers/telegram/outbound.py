@@ -11,17 +11,26 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import CallbackQuery, InputFile, InputMediaPhoto
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Catalog
 from bot.messages import Reply
-from handlers.telegram.api import Json, LeanBot
+from handlers.telegram.api import TelegramBot
 
 log = logging.getLogger(__name__)
-Markup = Json | None
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 
 def _cut(line: str, limit: int) -> int:
@@ -54,27 +63,25 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
-    """The keyboard of a reply, as the Bot API's `reply_markup` JSON."""
+    """The keyboard of a reply (the `reply_markup` of the message), if it has one."""
     if reply.ask_contact:
         label = catalog.render(locale, "register.share_phone")
-        return {
-            "keyboard": [[{"text": label, "request_contact": True}]],
-            "resize_keyboard": True,
-            "one_time_keyboard": True,
-        }
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(label, request_contact=True)]], resize_keyboard=True, one_time_keyboard=True
+        )
     if reply.remove_keyboard:
-        return {"remove_keyboard": True}
+        return ReplyKeyboardRemove()
     keyboard = [
-        [{"text": catalog.render(locale, b.label, b.args), "callback_data": b.data} for b in row]
+        [InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data) for b in row]
         for row in reply.buttons
         if row
     ]
-    return {"inline_keyboard": keyboard} if keyboard else None
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
-def text_message(chat_id: int | str, text: str, keyboard: Markup = None) -> Json:
-    """The parameters of `sendMessage` for one HTML text."""
-    return {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value, "reply_markup": keyboard}
+def text_message(chat_id: int | str, text: str, keyboard: Markup = None) -> dict[str, Any]:
+    """The arguments of `Bot.send_message` (and `edit_message_text`) for one HTML text."""
+    return {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML, "reply_markup": keyboard}
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -112,10 +119,10 @@ async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
     return False
 
 
-async def edited(bot: LeanBot, edit: Json) -> bool:
+async def edited(bot: TelegramBot, edit: dict[str, Any]) -> bool:
     """Edit the pressed message in place; False when a new message should be sent instead."""
     try:
-        await bot.call("editMessageText", edit)
+        await bot.edit_message_text(**edit)
         return True
     except BadRequest as exc:
         if "message is not modified" in exc.message.lower():  # a double tap: it already shows this
@@ -129,7 +136,7 @@ async def edited(bot: LeanBot, edit: Json) -> bool:
 
 
 async def send_replies(
-    bot: LeanBot,
+    bot: TelegramBot,
     chat_id: int,
     catalog: Catalog,
     locale: str,
@@ -156,7 +163,7 @@ async def send_replies(
             reply.edit
             and pressed is not None
             and len(parts) == 1
-            and (keyboard is None or "inline_keyboard" in keyboard)
+            and (keyboard is None or isinstance(keyboard, InlineKeyboardMarkup))
         ):
             edit = {**text_message(pressed.chat.id, parts[0], keyboard), "message_id": pressed.message_id}
             if await edited(bot, edit):
@@ -164,7 +171,7 @@ async def send_replies(
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message = text_message(chat_id, part, keyboard if last else None)
-            await guarded(partial(bot.call, "sendMessage", message), chat_id)
+            await guarded(partial(bot.send_message, **message), chat_id)
         await _send_extras(bot, chat_id, reply)
 
 
@@ -173,7 +180,7 @@ def _plain(reply: Reply) -> bool:
     return not (reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media)
 
 
-async def _send_extras(bot: LeanBot, chat_id: int, reply: Reply) -> None:
+async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply) -> None:
     """Send a reply's file and attachments (photos as albums, documents one by one)."""
     if reply.file is not None:
         upload = InputFile(reply.file.content, filename=reply.file.name)

@@ -33,7 +33,7 @@ from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
 from bot.i18n import Catalog
 from bot.messages import FileOut, Reply
-from handlers.telegram.api import LeanBot
+from handlers.telegram.api import TelegramBot
 from handlers.telegram.limiter import RateLimiter
 from handlers.telegram.outbound import Markup, markup, retry_seconds, split_text, text_message
 
@@ -77,7 +77,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        bot: LeanBot,
+        bot: TelegramBot,
         catalog: Catalog,
         delivery: Delivery,
         limiter: RateLimiter | None = None,
@@ -273,7 +273,7 @@ class OutboxSender:
 
     async def _text(self, text: str, keyboard: Markup, chat_id: int | str) -> None:
         """Send one text message."""
-        await self.bot.call("sendMessage", text_message(chat_id, text, keyboard))
+        await self.bot.send_message(**text_message(chat_id, text, keyboard))
 
     async def _album(self, photos: list[Attachment], chat_id: int | str) -> None:
         """Send photos as one album, each with the caption the worker wrote (plain text)."""
@@ -293,21 +293,20 @@ class OutboxSender:
         """Send a picture with a caption: bytes the first time, then by the file_id Telegram gave."""
         params: dict[str, Any] = {"chat_id": chat_id, "reply_markup": keyboard}
         if caption:
-            params.update(caption=caption, parse_mode=ParseMode.HTML.value)
+            params.update(caption=caption, parse_mode=ParseMode.HTML)
         if isinstance(photo, Attachment):
-            await self.bot.call("sendPhoto", {**params, "photo": photo.file_id})
+            await self.bot.send_photo(photo=photo.file_id, **params)
             return
         assert digest is not None
         known = self.photo_ids.get(digest)
         if known is not None:
-            await self.bot.call("sendPhoto", {**params, "photo": known})
+            await self.bot.send_photo(photo=known, **params)
             return
         upload: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._uploads[digest] = upload
         try:
-            sent = await self.bot.call("sendPhoto", {**params, "photo": InputFile(photo.content, filename=photo.name)})
-            sizes = sent.get("photo") if isinstance(sent, dict) else None
-            file_id = sizes[-1]["file_id"] if sizes else None
+            sent = await self.bot.send_photo(photo=InputFile(photo.content, filename=photo.name), **params)
+            file_id = sent.photo[-1].file_id if sent.photo else None
             if file_id:
                 self.photo_ids[digest] = file_id
             upload.set_result(file_id)

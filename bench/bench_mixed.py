@@ -131,11 +131,25 @@ def build(path: Path, initiatives: int, people: int, units: int) -> None:
 def ensure_database(args: argparse.Namespace) -> Path:
     """The cached database, built in a subprocess (so its memory is not this process's peak) if absent."""
     path = cache_path(args.cache_dir, args.initiatives, args.people, args.units)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sizes = ["--initiatives", str(args.initiatives), "--people", str(args.people), "--units", str(args.units)]
-        command = [sys.executable, __file__, "--build", str(path), *sizes]
-        subprocess.run(command, check=True)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    older = sorted(path.parent.glob(f"mixed-{args.initiatives}-{args.people}-{args.units}-*.db"), key=os.path.getmtime)
+    for candidate in reversed(older):  # the same data under older migrations: copy and upgrade (minutes saved)
+        shutil.copyfile(candidate, partial)
+        upgrade = [
+            sys.executable,
+            "-c",
+            f"from storage.migrate import upgrade_sync; upgrade_sync('sqlite:///{partial}')",
+        ]
+        if subprocess.run(upgrade, cwd=ROOT).returncode == 0:
+            partial.rename(path)
+            print(f"{path}: {candidate.name} upgraded to this worktree's migrations", file=sys.stderr)
+            return path
+        partial.unlink()
+    sizes = ["--initiatives", str(args.initiatives), "--people", str(args.people), "--units", str(args.units)]
+    subprocess.run([sys.executable, __file__, "--build", str(path), *sizes], check=True)
     return path
 
 

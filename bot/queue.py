@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from bot import callbacks as cb
+from bot.admin import is_admin
 from bot.cards import DUE_SOON_DAYS
 from bot.domain import Initiative
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
 from bot.messages import Button, Reply, rows
 from bot.reviewers import reviewed_units
+from bot.textnorm import search_words
 from bot.turn import Turn
 from bot.views import literal
 
 ALL = "all"
+PICK = 8  # units offered when a name matches several
 
 
 def waiting_line(item: Initiative, today: date, queued_on: date) -> Msg:
@@ -34,8 +37,8 @@ def waiting_line(item: Initiative, today: date, queued_on: date) -> Msg:
 async def pending(
     turn: Turn, page: int = 0, unit_id: int = 0, category: str = ALL, *, edit: bool = False
 ) -> list[Reply]:
-    """Show one page of the queue, optionally filtered by unit and category."""
-    units = await reviewed_units(turn.tx, turn.user)
+    """Show one page of the queue, optionally filtered by unit and category (an admin's: every unit)."""
+    units = await _queue_units(turn)
     if not units or (unit_id and unit_id not in units):  # never someone else's queue as his
         raise InvalidInput("error.not_reviewer")
     size = turn.config.bot.page_size
@@ -65,8 +68,15 @@ async def pending(
     return [Reply("queue.list", args, (*rows(*buttons, per_row=3), tuple(nav)), edit=edit)]
 
 
+async def _queue_units(turn: Turn) -> list[int]:
+    """The units whose queue the person sees: those they review, every unit for an admin."""
+    if is_admin(turn):
+        return sorted(unit[0] for unit in await turn.tx.all_units())
+    return await reviewed_units(turn.tx, turn.user)
+
+
 async def pending_command(turn: Turn, args: str) -> list[Reply]:
-    """Answer /pending [UNIT-CODE | category]."""
+    """Answer /pending [UNIT-CODE | unit name | category]."""
     word = args.strip()
     if not word:
         return await pending(turn)
@@ -76,4 +86,11 @@ async def pending_command(turn: Turn, args: str) -> list[Reply]:
     keys = turn.book.category_keys()
     if word.lower() in keys:
         return await pending(turn, category=word.lower())
+    mine = set(await _queue_units(turn))
+    named = [u for u in await turn.tx.search_units(search_words(word), limit=50) if u.id in mine] if mine else []
+    if len(named) == 1:
+        return await pending(turn, unit_id=named[0].id)
+    if named:
+        buttons = (Button("common.literal", cb.PendingPage(0, u.id, ALL).encode(), {"text": u.name}) for u in named)
+        return [Reply("queue.pick_unit", {"word": literal(word[:40])}, rows(*list(buttons)[:PICK]))]
     raise InvalidInput("error.pending_filter", word=literal(word[:40]))

@@ -11,13 +11,16 @@ from bot.config import Config
 from tests.conftest import NOW, FakeClock, Harness
 from tests.fake_telegram import Person, TelegramDriver, button, texts
 from tests.review_support import (
+    ADMIN,
     OUTSIDER,
     REVIEWER,
     UPPER,
     WORKER,
+    alert,
     cards,
     edits,
     enroll,
+    enroll_admin,
     grant,
     submit_as,
     units_with,
@@ -126,6 +129,39 @@ async def test_pending_filters_by_unit_code_and_by_category(tg: TelegramDriver, 
     assert texts(calls) == ["Không có sáng kiến nào đang chờ bạn xét duyệt. 👍"]
 
 
+async def test_pending_filters_by_unit_name_and_asks_which_when_several_match(
+    tg: TelegramDriver, clock: FakeClock
+) -> None:
+    await four_waiting(tg, clock)
+    await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc")
+    await enroll(tg, DUC_WORKER, unit_query="may duc", phone="0912 000 531", name="Mai Thị Giang")
+    await submit_as(tg, DUC_WORKER, "Bàn là hơi cải tiến")
+    calls = await tg.text(UPPER, "/pending Đức Giang")
+    assert texts(calls)[0].startswith("<b>Sáng kiến chờ xét duyệt</b> (1), trang 1/1")
+    assert "SK-2026-000005 · Bàn là hơi cải tiến" in texts(calls)[0]
+    calls = await tg.text(UPPER, "/pending cong ty may")
+    assert texts(calls) == ["Có nhiều đơn vị khớp với “cong ty may”; chọn một:"]
+    labels = [label for label, _ in calls[-1].buttons]
+    assert labels == ["Công đoàn Công ty May 10", "Công đoàn Công ty May Đức Giang"]
+    calls = await tg.press(UPPER, button(calls, "May 10"))
+    assert edits(calls)[0].text.startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 1/2")
+    calls = await tg.text(REVIEWER, "/pending Đức Giang")  # not his unit: not found among his
+    assert texts(calls)[0].startswith("Không hiểu bộ lọc “Đức Giang”")
+
+
+async def test_an_admin_sees_the_queue_of_any_unit_and_opens_its_cards(tg: TelegramDriver, clock: FakeClock) -> None:
+    await four_waiting(tg, clock)
+    await enroll_admin(tg)
+    calls = await tg.text(ADMIN, "/pending")
+    assert texts(calls)[0].startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 1/2")
+    calls = await tg.text(ADMIN, "/pending may 10")
+    assert texts(calls)[0].startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 1/2")
+    calls = await tg.press(ADMIN, button(calls, "SK-2026-000002"))
+    assert "Khuôn may túi nhanh" in texts(calls)[0]
+    calls = await tg.press(ADMIN, button(calls, "✅ Công nhận"))  # seeing is not deciding
+    assert alert(calls)["text"] == "Bạn không phải người xét duyệt của đơn vị này."
+
+
 async def test_a_unit_the_reviewer_does_not_review_is_not_shown_as_his_queue(
     tg: TelegramDriver, clock: FakeClock
 ) -> None:
@@ -139,7 +175,10 @@ async def test_a_unit_the_reviewer_does_not_review_is_not_shown_as_his_queue(
 async def test_pending_refuses_unknown_filters_and_non_reviewers(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock)
     calls = await tg.text(REVIEWER, "/pending abc<b>")
-    assert texts(calls) == ["Không hiểu bộ lọc “abc&lt;b&gt;”: dùng mã đơn vị hoặc mã lĩnh vực, ví dụ /pending MAY10."]
+    assert texts(calls) == [
+        "Không hiểu bộ lọc “abc&lt;b&gt;”: dùng mã đơn vị, tên đơn vị hoặc mã lĩnh vực,"
+        " ví dụ /pending MAY10 hoặc /pending may 10."
+    ]
     calls = await tg.text(WORKER, "/pending")
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
 

@@ -73,6 +73,12 @@ def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None
             out[name] = str(value)
 
 
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalogues of `locales/`, loaded once (the core reads button labels typed as answers)."""
+    return Catalog()
+
+
 class Catalog:
     """All message catalogues, keyed by locale then dotted key."""
 

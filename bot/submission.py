@@ -13,10 +13,10 @@ from bot import review
 from bot.domain import CoAuthor, Initiative, InitiativeType, Status
 from bot.errors import InvalidInput
 from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
-from bot.i18n import Lines, Msg, Vnd
+from bot.i18n import LANGUAGES, Lines, Msg, Vnd, default_catalog
 from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
-from bot.textnorm import clean
+from bot.textnorm import clean, search_words
 from bot.turn import Turn
 from bot.views import category_label, current_value, draft_args, initiative_args, step_args
 from bot.workflow import Action, next_status
@@ -66,14 +66,10 @@ def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Repl
         return summary(turn, draft)
     field = spec(draft.step)
     buttons: list[Button] = []
-    if field.kind == "category":
-        campaign = turn.book.campaign(draft.campaign_key)
-        for index, category in enumerate(campaign.categories if campaign else []):
-            label = category_label(category, turn.user.locale)
-            buttons.append(Button(label.key, cb.PickCategory(draft.id, index).encode(), dict(label.args)))
-    elif field.kind == "type":
-        buttons += [Button(f"type.{kind.value}", cb.PickKind(draft.id, kind.value).encode()) for kind in InitiativeType]
-    elif field.kind == "files":
+    for index, (value, label) in enumerate(_options(turn, draft)):
+        press = cb.PickCategory(draft.id, index) if field.kind == "category" else cb.PickKind(draft.id, value)
+        buttons.append(Button(label.key, press.encode(), dict(label.args)))
+    if field.kind == "files":
         buttons += _file_buttons(draft)
     elif field.kind == "money":
         buttons.append(Button("button.unquantified", cb.NotQuantifiable(draft.id, draft.step).encode()))
@@ -99,6 +95,41 @@ def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Repl
     return Reply(
         "ask.step_optional" if field.optional else "ask.step", {**step_args(draft), "question": question}, keyboard
     )
+
+
+def _options(turn: Turn, draft: Initiative) -> list[tuple[str, Msg]]:
+    """The values a button step offers (category or type), with their labels, in button order."""
+    if draft.step == "category":
+        campaign = turn.book.campaign(draft.campaign_key)
+        return [(c.key, category_label(c, turn.user.locale)) for c in (campaign.categories if campaign else [])]
+    if draft.step == "kind":
+        return [(kind.value, Msg(f"type.{kind.value}")) for kind in InitiativeType]
+    return []
+
+
+def _typed_option(turn: Turn, draft: Initiative, payload: Payload) -> str:
+    """The option whose label was typed instead of pressed (diacritics and case optional, in either
+    language, or enough of it to name one option); anything else asks for the buttons."""
+    if not isinstance(payload, Text):
+        raise InvalidInput("error.use_buttons")
+    typed, catalog = search_words(payload.text), default_catalog()
+    labels = [
+        (value, {search_words(catalog.render(lang, label.key, label.args)) for lang in LANGUAGES})
+        for value, label in _options(turn, draft)
+    ]
+    exact = [value for value, names in labels if typed in names]
+    partial = [value for value, names in labels if len(typed) >= 3 and any(typed in name for name in names)]
+    found = exact or partial
+    if len(found) != 1:
+        raise InvalidInput("error.use_buttons")
+    return found[0]
+
+
+def _answered(turn: Turn, draft: Initiative, answer: Msg) -> Reply:
+    """The question a button just answered, its keyboard replaced by the answer (so no old
+    keyboard stays live in the chat)."""
+    asked = prompt(turn, draft)
+    return Reply("ask.answered", {"question": Msg(asked.key, asked.args), "answer": answer}, edit=True)
 
 
 def _file_buttons(draft: Initiative) -> list[Button]:
@@ -138,7 +169,12 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
     the flow stays at the field (files)."""
     field = spec(draft.step)
     if field.kind in ("category", "type"):
-        raise InvalidInput("error.use_buttons")
+        value = _typed_option(turn, draft, payload)
+        if field.kind == "category":
+            draft.category = value
+        else:
+            draft.kind = InitiativeType(value)
+        return []
     if field.kind == "files":
         if not isinstance(payload, Upload):
             raise InvalidInput("error.expected_file")
@@ -204,24 +240,26 @@ def _refuse_unless(condition: bool) -> None:
 
 async def _pick_category(turn: Turn, draft: Initiative, call: cb.PickCategory) -> list[Reply]:
     """A category button."""
-    campaign = turn.book.campaign(draft.campaign_key)
-    _refuse_unless(draft.step == "category" and campaign is not None and call.index < len(campaign.categories))
-    assert campaign is not None
-    draft.category = campaign.categories[call.index].key
-    return await _advance(turn, draft)
+    options = _options(turn, draft)
+    _refuse_unless(draft.step == "category" and call.index < len(options))
+    answered = _answered(turn, draft, options[call.index][1])
+    draft.category = options[call.index][0]
+    return [answered, *await _advance(turn, draft)]
 
 
 async def _pick_kind(turn: Turn, draft: Initiative, call: cb.PickKind) -> list[Reply]:
     """A type button."""
     _refuse_unless(draft.step == "kind" and call.kind in InitiativeType._value2member_map_)
+    answered = _answered(turn, draft, Msg(f"type.{call.kind}"))
     draft.kind = InitiativeType(call.kind)
-    return await _advance(turn, draft)
+    return [answered, *await _advance(turn, draft)]
 
 
 async def _skip_field(turn: Turn, draft: Initiative, call: cb.SkipField) -> list[Reply]:
     """Skip an optional field."""
     _refuse_unless(call.field == draft.step and spec(draft.step).optional)
-    return await _skip(turn, draft)
+    answered = _answered(turn, draft, Msg("button.skip"))
+    return [answered, *await _skip(turn, draft)]
 
 
 async def _files_done(turn: Turn, draft: Initiative, call: cb.FilesDone) -> list[Reply]:
@@ -239,8 +277,9 @@ async def _clear_files_press(turn: Turn, draft: Initiative, call: cb.ClearFiles)
 async def _not_quantifiable(turn: Turn, draft: Initiative, call: cb.NotQuantifiable) -> list[Reply]:
     """The benefit cannot be valued in money: a legal answer, stored as no amount."""
     _refuse_unless(call.field == draft.step and spec(draft.step).kind == "money")
+    answered = _answered(turn, draft, Msg("button.unquantified"))
     setattr(draft, draft.step, None)
-    return await _advance(turn, draft)
+    return [answered, *await _advance(turn, draft)]
 
 
 async def _step_back(turn: Turn, draft: Initiative, call: cb.StepBack) -> list[Reply]:

@@ -81,7 +81,7 @@ BAD_ANSWERS: list[tuple[str, Send, str]] = [
     ("title", lambda tg, p: tg.photo(p, "ph1"), "cần câu trả lời bằng chữ"),
     ("attachments", typed("ảnh đây"), "hãy gửi ảnh hoặc tệp tài liệu"),
     ("attachments", lambda tg, p: tg.sticker(p), "hãy gửi ảnh hoặc tệp tài liệu"),
-    ("category", typed("năng suất"), "chọn một trong các lựa chọn"),
+    ("category", typed("bánh mì"), "chọn một trong các lựa chọn"),
     ("benefit_vnd", typed("nhiều lắm"), "Hãy gõ như: “50 triệu”, “1,5 tỷ”"),
     ("benefit_vnd", typed("50 triệu 3 tỷ abc"), "Chưa đọc được số tiền"),
     ("applied_since", typed("hôm qua"), "ví dụ 15/03/2026"),

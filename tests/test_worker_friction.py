@@ -176,3 +176,44 @@ async def test_help_inside_a_step_repeats_the_question_afterwards(tg: TelegramDr
     help_text, _, question = said.rpartition("\n\n")
     assert help_text.startswith("<b>Sáng kiến bot làm được gì</b>")
     assert question.startswith("Bước 7/12. <b>Giá trị làm lợi</b>")
+
+
+@pytest.mark.parametrize(
+    ("typed", "category"),
+    [
+        ("Tăng năng suất lao động", "productivity"),
+        ("tang nang suat lao dong", "productivity"),
+        ("phòng chống dịch", "pandemic"),
+    ],
+)
+async def test_typing_a_category_label_instead_of_pressing_it_is_accepted(
+    tg: TelegramDriver, harness: Harness, lan: Person, typed: str, category: str
+) -> None:
+    await answer_until(tg, lan, "category")
+    calls = await tg.text(lan, typed)
+    assert "Bước 3/12" in texts(calls)[-1]
+    assert await draft_row(harness, "category", "step") == (category, "kind")
+
+
+async def test_typing_a_type_label_without_diacritics_is_accepted_and_an_ambiguous_one_is_not(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "kind")
+    calls = await tg.text(lan, "ky thuat")  # "Giải pháp kỹ thuật" or "Ứng dụng tiến bộ kỹ thuật"?
+    assert "Hãy chọn một trong các lựa chọn bên dưới" in texts(calls)[0]
+    assert await draft_row(harness, "step") == ("kind",)
+    await tg.text(lan, "giai phap ky thuat")
+    assert await draft_row(harness, "kind", "step") == ("technical", "problem")
+
+
+async def test_a_pressed_step_keyboard_is_replaced_by_the_answer_and_cannot_be_pressed_again(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    asked = await answer_until(tg, lan, "category")
+    calls = await tg.press(lan, button(asked, "Tăng năng suất lao động"))
+    [edit] = [c for c in calls if c.method == "editMessageText"]
+    assert edit.text == "Bước 2/12. Sáng kiến thuộc <b>lĩnh vực</b> nào?\n👉 <b>Tăng năng suất lao động</b>"
+    assert edit.buttons == []
+    calls = await tg.press(lan, button(asked, "Phòng, chống dịch"))  # the old keyboard, pressed anyway
+    assert "Nút này đã hết hiệu lực" in str([c.params for c in calls])
+    assert await draft_row(harness, "category", "step") == ("productivity", "kind")

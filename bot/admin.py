@@ -9,6 +9,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import parse_phone
+from bot.reviewers import rights_notice
 from bot.textnorm import fold
 from bot.turn import Turn
 
@@ -80,12 +81,8 @@ async def grant(turn: Turn, user_id: int, unit_id: int) -> list[Reply]:
         raise InvalidInput("error.stale_button")
     if not await turn.tx.grant(person.id, unit.id, by=turn.user.id, now=turn.now):
         return [Reply("admin.already_reviewer", {"name": person.full_name or "—", "unit": unit.name})]
+    turn.notices.append(rights_notice(person, unit, granted=True))
     level = Msg(f"level.{unit.level}")
-    turn.notify(
-        private_chat(person.ref),
-        person.locale,
-        Reply("admin.you_are_reviewer", {"unit": unit.name, "level": level}),
-    )
     return [Reply("admin.granted", {"name": person.full_name or "—", "unit": unit.name, "level": level})]
 
 
@@ -115,11 +112,7 @@ async def revoke(turn: Turn, grant_id: int) -> list[Reply]:
     grant = next((g for g in await turn.tx.grants() if g.id == grant_id), None)
     if grant is None or not await turn.tx.revoke(grant_id, now=turn.now):
         raise InvalidInput("error.stale_button")
-    turn.notify(
-        private_chat(grant.user.ref),
-        grant.user.locale,
-        Reply("admin.you_are_no_longer_reviewer", {"unit": grant.unit.name}),
-    )
+    turn.notices.append(rights_notice(grant.user, grant.unit, granted=False))
     return [Reply("admin.revoked", {"name": grant.user.full_name or "—", "unit": grant.unit.name})]
 
 

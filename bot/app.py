@@ -259,12 +259,17 @@ async def run_reviewers(config: Config, action: str, person: str, unit: str) -> 
     runtime = await open_runtime(config)
     try:
         async with runtime.store.transaction() as tx:
+            now, notices = utc_now(), list[Notice]()
             if action == "list":
                 reply = await operator.listing(tx)
             elif action == "grant":
-                reply = await operator.grant(tx, person, unit, now=utc_now())
+                reply, notices = await operator.grant(tx, person, unit, now=now)
             else:
-                reply = await operator.revoke(tx, person, unit, now=utc_now())
+                reply, notices = await operator.revoke(tx, person, unit, now=now)
+            # the person is told through the outbox, in the same transaction; the running bot sends it
+            await runtime.delivery.enqueue_notices(
+                tx, notices, job_run_id=None, key_prefix=f"cli:{action}:{unit}:{now.isoformat()}"
+            )
         status = 0
     except InvalidInput as error:
         reply, status = Reply(error.key, error.args_), 1

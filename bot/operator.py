@@ -7,9 +7,10 @@ from datetime import datetime
 from bot.domain import User, UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
-from bot.messages import Reply
+from bot.messages import Notice, Reply
 from bot.parsing import parse_phone
 from bot.ports import Tx
+from bot.reviewers import rights_notice
 from bot.textnorm import fold
 
 
@@ -30,19 +31,19 @@ async def find_person(tx: Tx, who: str) -> User:
     return found[0]
 
 
-async def grant(tx: Tx, who: str, unit_code: str, *, now: datetime) -> Reply:
-    """Give reviewer rights on a unit."""
+async def grant(tx: Tx, who: str, unit_code: str, *, now: datetime) -> tuple[Reply, list[Notice]]:
+    """Give reviewer rights on a unit; the answer, and the notice telling the person (as /grant does)."""
     person, unit = await find_person(tx, who), await tx.unit_by_code(unit_code)
     if unit is None:
         raise InvalidInput("error.unknown_unit_code", code=unit_code)
     args = {"name": person.full_name or "—", "unit": unit.name, "level": Msg(f"level.{unit.level}")}
     if not await tx.grant(person.id, unit.id, by=None, now=now):
-        return Reply("admin.already_reviewer", args)
-    return Reply("admin.granted", args)
+        return Reply("admin.already_reviewer", args), []
+    return Reply("admin.granted", args), [rights_notice(person, unit, granted=True)]
 
 
-async def revoke(tx: Tx, who: str, unit_code: str, *, now: datetime) -> Reply:
-    """Take reviewer rights on a unit away."""
+async def revoke(tx: Tx, who: str, unit_code: str, *, now: datetime) -> tuple[Reply, list[Notice]]:
+    """Take reviewer rights on a unit away; the answer, and the notice telling the person (as /revoke does)."""
     person = await find_person(tx, who)
     grant = next(
         (g for g in await tx.grants(user_id=person.id) if g.unit.code.upper() == unit_code.upper()),
@@ -50,7 +51,8 @@ async def revoke(tx: Tx, who: str, unit_code: str, *, now: datetime) -> Reply:
     )
     if grant is None or not await tx.revoke(grant.id, now=now):
         raise InvalidInput("error.not_a_reviewer_there", name=person.full_name or "—", code=unit_code)
-    return Reply("admin.revoked", {"name": person.full_name or "—", "unit": grant.unit.name})
+    notice = rights_notice(person, grant.unit, granted=False)
+    return Reply("admin.revoked", {"name": person.full_name or "—", "unit": grant.unit.name}), [notice]
 
 
 async def listing(tx: Tx) -> Reply:

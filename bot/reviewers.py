@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.domain import Grant, Initiative, User
+from bot.domain import Grant, Initiative, Unit, User
+from bot.i18n import Msg
+from bot.messages import Notice, Reply, private_chat
 from bot.ports import Tx
 from bot.textnorm import fold
 
@@ -29,6 +31,15 @@ async def reviewed_units(tx: Tx, user: User) -> list[int]:
     if covering:
         ids += await tx.descendants(covering)
     return sorted(set(ids))
+
+
+def rights_notice(person: User, unit: Unit, *, granted: bool) -> Notice:
+    """What a person is told when reviewer rights on `unit` are given (or taken away), from chat or the CLI."""
+    if granted:
+        reply = Reply("admin.you_are_reviewer", {"unit": unit.name, "level": Msg(f"level.{unit.level}")})
+    else:
+        reply = Reply("admin.you_are_no_longer_reviewer", {"unit": unit.name})
+    return Notice(private_chat(person.ref), person.locale, (reply,))
 
 
 def is_own_work(user: User, item: Initiative) -> bool:

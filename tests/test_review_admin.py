@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bot.app import run_reviewers
+from bot.config import Config
+from handlers.telegram.sender import OutboxSender
 from tests.conftest import Harness
 from tests.fake_telegram import Person, TelegramDriver, button, texts
 from tests.review_support import (
@@ -189,3 +193,29 @@ async def test_revoke_lists_grants_and_revoking_stops_the_cards(tg: TelegramDriv
     assert cards(calls, REVIEWER) == [] and len(cards(calls, SECOND)) == 1
     calls = await tg.text(REVIEWER, "/pending")
     assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+
+
+async def test_the_cli_tells_the_person_through_the_outbox_as_grant_and_revoke_do(
+    tg: TelegramDriver, harness: Harness, config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await enroll(tg, REVIEWER)
+    assert await run_reviewers(config, "grant", "@hung_cd", "MAY10") == 0
+    assert capsys.readouterr().out.startswith("Đã cấp quyền xét duyệt cho Trần Văn Hùng: Công đoàn Công ty May 10")
+    assert await run_reviewers(config, "revoke", "@hung_cd", "MAY10") == 0
+    rows = await harness.query("select chat, status from outbox order by id")
+    assert rows == [(f"telegram:{REVIEWER.id}", "pending")] * 2  # written by the CLI, sent by the running bot
+    assert harness.runtime is not None
+    harness.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # the CLI wrote them on the real clock
+    sender = OutboxSender(tg.app.bot, harness.runtime.catalog, harness.runtime.delivery, sleep=_no_wait)
+    before = len(harness.api.calls)
+    await sender.drain()
+    told = [c.text for c in harness.api.calls[before:] if c.method == "sendMessage"]
+    assert told == [
+        "Bạn vừa được giao xét duyệt sáng kiến của <b>Công đoàn Công ty May 10</b> (cơ sở)."
+        " Gõ /pending để xem danh sách chờ.",
+        "Bạn không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10.",
+    ]
+
+
+async def _no_wait(_seconds: float) -> None:
+    """Sleep that returns at once."""

@@ -29,6 +29,7 @@ async def test_scores_are_labelled_on_the_card_in_the_history_and_in_the_authors
     assert f"\n⭐ <b>Điểm chấm:</b> {SCORES_VI}" in card
     calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
     history = texts(calls)[0]
+    assert history.splitlines()[1] == "• 10:00 25/11/2026 · Nguyễn Thị Lan: gửi (Bản nháp → Đã gửi)"  # from submission
     assert f"Trần Văn Hùng: công nhận (Đã gửi → Đã công nhận) · {SCORES_VI} · Tốt" in history
     assert "4/5/3" not in history
     calls = await tg.press(WORKER, "v1:open:1")

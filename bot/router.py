@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import admin, library, privacy, queue, registration, review, submission
+from bot import admin, draft_buttons, library, privacy, queue, registration, review, submission
 from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
@@ -132,7 +132,7 @@ async def cancel(turn: Turn) -> list[Reply]:
     if turn.user.registered:
         draft = await turn.tx.draft_of(turn.user.id)
         if draft is not None:
-            return await submission.press(turn, draft, cb.CancelDraft(draft.id))
+            return await draft_buttons.press(turn, draft, cb.CancelDraft(draft.id))
     raise InvalidInput("error.nothing_to_cancel")
 
 
@@ -189,7 +189,7 @@ async def draft_press(turn: Turn, call: cb.DraftCallback, *, any_draft: bool = F
     draft = await turn.tx.draft_of(turn.user.id)
     if draft is None or (not any_draft and call.draft != draft.id):
         raise InvalidInput("error.stale_button")
-    return await submission.press(turn, draft, call)
+    return await draft_buttons.press(turn, draft, call)
 
 
 async def menu(turn: Turn, choice: str) -> list[Reply]:

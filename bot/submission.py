@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,7 +11,7 @@ from bot import callbacks as cb
 from bot import review
 from bot.domain import CoAuthor, Initiative, InitiativeType, Status
 from bot.errors import InvalidInput
-from bot.fields import FIELDS, NAMES, SUMMARY, FieldSpec, following, position, preceding, spec
+from bot.fields import FIELDS, SUMMARY, FieldSpec, following, position, preceding, spec
 from bot.i18n import LANGUAGES, Lines, Msg, Vnd, default_catalog
 from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
@@ -66,7 +65,7 @@ def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Repl
         return summary(turn, draft)
     field = spec(draft.step)
     buttons: list[Button] = []
-    for index, (value, label) in enumerate(_options(turn, draft)):
+    for index, (value, label) in enumerate(options(turn, draft)):
         press = cb.PickCategory(draft.id, index) if field.kind == "category" else cb.PickKind(draft.id, value)
         buttons.append(Button(label.key, press.encode(), dict(label.args)))
     if field.kind == "files":
@@ -97,7 +96,7 @@ def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Repl
     )
 
 
-def _options(turn: Turn, draft: Initiative) -> list[tuple[str, Msg]]:
+def options(turn: Turn, draft: Initiative) -> list[tuple[str, Msg]]:
     """The values a button step offers (category or type), with their labels, in button order."""
     if draft.step == "category":
         campaign = turn.book.campaign(draft.campaign_key)
@@ -115,7 +114,7 @@ def _typed_option(turn: Turn, draft: Initiative, payload: Payload) -> str:
     typed, catalog = search_words(payload.text), default_catalog()
     labels = [
         (value, {search_words(catalog.render(lang, label.key, label.args)) for lang in LANGUAGES})
-        for value, label in _options(turn, draft)
+        for value, label in options(turn, draft)
     ]
     exact = [value for value, names in labels if typed in names]
     partial = [value for value, names in labels if len(typed) >= 3 and any(typed in name for name in names)]
@@ -125,7 +124,7 @@ def _typed_option(turn: Turn, draft: Initiative, payload: Payload) -> str:
     return found[0]
 
 
-def _answered(turn: Turn, draft: Initiative, answer: Msg) -> Reply:
+def answered(turn: Turn, draft: Initiative, answer: Msg) -> Reply:
     """The question a button just answered, its keyboard replaced by the answer (so no old
     keyboard stays live in the chat)."""
     asked = prompt(turn, draft)
@@ -200,7 +199,7 @@ async def _store(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
     return []
 
 
-async def _advance(turn: Turn, draft: Initiative) -> list[Reply]:
+async def advance(turn: Turn, draft: Initiative) -> list[Reply]:
     """Move to the next field (or back to the summary after an edit), store, and ask."""
     draft.step = SUMMARY if draft.editing else following(draft.step)
     draft.editing = False
@@ -221,98 +220,7 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
         await turn.tx.save_initiative(draft, now=turn.now)
         await turn.tx.load_children(draft)
         return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)))]
-    return [*notes, *await _advance(turn, draft)]
-
-
-async def press(turn: Turn, draft: Initiative, call: cb.DraftCallback) -> list[Reply]:
-    """Handle a button of the flow; presses that do not fit the draft's state are refused."""
-    handler = PRESSES.get(type(call))
-    if handler is None:
-        raise InvalidInput("error.stale_button")
-    return await handler(turn, draft, call)
-
-
-def _refuse_unless(condition: bool) -> None:
-    """Refuse a press that does not fit the draft's state (an old or forged button)."""
-    if not condition:
-        raise InvalidInput("error.stale_button")
-
-
-async def _pick_category(turn: Turn, draft: Initiative, call: cb.PickCategory) -> list[Reply]:
-    """A category button."""
-    options = _options(turn, draft)
-    _refuse_unless(draft.step == "category" and call.index < len(options))
-    answered = _answered(turn, draft, options[call.index][1])
-    draft.category = options[call.index][0]
-    return [answered, *await _advance(turn, draft)]
-
-
-async def _pick_kind(turn: Turn, draft: Initiative, call: cb.PickKind) -> list[Reply]:
-    """A type button."""
-    _refuse_unless(draft.step == "kind" and call.kind in InitiativeType._value2member_map_)
-    answered = _answered(turn, draft, Msg(f"type.{call.kind}"))
-    draft.kind = InitiativeType(call.kind)
-    return [answered, *await _advance(turn, draft)]
-
-
-async def _skip_field(turn: Turn, draft: Initiative, call: cb.SkipField) -> list[Reply]:
-    """Skip an optional field."""
-    _refuse_unless(call.field == draft.step and spec(draft.step).optional)
-    answered = _answered(turn, draft, Msg("button.skip"))
-    return [answered, *await _skip(turn, draft)]
-
-
-async def _files_done(turn: Turn, draft: Initiative, call: cb.FilesDone) -> list[Reply]:
-    """No more files: on to the summary."""
-    _refuse_unless(draft.step == "attachments")
-    return await _advance(turn, draft)
-
-
-async def _clear_files_press(turn: Turn, draft: Initiative, call: cb.ClearFiles) -> list[Reply]:
-    """Remove the files sent so far."""
-    _refuse_unless(draft.step == "attachments")
-    return await _clear_files(turn, draft)
-
-
-async def _not_quantifiable(turn: Turn, draft: Initiative, call: cb.NotQuantifiable) -> list[Reply]:
-    """The benefit cannot be valued in money: a legal answer, stored as no amount."""
-    _refuse_unless(call.field == draft.step and spec(draft.step).kind == "money")
-    answered = _answered(turn, draft, Msg("button.unquantified"))
-    setattr(draft, draft.step, None)
-    return [answered, *await _advance(turn, draft)]
-
-
-async def _step_back(turn: Turn, draft: Initiative, call: cb.StepBack) -> list[Reply]:
-    """One field back."""
-    _refuse_unless(call.field == draft.step and not draft.editing)
-    return await _back(turn, draft)
-
-
-async def _resume(turn: Turn, draft: Initiative, call: cb.ResumeDraft) -> list[Reply]:
-    """Continue where the draft stopped (an edit in progress stays an edit)."""
-    await turn.tx.load_children(draft)
-    return [prompt(turn, draft)]
-
-
-async def _to_summary(turn: Turn, draft: Initiative, call: cb.ToSummary) -> list[Reply]:
-    """Leave an edit (or the field chooser) for the summary."""
-    _refuse_unless(draft.editing or draft.step == SUMMARY)
-    draft.editing = False
-    if draft.step != SUMMARY:
-        draft.step, draft.version = SUMMARY, draft.version + 1
-        await turn.tx.save_initiative(draft, now=turn.now)
-    await turn.tx.load_children(draft)
-    return [prompt(turn, draft)]
-
-
-async def _choose_field(turn: Turn, draft: Initiative, call: cb.ChooseField) -> list[Reply]:
-    """The list of fields that can be edited from the summary (with the reviewers' request)."""
-    _refuse_unless(draft.step == SUMMARY)
-    choices = [Button(f"field.{name}", cb.EditField(draft.id, name).encode()) for name in NAMES]
-    back = Button("button.to_summary", cb.ToSummary(draft.id).encode())
-    request = await reviewer_request(turn, draft)
-    args = {"request": Msg("ask.request", {"request": request}) if request else ""}
-    return [Reply("draft.pick_field", args, (*rows(*choices, per_row=2), (back,)), edit=True)]
+    return [*notes, *await advance(turn, draft)]
 
 
 async def reviewer_request(turn: Turn, draft: Initiative) -> str | None:
@@ -321,114 +229,6 @@ async def reviewer_request(turn: Turn, draft: Initiative) -> str | None:
         return None
     asked = [e for e in await turn.tx.audit(draft.id) if e.action == Action.REQUEST_CHANGES.value and e.comment]
     return asked[-1].comment if asked else None
-
-
-async def _edit_field(turn: Turn, draft: Initiative, call: cb.EditField) -> list[Reply]:
-    """Edit one field, then come back to the summary."""
-    _refuse_unless(draft.step == SUMMARY and call.field in NAMES)
-    draft.step, draft.editing = call.field, True
-    draft.version += 1
-    await turn.tx.save_initiative(draft, now=turn.now)
-    await turn.tx.load_children(draft)
-    return [prompt(turn, draft, request=await reviewer_request(turn, draft))]
-
-
-async def _cancel(turn: Turn, draft: Initiative, call: cb.CancelDraft) -> list[Reply]:
-    """Ask before cancelling a draft (or pausing a revision)."""
-    keep = Button("button.keep", cb.ResumeDraft(draft.id).encode())
-    if draft.status is not Status.DRAFT:  # a revision is only paused: nothing is deleted
-        stop = Button("button.confirm_pause", cb.ConfirmCancel(draft.id).encode())
-        return [Reply("review.confirm_pause", {"code": draft.code or ""}, rows(stop, keep))]
-    drop = Button("button.confirm_cancel", cb.ConfirmCancel(draft.id).encode())
-    return [Reply("draft.confirm_cancel", {}, rows(drop, keep))]
-
-
-async def _confirm_cancel(turn: Turn, draft: Initiative, call: cb.ConfirmCancel) -> list[Reply]:
-    """Delete the draft (a revision is paused, nothing lost)."""
-    if draft.status is not Status.DRAFT:
-        await _pause_revision(turn, draft)
-        return [Reply("review.revision_paused", {"code": draft.code or ""})]
-    await turn.tx.delete_draft(draft.id)
-    return [Reply("draft.cancelled")]
-
-
-async def _restart(turn: Turn, draft: Initiative, call: cb.RestartDraft) -> list[Reply]:
-    """Start over: a draft's answers are discarded only once confirmed; a revision is paused
-    (nothing is lost) and a new draft begins."""
-    if draft.status is Status.DRAFT:
-        drop = Button("button.confirm_restart", cb.ConfirmRestart(draft.id).encode())
-        keep = Button("button.keep_draft", cb.ResumeDraft(draft.id).encode())
-        return [Reply("draft.confirm_restart", draft_args(draft), rows(drop, keep))]
-    await _pause_revision(turn, draft)
-    return await start(turn)
-
-
-async def _confirm_restart(turn: Turn, draft: Initiative, call: cb.ConfirmRestart) -> list[Reply]:
-    """Discard the draft and begin a new one."""
-    _refuse_unless(draft.status is Status.DRAFT)
-    await turn.tx.delete_draft(draft.id)
-    return await start(turn)
-
-
-async def _submit(turn: Turn, draft: Initiative, call: cb.Submit | cb.SubmitAnyway) -> list[Reply]:
-    """Submit the summary the person saw; look-alikes are shown once before a first submission."""
-    _refuse_unless(draft.step == SUMMARY and call.version == draft.version)
-    if isinstance(call, cb.Submit) and draft.status is Status.DRAFT and (hints := await turn.similar(draft)):
-        return [similar_warning(draft, hints)]
-    return await submit(turn, draft)
-
-
-PRESSES: dict[type[cb.DraftCallback], Callable[[Turn, Initiative, Any], Awaitable[list[Reply]]]] = {
-    cb.PickCategory: _pick_category,
-    cb.PickKind: _pick_kind,
-    cb.SkipField: _skip_field,
-    cb.FilesDone: _files_done,
-    cb.ClearFiles: _clear_files_press,
-    cb.StepBack: _step_back,
-    cb.NotQuantifiable: _not_quantifiable,
-    cb.ResumeDraft: _resume,
-    cb.ToSummary: _to_summary,
-    cb.ChooseField: _choose_field,
-    cb.EditField: _edit_field,
-    cb.CancelDraft: _cancel,
-    cb.ConfirmCancel: _confirm_cancel,
-    cb.RestartDraft: _restart,
-    cb.ConfirmRestart: _confirm_restart,
-    cb.Submit: _submit,
-    cb.SubmitAnyway: _submit,
-}
-
-
-async def _skip(turn: Turn, draft: Initiative) -> list[Reply]:
-    """Leave an optional field empty and move on."""
-    if draft.step == "coauthors":
-        draft.author_percent, draft.coauthors = 100, []
-        await turn.tx.replace_coauthors(draft)
-    elif draft.step != "attachments":
-        setattr(draft, draft.step, None)
-    return await _advance(turn, draft)
-
-
-async def _clear_files(turn: Turn, draft: Initiative) -> list[Reply]:
-    """Remove every file sent for the draft, and ask for files again."""
-    await turn.tx.load_children(draft)
-    removed = len(draft.attachments)
-    await turn.tx.clear_attachments(draft.id)
-    draft.attachments = []
-    draft.version += 1
-    await turn.tx.save_initiative(draft, now=turn.now)
-    return [Reply("file.cleared", {"count": removed}), prompt(turn, draft)]
-
-
-async def _back(turn: Turn, draft: Initiative) -> list[Reply]:
-    """Go one field back, keeping every answer."""
-    previous = preceding(draft.step)
-    if previous is None:
-        raise InvalidInput("error.stale_button")
-    draft.step = previous
-    draft.version += 1
-    await turn.tx.save_initiative(draft, now=turn.now)
-    return [prompt(turn, draft)]
 
 
 def missing_fields(draft: Initiative) -> list[str]:
@@ -450,7 +250,7 @@ def similar_warning(draft: Initiative, hints: list[Any]) -> Reply:
     return Reply("draft.similar", {"lines": Lines(lines)}, buttons)
 
 
-async def _pause_revision(turn: Turn, item: Initiative) -> None:
+async def pause_revision(turn: Turn, item: Initiative) -> None:
     """Stop revising an initiative sent back for changes (it stays as it is, nothing is lost)."""
     item.step, item.editing = "done", False
     item.version += 1
@@ -466,7 +266,7 @@ async def revise(turn: Turn, initiative_id: int) -> list[Reply]:
         raise InvalidInput("error.cannot_revise", status=Msg(f"status.{item.status.value}"))
     current = await turn.tx.draft_of(turn.user.id)
     if current is not None and current.id != item.id and current.status is not Status.DRAFT:
-        await _pause_revision(turn, current)
+        await pause_revision(turn, current)
     item.step, item.editing = SUMMARY, False
     item.version += 1
     await turn.tx.save_initiative(item, now=turn.now)
@@ -524,4 +324,4 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
     return [Reply("receipt.text", args, buttons)]
 
 
-__all__ = ["answer", "position", "press", "prompt", "start", "submit"]
+__all__ = ["answer", "position", "prompt", "start", "submit"]

@@ -17,7 +17,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.domain import RegStep
 from bot.errors import InvalidInput
-from bot.messages import Command, Inbound, Notice, Press, Reply, private_chat
+from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Notice, Press, Reply, private_chat, rows
 from bot.ports import Store, Tx
 from bot.turn import Turn
 
@@ -106,7 +106,8 @@ class Conversation:
         acting = isinstance(payload, Press) or (isinstance(payload, Command) and payload.name in GROUP_COMMANDS)
         if not acting:
             first = await tx.claim_group_notice(event.chat_key, now=self.clock())
-            return Outcome(default, [Reply("group.private_only")] if first else [])
+            opener = rows(Button("group.open_private", PRIVATE_CHAT_LINK))
+            return Outcome(default, [Reply("group.private_only", {}, opener)] if first else [])
         if user is None or not user.registered:
             if isinstance(payload, Command):  # a command deserves an answer, not silence
                 return Outcome(default, [Reply("error.register_first")])

@@ -75,11 +75,15 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Button:
-    """A button: a label (locale key + args) and the callback data it sends."""
+    """A button: a label (locale key + args) and the callback data it sends (PRIVATE_CHAT_LINK:
+    none, it opens the person's private chat with the bot where the channel has such links)."""
 
     label: str
     data: str
     args: dict[str, Any] = field(default_factory=dict)
+
+
+PRIVATE_CHAT_LINK = "link:private"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.messages import Button, Reply
+from bot.messages import PRIVATE_CHAT_LINK, Button, Reply
 from bot.textnorm import search_words
 from handlers.plain import plain
 
@@ -27,6 +27,7 @@ def choices(replies: Iterable[Reply], render: Render) -> list[Choice]:
         for reply in replies
         for row in reply.buttons
         for button in row
+        if button.data != PRIVATE_CHAT_LINK  # no such link outside Telegram: the person is already there
     ]
 
 

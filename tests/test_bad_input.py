@@ -160,6 +160,8 @@ async def test_group_chat_gets_one_notice_then_silence_and_no_user(tg: TelegramD
     assert len(sent) == 1
     assert sent[0].params["chat_id"] == GROUP["id"]
     assert "chỉ trả lời trong tin nhắn riêng" in sent[0].text
+    keyboard = sent[0].keyboard["inline_keyboard"]  # one tap opens the private chat
+    assert keyboard == [[{"text": "💬 Nhắn riêng cho bot", "url": "https://t.me/sangkien_test_bot"}]]
     for later in ("/new", "Xin chào", "/help"):
         assert [c for c in await tg.text(LAN, later, chat=GROUP) if c.method in SENT] == []
     where = {"latitude": 21.0, "longitude": 105.8}

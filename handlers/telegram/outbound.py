@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Catalog
-from bot.messages import Reply
+from bot.messages import PRIVATE_CHAT_LINK, Reply
 from handlers.telegram.api import TelegramBot
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,9 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return [p for p in parts if p] or [""]
 
 
-def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
-    """The keyboard of a reply (the `reply_markup` of the message), if it has one."""
+def markup(catalog: Catalog, locale: str, reply: Reply, bot_username: str | None = None) -> Markup:
+    """The keyboard of a reply (the `reply_markup` of the message), if it has one; a button to the
+    private chat links to https://t.me/<bot_username>."""
     if reply.ask_contact:
         label = catalog.render(locale, "register.share_phone")
         return ReplyKeyboardMarkup(
@@ -72,10 +73,16 @@ def markup(catalog: Catalog, locale: str, reply: Reply) -> Markup:
     if reply.remove_keyboard:
         return ReplyKeyboardRemove()
     keyboard = [
-        [InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data) for b in row]
+        [
+            InlineKeyboardButton(catalog.render(locale, b.label, b.args), url=f"https://t.me/{bot_username}")
+            if b.data == PRIVATE_CHAT_LINK
+            else InlineKeyboardButton(catalog.render(locale, b.label, b.args), callback_data=b.data)
+            for b in row
+            if b.data != PRIVATE_CHAT_LINK or bot_username
+        ]
         for row in reply.buttons
-        if row
     ]
+    keyboard = [row for row in keyboard if row]
     return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
@@ -156,7 +163,7 @@ async def send_replies(
             lead = f"{lead}{text}\n\n"
             continue
         text, lead = lead + text, ""
-        keyboard = markup(catalog, locale, reply)
+        keyboard = markup(catalog, locale, reply, bot.username)
         parts = split_text(text)
         pressed = query.message if query is not None else None
         if (

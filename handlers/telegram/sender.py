@@ -235,7 +235,7 @@ class OutboxSender:
         steps: list[Step] = []
         for reply in replies:
             text = self.catalog.render(locale, reply.key, reply.args, escape=html.escape)
-            keyboard = markup(self.catalog, locale, reply)
+            keyboard = markup(self.catalog, locale, reply, self.bot.username)
             photo = _lone_photo(reply)
             if photo is not None and len(text) <= MessageLimit.CAPTION_LENGTH:
                 steps.append(self._photo_step(photo, text, keyboard))

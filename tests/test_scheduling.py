@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.executors.base import run_coroutine_job
 
 from bot.app import housekeeping
 from bot.schedule import missed_run, next_fire
-from handlers.telegram.scheduling import schedule_jobs
+from handlers.telegram.scheduling import EXECUTOR_LOG, schedule_jobs
 from handlers.telegram.sender import OutboxSender
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button
@@ -106,3 +108,29 @@ async def test_every_scheduled_message_waits_out_the_quiet_hours(tg: TelegramDri
     assert await harness.runtime.jobs.report_deliveries() == 2
     reports = await harness.query("select not_before from outbox where key like 'delivery:%'")
     assert {str(when)[:16] for (when,) in reports} == {"2026-12-12 00:00"}
+
+
+async def test_the_outbox_drain_every_two_seconds_is_not_logged_at_info(
+    tg: TelegramDriver, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = harness.runtime
+    assert runtime is not None
+    sender = OutboxSender(tg.app.bot, runtime.catalog, runtime.delivery, sleep=_no_wait)
+    schedule_jobs(tg.app, runtime.jobs, sender, lambda: housekeeping(runtime))
+    await tg.app.start()
+    try:
+        jobs = {job.name: job for job in tg.app.job_queue.scheduler.get_jobs()}  # type: ignore[union-attr]
+
+        async def run(name: str, level: int) -> list[logging.LogRecord]:
+            """Run one job through APScheduler's own executor code, as the scheduler does; its log lines."""
+            caplog.clear()
+            with caplog.at_level(level, logger=EXECUTOR_LOG):
+                await run_coroutine_job(jobs[name], "default", [datetime.now(UTC)], EXECUTOR_LOG)
+            return [r for r in caplog.records if r.name == EXECUTOR_LOG]
+
+        assert await run("outbox", logging.INFO) == []
+        assert [r.levelname for r in await run("housekeeping", logging.INFO)] == ["INFO", "INFO"]  # others stay
+        shown = await run("outbox", logging.DEBUG)  # with -v
+        assert [r.levelname for r in shown] == ["DEBUG", "DEBUG"] and "Running job" in shown[0].getMessage()
+    finally:
+        await tg.app.stop()

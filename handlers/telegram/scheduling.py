@@ -17,6 +17,23 @@ from handlers.telegram.sender import OutboxSender
 log = logging.getLogger(__name__)
 DRAIN_EVERY = 2.0
 PRUNE_EVERY = 3600.0
+EXECUTOR_LOG = "apscheduler.executors.default"  # logs every run of every job at INFO
+
+
+class FrequentJobAtDebug(logging.Filter):
+    """APScheduler's "Running job …" / "… executed successfully" lines about one frequent job (the
+    outbox drain, every 2 s) become DEBUG (shown with -v); every other job and every warning stay."""
+
+    def __init__(self, job_name: str) -> None:
+        super().__init__()
+        self.prefix = f"{job_name} ("  # an APScheduler job prints as "NAME (trigger: …)"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower this job's INFO lines to DEBUG and keep them only when DEBUG is on."""
+        if record.levelno != logging.INFO or not any(str(arg).startswith(self.prefix) for arg in record.args or ()):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 def schedule_jobs(
@@ -60,4 +77,7 @@ def schedule_jobs(
         kwargs = {"trigger": trigger(spec.cron, config.bot.timezone), "misfire_grace_time": spec.grace_minutes * 60}
         queue.run_custom(run, job_kwargs={**kwargs, **single}, name=name, data=name)
     queue.run_repeating(drain, interval=DRAIN_EVERY, first=1.0, name="outbox", job_kwargs=single)
+    executor_log = logging.getLogger(EXECUTOR_LOG)
+    if not any(isinstance(f, FrequentJobAtDebug) for f in executor_log.filters):
+        executor_log.addFilter(FrequentJobAtDebug("outbox"))
     queue.run_repeating(housekeeping, interval=PRUNE_EVERY, first=60.0, name="housekeeping", job_kwargs=single)

@@ -10,7 +10,7 @@ from bot.i18n import Lines, Msg
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import parse_phone
 from bot.reviewers import rights_notice
-from bot.textnorm import fold
+from bot.textnorm import display_name, fold
 from bot.turn import Turn
 
 
@@ -28,7 +28,9 @@ def _require_admin(turn: Turn) -> None:
 def _person_button(user: User) -> Button:
     """A button naming a person (name, masked phone)."""
     phone = f"…{user.phone[-3:]}" if user.phone else ""
-    return Button("admin.person", cb.GrantPerson(user.id).encode(), {"name": user.full_name or "—", "phone": phone})
+    return Button(
+        "admin.person", cb.GrantPerson(user.id).encode(), {"name": display_name(user.full_name) or "—", "phone": phone}
+    )
 
 
 async def grant_command(turn: Turn, args: str, reply_to: UserRef | None) -> list[Reply]:
@@ -68,7 +70,7 @@ async def pick_person(turn: Turn, user_id: int) -> list[Reply]:
         )
         for unit in chain
     ]
-    return [Reply("admin.pick_unit", {"name": person.full_name or "—"}, rows(*buttons))]
+    return [Reply("admin.pick_unit", {"name": display_name(person.full_name) or "—"}, rows(*buttons))]
 
 
 async def grant(turn: Turn, user_id: int, unit_id: int) -> list[Reply]:
@@ -98,7 +100,7 @@ async def reviewers_list(turn: Turn, *, revoke_buttons: bool) -> list[Reply]:
                 Button(
                     "admin.revoke_button",
                     cb.RevokeGrant(g.id).encode(),
-                    {"name": g.user.full_name or "—", "unit": g.unit.code},
+                    {"name": display_name(g.user.full_name) or "—", "unit": g.unit.code},
                 )
                 for g in grants
             )

@@ -10,6 +10,7 @@ from bot.domain import AuditEntry, Initiative, Status
 from bot.i18n import Lines, Msg, Vnd
 from bot.messages import Button, Reply
 from bot.ports import Tx
+from bot.textnorm import display_name
 from bot.turn import Turn
 from bot.views import NONE, initiative_args
 from bot.workflow import OPEN
@@ -81,7 +82,7 @@ async def card(turn: Turn, item: Initiative, locale: str, *, media: bool = False
         **fields,
         # the reader is a reviewer, not the author: no "you are the sole author" here
         "coauthors": replace(fields["coauthors"], empty="common.none"),
-        "author": author.full_name if author and author.full_name else Msg("common.anonymous"),
+        "author": display_name(author.full_name) if author and author.full_name else Msg("common.anonymous"),
         "unit": unit.name if unit else "—",
         "level": Msg(f"level.{item.review_level or 'grassroots'}"),
         "due": item.decision_due or "—",
@@ -117,7 +118,7 @@ async def _votes(tx: Tx, item: Initiative, quorum: int) -> Any:
     if not quorum:
         return ""
     votes = await tx.votes_of(item.id, item.review_round)
-    lines = tuple(Msg(f"card.vote_{v.vote}", {"name": v.name}) for v in votes)
+    lines = tuple(Msg(f"card.vote_{v.vote}", {"name": display_name(v.name)}) for v in votes)
     return Msg("card.votes", {"lines": Lines(lines, empty="card.no_votes"), "quorum": quorum})
 
 
@@ -139,7 +140,7 @@ def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
             "card.audit_line",
             {
                 "when": turn.local_time(e.created_at),
-                "who": e.actor_name or Msg("common.system"),
+                "who": display_name(e.actor_name) or Msg("common.system"),
                 "action": Msg(f"action.{e.action}"),
                 "from": Msg(f"status.{e.from_status}"),
                 "to": Msg(f"status.{e.to_status}"),

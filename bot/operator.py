@@ -11,7 +11,7 @@ from bot.messages import Notice, Reply
 from bot.parsing import parse_phone
 from bot.ports import Tx
 from bot.reviewers import rights_notice
-from bot.textnorm import fold
+from bot.textnorm import display_name, fold
 
 
 async def find_person(tx: Tx, who: str) -> User:
@@ -50,7 +50,7 @@ async def revoke(tx: Tx, who: str, unit_code: str, *, now: datetime) -> tuple[Re
         None,
     )
     if grant is None or not await tx.revoke(grant.id, now=now):
-        raise InvalidInput("error.not_a_reviewer_there", name=person.full_name or "—", code=unit_code)
+        raise InvalidInput("error.not_a_reviewer_there", name=display_name(person.full_name) or "—", code=unit_code)
     notice = rights_notice(person, grant.unit, granted=False)
     return Reply("admin.revoked", {"name": person.full_name or "—", "unit": grant.unit.name}), [notice]
 

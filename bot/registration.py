@@ -11,7 +11,7 @@ from bot.i18n import LANGUAGES, Msg
 from bot.menu import main_menu
 from bot.messages import Button, Contact, Payload, Reply, Text, rows
 from bot.parsing import parse_phone, valid_name
-from bot.textnorm import clean, search_words
+from bot.textnorm import clean, display_name, search_words
 from bot.turn import Turn
 
 UNIT_CHOICES = 8
@@ -184,7 +184,7 @@ async def _bind_unit(turn: Turn, unit_id: int, name: str) -> list[Reply]:
     if user.editing_profile:
         return await finish_edit(turn)
     user.reg_step = RegStep.DONE
-    return [Reply("register.done", {"name": user.full_name or "", "unit": name}), main_menu()]
+    return [Reply("register.done", {"name": display_name(user.full_name), "unit": name}), main_menu()]
 
 
 def profile_card(turn: Turn, unit_name: str) -> Reply:
@@ -197,7 +197,7 @@ def profile_card(turn: Turn, unit_name: str) -> Reply:
         Button("profile.edit_language", cb.EditProfile("language").encode()),
     )
     args = {
-        "name": user.full_name or "",
+        "name": display_name(user.full_name),
         "phone": user.phone or "",
         "unit": unit_name,
         "language": Msg(f"language.{user.locale}", {"mark": ""}),

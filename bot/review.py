@@ -14,7 +14,7 @@ from bot.i18n import Msg, Vnd
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import parse_money
 from bot.reviewers import is_own_work, may_review, reviewers_for
-from bot.textnorm import clean
+from bot.textnorm import clean, display_name
 from bot.turn import Turn
 from bot.workflow import Action, council_outcome, next_status
 
@@ -80,7 +80,7 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
         "status": Msg(f"status.{item.status.value}"),
         "level": Msg(f"level.{item.recognized_level}") if item.recognized_level else "—",
         "unit": unit.name if unit else "—",
-        "who": turn.user.full_name or "—",
+        "who": display_name(turn.user.full_name) or "—",
         "comment": comment_arg(comment),
         "value": Msg("common.unquantified") if item.applied_benefit_vnd is None else Vnd(item.applied_benefit_vnd),
     }
@@ -109,7 +109,7 @@ async def stale(turn: Turn, item: Initiative) -> list[Reply]:
     entries = await turn.tx.audit(item.id)
     last = entries[-1] if entries else None
     args = {
-        "who": (last.actor_name if last else None) or Msg("common.system"),
+        "who": display_name(last.actor_name if last else None) or Msg("common.system"),
         "when": turn.local_time(last.created_at) if last else "—",
         "status": Msg(f"status.{item.status.value}"),
     }

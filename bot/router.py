@@ -11,6 +11,7 @@ from bot.errors import InvalidInput
 from bot.fields import SUMMARY
 from bot.menu import help_text, main_menu
 from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, rows
+from bot.textnorm import display_name
 from bot.turn import Turn
 
 OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
@@ -88,7 +89,7 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
         if not user.registered:
             return await registration.begin(turn, args.strip())
         menu = main_menu(await turn.tx.draft_of(user.id))
-        return [Reply("register.already", {"name": user.full_name or ""}), menu] if args.strip() else [menu]
+        return [Reply("register.already", {"name": display_name(user.full_name)}), menu] if args.strip() else [menu]
     if name == "help":  # then the question the person is at, so the help never loses the place
         return [help_text(), *await reprompt(turn)]
     if name == "language":

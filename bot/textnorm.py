@@ -29,6 +29,14 @@ def clean(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def display_name(name: str | None) -> str:
+    """A person's name as shown: each word typed all in lower or upper case gets a capital first
+    letter ("lê VĂN tuấn" → "Lê Văn Tuấn"); a word already mixed ("McDonald") is kept. The name
+    stays stored as typed."""
+    words = (name or "").split(" ")
+    return " ".join(w[:1].upper() + w[1:].lower() if w.islower() or w.isupper() else w for w in words)
+
+
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Return a search key: diacritics stripped, đ/Ð→d, casefolded, blanks collapsed (cached: names, titles repeat)."""

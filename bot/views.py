@@ -8,6 +8,7 @@ from bot.config import Category
 from bot.domain import Initiative
 from bot.fields import FIELDS, position
 from bot.i18n import Lines, Msg, Vnd
+from bot.textnorm import display_name
 from bot.turn import Turn
 
 NONE = Msg("common.none")
@@ -88,7 +89,7 @@ def initiative_args(turn: Turn, item: Initiative, locale: str | None = None) -> 
     """Return every field of an initiative as message arguments (children must be loaded)."""
     value: Any = Vnd(item.benefit_vnd) if item.benefit_vnd is not None else Msg("common.unquantified")
     applied: Any = applied_arg(item)
-    people = tuple(Msg("line.coauthor", {"name": c.name, "percent": c.percent}) for c in item.coauthors)
+    people = tuple(Msg("line.coauthor", {"name": display_name(c.name), "percent": c.percent}) for c in item.coauthors)
     return {
         "code": item.code or "—",
         "status": Msg(f"status.{item.status.value}"),

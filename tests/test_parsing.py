@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.parsing import AppliedSince, Share, parse_applied_since, parse_money, parse_phone, parse_shares
-from bot.textnorm import FORMAT_CHARACTERS, clean, fold, search_words, sort_key
+from bot.textnorm import FORMAT_CHARACTERS, clean, display_name, fold, search_words, sort_key
 
 TODAY = date(2026, 11, 25)
 
@@ -350,3 +350,18 @@ def test_search_words_take_punctuation_as_a_space(query: str, words: str) -> Non
 def test_sort_key_follows_vietnamese_alphabet_then_tones(ordered: list[str]) -> None:
     assert sorted(reversed(ordered), key=sort_key) == ordered
     assert sorted(ordered[::2] + ordered[1::2], key=sort_key) == ordered
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("lê văn tuấn", "Lê Văn Tuấn"),
+        ("LÊ VĂN TUẤN", "Lê Văn Tuấn"),
+        ("Lê Văn Tuấn", "Lê Văn Tuấn"),
+        ("đỗ thị ánh", "Đỗ Thị Ánh"),
+        ("Ronald McDonald", "Ronald McDonald"),
+        ("", ""),
+    ],
+)
+def test_names_are_shown_in_title_case_unless_written_in_mixed_case(typed: str, shown: str) -> None:
+    assert display_name(typed) == shown

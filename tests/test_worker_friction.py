@@ -217,3 +217,22 @@ async def test_a_pressed_step_keyboard_is_replaced_by_the_answer_and_cannot_be_p
     calls = await tg.press(lan, button(asked, "Phòng, chống dịch"))  # the old keyboard, pressed anyway
     assert "Nút này đã hết hiệu lực" in str([c.params for c in calls])
     assert await draft_row(harness, "category", "step") == ("productivity", "kind")
+
+
+async def test_a_name_is_stored_as_typed_and_shown_in_title_case(tg: TelegramDriver, harness: Harness) -> None:
+    tuan = Person(652)
+    calls = await register(tg, tuan, name="lê văn TUẤN")
+    assert "Chào Lê Văn Tuấn" in texts(calls)[0]
+    assert "Họ tên: Lê Văn Tuấn" in texts(await tg.text(tuan, "/profile"))[0]
+    assert await harness.query("select full_name from app_user where external_id = '652'") == [("lê văn TUẤN",)]
+    calls = await answer_until(tg, tuan, "summary", coauthors="50\nnguyễn văn bình – 50")
+    assert "• Nguyễn Văn Bình: 50%" in texts(calls)[-1]
+
+
+async def test_the_reviewer_sees_the_author_and_the_author_the_reviewer_in_title_case(tg: TelegramDriver) -> None:
+    await grant(tg, REVIEWER, name="TRẦN VĂN HÙNG")
+    await enroll(tg, WORKER, name="nguyễn thị lan")
+    [card] = cards(await submit_as(tg, WORKER), REVIEWER)
+    assert "<b>Tác giả:</b> Nguyễn Thị Lan" in card.text
+    [told] = sent_to(await tg.press(REVIEWER, button([card], "✅ Công nhận")), WORKER)
+    assert "Trần Văn Hùng" in told.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import callbacks as cb
 from bot import campaign_admin
+from bot.config import Config
 from bot.domain import User, UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
@@ -17,6 +18,15 @@ from bot.turn import Turn
 def is_admin(turn: Turn, ref: UserRef | None = None) -> bool:
     """True for people listed as admins in the configuration (as `channel:id`, on any channel)."""
     return private_chat(ref or turn.user.ref) in turn.config.bot.admins
+
+
+def telegram_admin_only(config: Config, ref: UserRef) -> Reply | None:
+    """A hint for someone not an admin on this channel whose id is listed as a Telegram admin (a bare
+    number is a Telegram id): how to list them on this channel."""
+    key = private_chat(ref)
+    if ref.channel == "telegram" or key in config.bot.admins or f"telegram:{ref.external_id}" not in config.bot.admins:
+        return None
+    return Reply("admin.listed_for_telegram", {"id": ref.external_id, "key": key})
 
 
 def _require_admin(turn: Turn) -> None:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
 
-from bot import campaign_admin, operator
+from bot import admin, campaign_admin, operator
 from bot.clock import Clock, local, utc_now
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.delivery import Delivery
 from bot.digest import reviewer_digest
+from bot.domain import UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Catalog
 from bot.job_summary import run_summary, sent_summary
@@ -246,9 +247,11 @@ async def run_console(config: Config, person: str, stdin: TextIO | None = None, 
     """Run the console channel on the configured database (default: this process's stdio)."""
     runtime = await open_runtime(config)
     try:
-        channel = ConsoleChannel(
-            runtime.conversation, runtime.catalog, person, stdin or sys.stdin, stdout or sys.stdout
-        )
+        out = stdout or sys.stdout
+        hint = admin.telegram_admin_only(config, UserRef("console", person))
+        if hint is not None:
+            out.write(plain(runtime.catalog.render(config.bot.locale, hint.key, hint.args)) + "\n")
+        channel = ConsoleChannel(runtime.conversation, runtime.catalog, person, stdin or sys.stdin, out)
         await channel.run()
     finally:
         await runtime.close()

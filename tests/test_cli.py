@@ -163,6 +163,8 @@ async def test_a_console_person_named_channel_id_is_an_admin(
     assert "chỉ dành cho quản trị viên" not in out
     out = await _console_as(config_file, "9001", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
     assert "chỉ dành cho quản trị viên" in out  # console:9001 is not telegram:9001
+    hint = "Lưu ý: 9001 có trong danh sách quản trị viên như một ID Telegram"
+    assert (hint in out and "ghi console:9001 trong bot.admins hoặc SANGKIEN_ADMINS" in out) == ("9001" in env)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -158,3 +159,15 @@ async def test_a_file_that_cannot_be_read_is_reported_and_the_step_stays(config:
     assert "Không đọc được tệp “/nonexistent/anh.jpg”" in out
     assert await query(config, "select step, problem from initiative") == [("problem", None)]
     assert await query(config, "select count(*) from attachment") == [(0,)]
+
+
+async def test_a_file_sent_with_a_caption_keeps_it(config: Config, tmp_path: Path) -> None:
+    photo = tmp_path / "truoc.jpg"
+    photo.write_bytes(b"\xff\xd8 not really a jpeg")
+    attach = len(SUBMISSION) - 2  # at the attachments step, before "Xong"
+    lines = [*SUBMISSION[:attach], f":photo {photo} | Máy cắt trước khi cải tiến", *SUBMISSION[attach:]]
+    out = await console(config, *REGISTRATION, *lines)
+    assert "Tệp đính kèm: 1\n• Ảnh 1: “Máy cắt trước khi cải tiến”" in out
+    assert await query(config, "select file_name, caption from attachment") == [
+        ("truoc.jpg", "Máy cắt trước khi cải tiến")
+    ]

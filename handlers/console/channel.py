@@ -31,8 +31,9 @@ class NoSuchFile(Exception):
 
 
 def upload(line: str) -> Payload:
-    """Read `:photo PATH` / `:file PATH` as an attachment kept by its path."""
-    kind, _, raw = line[1:].partition(" ")
+    """Read `:photo PATH` / `:file PATH`, perhaps followed by ` | caption`, as an attachment kept by its path."""
+    kind, _, rest = line[1:].partition(" ")
+    raw, _, caption = rest.partition(" | ")
     path = Path(raw.strip()).expanduser()
     try:
         data = path.read_bytes()
@@ -45,6 +46,7 @@ def upload(line: str) -> Payload:
         size=len(data),
         mime_type=mimetypes.guess_type(path.name)[0],
         file_name=path.name,
+        caption=caption.strip() or None,
     )
     return Upload(attachment)
 

@@ -523,8 +523,9 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
         await lock_for(lock_target, args.lock_seconds, events, start)
 
-    side = [asyncio.create_task(job(name, at)) for name, at in JOBS.items() if at < args.seconds]
-    side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds]
+    jobs = {} if args.updates_only else {name: at for name, at in JOBS.items() if at < args.seconds}
+    side = [asyncio.create_task(job(name, at)) for name, at in jobs.items()]
+    side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds and not args.updates_only]
     pending: dict[asyncio.Task[None], float] = {}  # answer in progress: its arrival time
     arrival, arrivals = start, 0
     while True:
@@ -550,13 +551,17 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     deadline = time.perf_counter() + args.grace
     _, unfinished = await asyncio.wait(list(pending), timeout=args.grace) if pending else (set(), set())
     latencies += [time.perf_counter() - pending[task] for task in unfinished]  # at least that long
-    _, running = await asyncio.wait(side, timeout=max(0.1, deadline - time.perf_counter()))
+    measured, measured_submits = list(latencies), list(submits)  # answers after this moment don't count
+    for task in unfinished:
+        task.cancel()
+    _, running = await asyncio.wait(side, timeout=max(0.1, deadline - time.perf_counter())) if side else ((), ())
     for task in running:  # a job still running at the deadline: reported as such, then stopped
         task.cancel()
-    for name, at in JOBS.items():
-        if at < args.seconds and name not in job_times:
+    for name in jobs:
+        if name not in job_times:
             job_times[name] = float("inf")
     stop.set()
+    logging.getLogger().removeHandler(errors)  # what shutting down logs is not the run's
     await tick
     sender.stop()  # as the bot's post_stop does: the drain ends after its current message
     await app.stop()
@@ -564,7 +569,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     submitted = await count_submitted(url)
     await runtime.close()
 
-    ordered = sorted(latencies)
+    ordered = sorted(measured)
     worst = sorted(stalls, key=lambda s: -s[1])[:5]
     return {
         "label": args.label,
@@ -574,15 +579,15 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         "seconds": args.seconds,
         "arrivals": arrivals,
         "last_issued_s": round(offered, 1),
-        "answered": len(latencies),
+        "answered": len(measured) - len(unfinished),
         "unanswered": len(unfinished),
         "people": len(flows),
         "submitted": submitted,
         "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
         "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
-        "submit_p50_ms": round(percentile(sorted(submits), 0.50) * 1000, 1),
-        "submit_max_ms": round(max(submits, default=float("nan")) * 1000, 1),
+        "submit_p50_ms": round(percentile(sorted(measured_submits), 0.50) * 1000, 1),
+        "submit_max_ms": round(max(measured_submits, default=float("nan")) * 1000, 1),
         "longest_stall_ms": round(worst[0][1] * 1000, 1) if worst else 0.0,
         "stalls_over_50ms": sum(1 for _, s in stalls if s > 0.05),
         "worst_stalls": [(round(t, 2), round(s * 1000, 1)) for t, s in worst],
@@ -656,6 +661,9 @@ def main() -> None:
         "--grace", type=float, default=30.0, help="seconds to wait for answers and jobs after the last arrival"
     )
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--updates-only", action="store_true", help="no jobs and no other process: the conversation alone, open loop"
+    )
     parser.add_argument("--new-share", type=float, default=0.5, help="share of people who register first")
     parser.add_argument("--label", default=ROOT.name)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")

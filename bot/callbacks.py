@@ -244,6 +244,13 @@ class ConfirmRestart(DraftCallback, action="restartok"):
     """Starting over confirmed: the open draft's answers are discarded."""
 
 
+@dataclass(frozen=True)
+class AnswerAgain(DraftCallback, action="same"):
+    """Take a repeated answer after all (it was identical to the previous field's answer)."""
+
+    version: int
+
+
 # The author's initiatives
 
 

@@ -154,6 +154,15 @@ async def _confirm_restart(turn: Turn, draft: Initiative, call: cb.ConfirmRestar
     return await submission.start(turn)
 
 
+async def _answer_again(turn: Turn, draft: Initiative, call: cb.AnswerAgain) -> list[Reply]:
+    """The repeated answer was meant: take the previous field's text for this one too."""
+    previous = preceding(draft.step)
+    _refuse_unless(call.version == draft.version and previous is not None and not draft.editing)
+    assert previous is not None
+    setattr(draft, draft.step, getattr(draft, previous))
+    return [Reply("draft.same_taken", edit=True), *await submission.advance(turn, draft)]
+
+
 async def _submit(turn: Turn, draft: Initiative, call: cb.Submit | cb.SubmitAnyway) -> list[Reply]:
     """Submit the summary the person saw; look-alikes are shown once before a first submission."""
     _refuse_unless(draft.step == SUMMARY and call.version == draft.version)
@@ -178,6 +187,7 @@ PRESSES: dict[type[cb.DraftCallback], Callable[[Turn, Initiative, Any], Awaitabl
     cb.ConfirmCancel: _confirm_cancel,
     cb.RestartDraft: _restart,
     cb.ConfirmRestart: _confirm_restart,
+    cb.AnswerAgain: _answer_again,
     cb.Submit: _submit,
     cb.SubmitAnyway: _submit,
 }

@@ -214,6 +214,9 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
     """Take a typed or sent answer for the current field."""
     if draft.step == SUMMARY:
         raise InvalidInput("error.use_buttons")
+    previous = repeated_field(turn, draft, payload)
+    if previous is not None:
+        return [_confirm_repeat(draft, previous)]
     notes = await _store(turn, draft, payload)
     if notes is None:
         draft.version += 1
@@ -221,6 +224,26 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
         await turn.tx.load_children(draft)
         return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)))]
     return [*notes, *await advance(turn, draft)]
+
+
+def repeated_field(turn: Turn, draft: Initiative, payload: Payload) -> str | None:
+    """The field just answered with this very text, when it is typed again for the next text
+    field (a double tap on a bad network sends one answer twice); None otherwise."""
+    previous = preceding(draft.step)
+    if draft.editing or previous is None or not isinstance(payload, Text):
+        return None
+    if spec(draft.step).kind != "text" or spec(previous).kind != "text":
+        return None
+    value = getattr(draft, previous)
+    return previous if value and clean(payload.text) == value else None
+
+
+def _confirm_repeat(draft: Initiative, previous: str) -> Reply:
+    """Ask before taking the previous field's answer again for this one."""
+    take = Button("button.same_yes", cb.AnswerAgain(draft.id, draft.version).encode())
+    retype = Button("button.same_no", cb.ResumeDraft(draft.id).encode())
+    args = {"previous": Msg(f"field.{previous}"), "field": Msg(f"field.{draft.step}")}
+    return Reply("draft.same_answer", args, rows(take, retype))
 
 
 async def reviewer_request(turn: Turn, draft: Initiative) -> str | None:

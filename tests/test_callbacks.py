@@ -34,6 +34,7 @@ EXAMPLES: list[Callback] = [
     cb.ResumeDraft(1234567),
     cb.RestartDraft(1234567),
     cb.ConfirmRestart(1234567),
+    cb.AnswerAgain(1234567, 12),
     cb.MyPage(3),
     cb.OpenInitiative(999999999),
     cb.AskWithdraw(999999999),

@@ -236,3 +236,30 @@ async def test_the_reviewer_sees_the_author_and_the_author_the_reviewer_in_title
     assert "<b>Tác giả:</b> Nguyễn Thị Lan" in card.text
     [told] = sent_to(await tg.press(REVIEWER, button([card], "✅ Công nhận")), WORKER)
     assert "Trần Văn Hùng" in told.text
+
+
+async def test_the_same_text_sent_twice_is_confirmed_before_it_fills_the_next_field(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "problem")
+    await tg.text(lan, "Cắt thủ công, chậm")
+    calls = await tg.text(lan, "Cắt thủ công, chậm")  # the double tap
+    assert texts(calls) == [
+        "Bạn vừa gửi đúng nội dung này cho mục “Hiện trạng”. Có phải bạn muốn dùng nó cho cả mục “Giải pháp”"
+        " không? (Nếu mạng chập chờn, tin nhắn có thể bị gửi hai lần.)"
+    ]
+    assert await draft_row(harness, "step", "solution") == ("solution", None)
+    calls = await tg.press(lan, button(calls, "Không, tôi sẽ gõ lại"))
+    assert "Bước 5/12" in texts(calls)[-1]
+    await tg.text(lan, "Gắn cảm biến quang")
+    assert await draft_row(harness, "step", "solution") == ("benefit", "Gắn cảm biến quang")
+
+
+async def test_a_repeated_answer_meant_for_both_fields_is_taken_when_confirmed(
+    tg: TelegramDriver, harness: Harness, lan: Person
+) -> None:
+    await answer_until(tg, lan, "conditions")
+    await tg.text(lan, "Không có")
+    calls = await tg.press(lan, button(await tg.text(lan, "Không có"), "Có, dùng cho mục này"))
+    assert "Bước 12/12" in texts(calls)[-1]
+    assert await draft_row(harness, "conditions", "confidential", "step") == ("Không có", "Không có", "attachments")

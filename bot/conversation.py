@@ -62,7 +62,7 @@ class Conversation:
         """The language the sender chose, read afresh (the default if even that fails)."""
         try:
             async with self.store.transaction() as tx:
-                user = await tx.user_by_ref(event.ref)
+                user = await tx.user_by_ref(event.ref) or await tx.linked_user(event.ref)
         except Exception:
             log.exception("could not read the language of %s:%s", event.ref.channel, event.ref.external_id)
             return self.config.bot.locale
@@ -76,7 +76,7 @@ class Conversation:
             seen_after = now - REPEATS_WITHIN
             if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now, seen_after=seen_after):
                 return Outcome(default, [])
-            user = await tx.user_by_ref(event.ref)
+            user = await tx.user_by_ref(event.ref) or await tx.linked_user(event.ref)
             if not event.private:
                 return await self._group(tx, event, user)
             user = user or await tx.create_user(event.ref, locale=default, now=now)

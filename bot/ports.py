@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.config import Campaign
@@ -307,6 +307,37 @@ class OutboxPort(Protocol):
         """Return a shared file by its SHA-256 digest."""
 
 
+class LinkPort(Protocol):
+    """Account linking: another app's identity of a person, one-time codes, wrong tries."""
+
+    async def linked_user(self, ref: UserRef) -> User | None:
+        """The person whose account `ref` was linked to, if it was."""
+
+    async def link_identity(self, ref: UserRef, user_id: int, *, now: datetime) -> None:
+        """Let `ref` act as the person `user_id` from now on."""
+
+    async def put_link_code(self, user_id: int, code: str, *, expires_at: datetime, now: datetime) -> bool:
+        """Make `code` the person's one code; False when another person's live code is the same."""
+
+    async def link_code_owner(self, code: str, *, now: datetime) -> int | None:
+        """Whose live code `code` is."""
+
+    async def drop_link_code(self, code: str) -> None:
+        """A code is used once."""
+
+    async def link_locked_until(self, user_id: int) -> datetime | None:
+        """Until when the person may not type link codes."""
+
+    async def link_failed(self, user_id: int, *, now: datetime, limit: int, lock: timedelta) -> int:
+        """Count a wrong code; at `limit` in a row, lock linking for `lock`. Returns the tries left."""
+
+    async def link_succeeded(self, user_id: int) -> None:
+        """Forget the wrong tries of a person who typed a right code."""
+
+    async def has_history(self, user_id: int) -> bool:
+        """True when the person filed an initiative or holds reviewer rights."""
+
+
 class LeaderboardPort(Protocol):
     """Scores of people and units in a campaign (rules in bot/leaderboard.py)."""
 
@@ -330,6 +361,7 @@ class Tx(
     JobPort,
     OutboxPort,
     LeaderboardPort,
+    LinkPort,
     Protocol,
 ):
     """One transaction: everything done through it commits together or not at all."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import admin, draft_buttons, library, privacy, queue, registration, review, submission
+from bot import admin, draft_buttons, library, linking, privacy, queue, registration, review, submission
 from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
@@ -14,7 +14,7 @@ from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, r
 from bot.textnorm import display_name
 from bot.turn import Turn
 
-OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel"})
+OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "cancel", "link"})
 GROUP_ONLY_COMMANDS = frozenset({"reviewgroup"})  # in a council's Telegram group: Zalo bots have no groups
 REGISTERED_COMMANDS = frozenset(
     {
@@ -98,6 +98,8 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
         return [privacy.notice()]
     if name == "cancel":
         return await cancel(turn)
+    if name == "link":
+        return await (linking.use_code(turn, event.ref, args) if args.strip() else linking.show_code(turn))
     if not user.registered:
         raise InvalidInput("error.register_first")
     handlers = {

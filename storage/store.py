@@ -12,12 +12,14 @@ from storage.engine import Conn, Database
 from storage.initiatives import InitiativeQueries
 from storage.jobs import JobQueries
 from storage.leaderboard import LeaderboardQueries
+from storage.linking import LinkQueries
 from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
 
 
 class SqlTx(
+    LinkQueries,
     PeopleQueries,
     InitiativeQueries,
     ReviewQueries,

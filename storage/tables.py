@@ -312,6 +312,37 @@ class GroupNoticeRow(SQLModel, table=True):
     created_at: datetime
 
 
+class AccountLinkRow(SQLModel, table=True):
+    """Another app's identity of a person (Zalo beside Telegram): it acts as that person."""
+
+    __tablename__ = "account_link"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    external_id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime
+
+
+class LinkCodeRow(SQLModel, table=True):
+    """A one-time code shown to a person, to be typed in the other app (one per person at a time)."""
+
+    __tablename__ = "link_code"
+
+    code: str = Field(primary_key=True, max_length=12)
+    user_id: int = Field(foreign_key="app_user.id", unique=True)
+    expires_at: datetime
+
+
+class LinkAttemptRow(SQLModel, table=True):
+    """Wrong codes typed by a person; at five, linking is locked for an hour."""
+
+    __tablename__ = "link_attempt"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    failures: int = 0
+    locked_until: datetime | None = None
+
+
 class LeaderboardRuleRow(SQLModel, table=True):
     """The points the leaderboard tallies hold (one row, id 1; storage keeps it equal to bot.toml)."""
 

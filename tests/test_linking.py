@@ -1,0 +1,91 @@
+"""One person on Telegram and Zalo: a one-time code shown in one app and typed in the other."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import partial
+
+import pytest
+
+from handlers.telegram.application import send_notice
+from tests.conftest import FakeClock, register, submit
+from tests.fake_telegram import Person, TelegramDriver, texts
+from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+__all__ = ["zalo", "zalo_server"]  # fixtures
+
+LAN = Person(501)
+LAN_ZALO = "zl-501"
+OTHER_ZALO = "zl-777"
+
+
+async def code_on_telegram(tg: TelegramDriver, person: Person = LAN) -> str:
+    """/link on Telegram; the code it shows."""
+    shown = " ".join(texts(await tg.text(person, "/link")))
+    found = re.search(r"\b(\d{6})\b", shown)
+    assert found is not None, shown
+    assert "10 phút" in shown
+    return found.group(1)
+
+
+async def test_a_code_shown_on_telegram_and_typed_on_zalo_shares_initiatives(
+    tg: TelegramDriver, zalo: ZaloDriver
+) -> None:
+    await register(tg, LAN)
+    receipt = " ".join(texts(await submit(tg, LAN)))
+    code = re.search(r"SK-\d{4}-\d{6}", receipt)
+    assert code is not None
+    linking = await code_on_telegram(tg)
+    zalo.channel.forward = partial(send_notice, tg.app.bot, zalo.runtime.catalog)  # as in one process
+    before = len(tg.api.calls)
+    answer = await zalo.say(LAN_ZALO, f"/link {linking}")
+    assert "Đã liên kết" in answer[0] and "Nguyễn Thị Lan" in answer[0]
+    told = texts(tg.api.calls[before:])
+    assert any("Zalo" in text and "liên kết" in text for text in told)  # the Telegram side is told
+    listing = await zalo.say(LAN_ZALO, "/my")
+    assert code.group(0) in listing[0] and "Máy cắt vải tự động" in listing[0]
+    rows = await zalo.query("select channel, external_id from account_link")
+    assert rows == [("zalo", LAN_ZALO)]
+    assert await zalo.say(OTHER_ZALO, f"/link {linking}") != []  # used once: now a wrong code
+    assert await zalo.query("select count(*) from account_link") == [(1,)]
+
+
+async def test_five_wrong_codes_lock_linking_for_an_hour(
+    tg: TelegramDriver, zalo: ZaloDriver, clock: FakeClock
+) -> None:
+    await register(tg, LAN)
+    for left in (4, 3, 2, 1):
+        answer = await zalo.say(LAN_ZALO, "/link 000000")
+        assert f"còn {left} lần" in answer[0]
+    assert "tạm khoá" in (await zalo.say(LAN_ZALO, "/link 000001"))[0]
+    right = await code_on_telegram(tg)
+    assert "tạm khoá" in (await zalo.say(LAN_ZALO, f"/link {right}"))[0]
+    clock.now += timedelta(minutes=61)
+    right = await code_on_telegram(tg)
+    assert "Đã liên kết" in (await zalo.say(LAN_ZALO, f"/link {right}"))[0]
+
+
+async def test_an_expired_code_is_refused(tg: TelegramDriver, zalo: ZaloDriver, clock: FakeClock) -> None:
+    await register(tg, LAN)
+    code = await code_on_telegram(tg)
+    clock.now += timedelta(minutes=11)
+    assert "Mã không đúng hoặc đã hết hạn" in (await zalo.say(LAN_ZALO, f"/link {code}"))[0]
+    assert await zalo.query("select count(*) from account_link") == [(0,)]
+
+
+async def test_an_account_with_initiatives_is_not_retired_by_a_link(tg: TelegramDriver, zalo: ZaloDriver) -> None:
+    await register(tg, LAN)
+    await zalo.say(LAN_ZALO, *REGISTRATION, *CORE, "1", "1")  # files an initiative on Zalo
+    code = await code_on_telegram(tg)
+    answer = await zalo.say(LAN_ZALO, f"/link {code}")
+    assert "đã có sáng kiến" in answer[0]
+    assert await zalo.query("select count(*) from account_link") == [(0,)]
+
+
+async def test_linking_two_accounts_of_the_same_app_is_refused(tg: TelegramDriver) -> None:
+    await register(tg, LAN)
+    code = await code_on_telegram(tg)
+    answer = texts(await tg.text(Person(502), f"/link {code}"))
+    assert "cùng một ứng dụng" in answer[0]

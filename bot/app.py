@@ -38,6 +38,7 @@ from handlers.telegram.sender import OutboxSender
 from handlers.zalo.channel import Forward, ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.polling import poll
+from handlers.zalo.sender import ZaloSender
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.store import SqlStore, seed
@@ -141,13 +142,14 @@ class ZaloPolling:
     client: ZaloClient
     channel: ZaloChannel
     stop: asyncio.Event
-    task: asyncio.Task[None]
+    tasks: list[asyncio.Task[None]]
 
     async def close(self) -> None:
-        """Stop polling once the updates in hand are handled; close the connections."""
+        """Stop polling and sending once the updates and the message in hand are done; close the connections."""
         self.stop.set()
-        with contextlib.suppress(Exception):
-            await self.task
+        for task in self.tasks:
+            with contextlib.suppress(Exception):
+                await task
         await self.client.close()
 
 
@@ -159,9 +161,12 @@ async def start_zalo_polling(runtime: Runtime, forward: Forward | None = None) -
     await client.delete_webhook()
     channel = zalo_channel(runtime, client, bot_id=str(me.get("id") or ""), forward=forward)
     stop = asyncio.Event()
-    task = asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout))
+    tasks = [
+        asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout)),
+        asyncio.create_task(ZaloSender(channel, runtime.delivery, per_second=zalo.sends_per_second).run(stop)),
+    ]
     log.info("Zalo bot %s is polling", me.get("account_name") or me.get("id"))
-    return ZaloPolling(client, channel, stop, task)
+    return ZaloPolling(client, channel, stop, tasks)
 
 
 async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:

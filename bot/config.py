@@ -140,6 +140,7 @@ class ZaloSection(BaseModel):
     poll_timeout: int = Field(default=30, ge=1, le=60)
     request_timeout: float = Field(default=10, gt=0)
     files_dir: str = "data/files"
+    sends_per_second: float = Field(default=10, gt=0)
 
 
 class WebhookSection(BaseModel):

@@ -46,7 +46,13 @@ class JobContext:
 
 
 CHUNK = 5000  # notices enqueued per transaction
-DELIVERABLE = ("telegram",)  # channels with an outbox sender; others get no scheduled messages yet
+
+
+def deliverable(config: Config) -> tuple[str, ...]:
+    """The channels with an outbox sender: Telegram, and Zalo once it has a token (the console has none)."""
+    return ("telegram", "zalo") if config.zalo.token else ("telegram",)
+
+
 JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
 
 
@@ -79,6 +85,7 @@ class JobRunner:
         self.campaigns = campaigns or CampaignCache()
         self.finder = finder
         self.quiet = QuietHours.from_config(config)
+        self.channels = deliverable(config)
 
     async def run(self, name: str, scheduled_for: datetime | None = None) -> dict[str, Any] | None:
         """Run `name` once for `scheduled_for` (default: this minute); None if that run already happened."""
@@ -97,7 +104,7 @@ class JobRunner:
         if held > now:
             report["held_until"] = held.isoformat()
         for item in outgoing:
-            notices = [n for n in item.notices if n.chat.partition(":")[0] in DELIVERABLE]
+            notices = [n for n in item.notices if n.chat.partition(":")[0] in self.channels]
             for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
                 async with self.store.transaction() as tx:
                     done = await self.enqueue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -22,6 +23,7 @@ from handlers.web.metrics import Metrics
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.inbound import event_kind
+from handlers.zalo.sender import ZaloSender
 
 log = logging.getLogger(__name__)
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -125,6 +127,11 @@ async def open_webhook(
             if served.telegram is not None:
                 services: Services = served.telegram.bot_data["services"]
                 services.forward = channel.deliver
+            stop = asyncio.Event()
+            sending = asyncio.create_task(
+                ZaloSender(channel, runtime.delivery, per_second=zalo.sends_per_second).run(stop)
+            )
+            served.closers += [lambda: sending, stop.set]  # closed last first: stop, then wait
             if register:
                 await client.set_webhook(f"{public}/zalo", secret)
             hooks.append(Webhook("zalo", "/zalo", ZALO_HEADER, secret, channel.process, event_kind))

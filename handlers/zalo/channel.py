@@ -14,7 +14,7 @@ from bot.messages import Command, Inbound, Notice, Other, Payload, Press, Reply,
 from handlers.choices import Choice, pick
 from handlers.files import PREFIX, FileStore, image_suffix
 from handlers.pictures import PictureLinks
-from handlers.zalo.client import QuotaExceeded, ZaloClient, ZaloError
+from handlers.zalo.client import Forbidden, QuotaExceeded, ZaloClient, ZaloError
 from handlers.zalo.inbound import CHANNEL, ZaloMessage, read
 from handlers.zalo.outbound import Rendered, is_picture, render
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 Forward = Callable[[Notice], Awaitable[None]]
 MENUS_KEPT = 10_000  # chats whose last menu is remembered (the oldest is forgotten first)
 QUOTA_TRIES = 3
+SENT, QUOTA, BLOCKED, FAILED = "sent", "quota", "blocked", "failed"  # what became of a send
 
 
 class Core(Protocol):
@@ -126,9 +127,9 @@ class ZaloChannel:
         else:
             log.warning("no channel sends to %s; notice dropped", notice.chat)
 
-    async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> bool:
+    async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> str:
         """Send replies as one text (in parts of 2,000 characters), then their pictures; the chat's
-        menu becomes the options numbered in it. False when Zalo refused."""
+        menu becomes the options numbered in it. Returns SENT, or why not: QUOTA, BLOCKED, FAILED."""
         rendered = render(self.catalog, locale, replies)
         if rendered.options:
             self.menus[chat_id] = rendered.options
@@ -137,10 +138,13 @@ class ZaloChannel:
                 self.menus.popitem(last=False)
         elif rendered.text:
             self.menus.pop(chat_id, None)
-        sent = await self._guarded(chat_id, self.client.send_message, chat_id, rendered.text) if rendered.text else True
+        if rendered.text:
+            result = await self._guarded(chat_id, self.client.send_message, chat_id, rendered.text)
+            if result != SENT:
+                return result
         for url in await self._picture_urls(rendered):
-            sent = await self._guarded(chat_id, self.client.send_photo, chat_id, url) and sent
-        return sent
+            await self._guarded(chat_id, self.client.send_photo, chat_id, url)
+        return SENT
 
     async def _picture_urls(self, rendered: Rendered) -> list[str]:
         """Links to the pictures of a reply (none without a public URL: the text stands alone)."""
@@ -152,22 +156,25 @@ class ZaloChannel:
                 ids.append(await self.files.put(file.content, image_suffix(file.content)))
         return [self.pictures.link(file_id) for file_id in ids]
 
-    async def _guarded(self, chat_id: str, call: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+    async def _guarded(self, chat_id: str, call: Callable[..., Awaitable[Any]], *args: Any) -> str:
         """Run one send: wait out the quota a few times, log a refusal; never raise a Zalo error."""
         for attempt in range(1, QUOTA_TRIES + 1):
             try:
                 await call(*args)
                 self.on_send(True)
-                return True
+                return SENT
             except QuotaExceeded as exc:
                 if attempt == QUOTA_TRIES:
                     log.error("Zalo quota still exceeded for chat %s after %s tries; message dropped", chat_id, attempt)
                     self.on_send(False)
-                    return False
+                    return QUOTA
                 log.warning("Zalo quota exceeded; sends to chat %s wait %ss", chat_id, exc.retry_after)
-                continue  # the client holds every send back until the pause is over
+            except Forbidden as exc:
+                log.info("Zalo chat %s refuses the bot: %s", chat_id, exc)
+                self.on_send(False)
+                return BLOCKED
             except ZaloError as exc:
                 log.warning("sending to Zalo chat %s failed: %s", chat_id, exc)
                 self.on_send(False)
-                return False
-        return False
+                return FAILED
+        return QUOTA

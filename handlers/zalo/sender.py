@@ -1,0 +1,97 @@
+"""Send the outbox's Zalo messages (reminders, digests, leaderboards) within Zalo's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+from bot.delivery import Delivery
+from handlers.zalo.channel import BLOCKED, QUOTA, SENT, ZaloChannel
+from handlers.zalo.inbound import CHANNEL
+
+log = logging.getLogger(__name__)
+DRAIN_EVERY = 2.0
+
+
+class ZaloSender:
+    """Drains the Zalo rows of the outbox one by one, at most `per_second`; a quota error (429)
+    ends the drain and leaves the row for a later try, so only Zalo waits (Telegram's sender is apart)."""
+
+    def __init__(
+        self,
+        channel: ZaloChannel,
+        delivery: Delivery,
+        *,
+        per_second: float = 10.0,
+        batch: int = 100,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.channel = channel
+        self.delivery = delivery
+        self.gap = 1.0 / per_second
+        self.batch = batch
+        self.sleep = sleep
+        self.clock = clock
+        self.next_at = 0.0
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Take no new message (the one in hand is finished and marked)."""
+        self.stopping = True
+
+    async def _pace(self) -> None:
+        """Keep to `per_second` over all chats."""
+        wait = self.next_at - self.clock()
+        if wait > 0:
+            await self.sleep(wait)
+        self.next_at = max(self.next_at, self.clock()) + self.gap
+
+    async def drain(self) -> Counter[str]:
+        """Send what is due, oldest first, until nothing is left or Zalo's quota is used up."""
+        stats: Counter[str] = Counter()
+        tried: list[int] = []
+        while not self.stopping:
+            items = await self.delivery.next_batch(self.batch, exclude=tried, channel=CHANNEL)
+            if not items:
+                return stats
+            for item in items:
+                if self.stopping:
+                    return stats
+                tried.append(item.id)
+                try:
+                    replies = list(await self.delivery.replies(item))
+                except Exception as exc:  # a payload that cannot be read back
+                    log.exception("outbox item %s cannot be rendered", item.id)
+                    await self.delivery.failed(item.id, f"render: {exc!r}", item.attempts, permanent=True)
+                    stats["failed"] += 1
+                    continue
+                await self._pace()
+                result = await self.channel.send(item.chat.partition(":")[2], item.locale, replies)
+                stats[result] += 1
+                if result == SENT:
+                    await self.delivery.sent(item.id)
+                elif result == BLOCKED:
+                    await self.delivery.blocked(item.id, item.user_id)
+                elif result == QUOTA:
+                    await self.delivery.failed(item.id, "Zalo quota exceeded", item.attempts)
+                    return stats
+                else:
+                    await self.delivery.failed(item.id, "refused by Zalo", item.attempts, permanent=True)
+        return stats
+
+    async def run(self, stop: asyncio.Event, every: float = DRAIN_EVERY) -> None:
+        """Drain every `every` seconds until `stop` is set."""
+        while not stop.is_set() and not self.stopping:
+            try:
+                stats = await self.drain()
+                if stats:
+                    log.info("Zalo outbox: %s", dict(stats))
+            except Exception:
+                log.exception("the Zalo outbox drain failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)

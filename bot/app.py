@@ -105,7 +105,7 @@ def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:
     telegram = runtime.config.telegram
     return build_application(
         telegram.token,
-        Services(runtime.conversation, runtime.catalog),
+        Services(runtime.conversation, runtime.catalog, files=FileStore(runtime.config.zalo.files_dir)),
         base_url=telegram.base_url,
         base_file_url=telegram.base_file_url,
         **kwargs,
@@ -210,11 +210,11 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
     async def post_init(application: Any) -> None:
         runtime = await open_runtime(config)
         holder["runtime"] = runtime
-        services = Services(runtime.conversation, runtime.catalog)
+        services = Services(runtime.conversation, runtime.catalog, files=FileStore(runtime.config.zalo.files_dir))
         if config.zalo.token:  # Zalo in the same process; each channel hands the other its notices
 
             async def to_telegram(notice: Notice) -> None:
-                await send_notice(application.bot, runtime.catalog, notice)
+                await send_notice(application.bot, runtime.catalog, notice, services.files)
 
             holder["zalo"] = await start_zalo_polling(runtime, forward=to_telegram)
             services.forward = holder["zalo"].channel.deliver

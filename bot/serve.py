@@ -112,8 +112,10 @@ async def open_webhook(
             if served.telegram is not None:
                 bot = served.telegram.bot
 
+                files = FileStore(config.zalo.files_dir)
+
                 async def to_telegram(notice: Notice) -> None:
-                    await send_notice(bot, runtime.catalog, notice)
+                    await send_notice(bot, runtime.catalog, notice, files)
 
                 forward = to_telegram
             channel = served.zalo = zalo_channel(

@@ -21,6 +21,7 @@ from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
 from bot.messages import Inbound, Notice
+from handlers.files import FileStore
 from handlers.telegram.api import TelegramBot, make_bot
 from handlers.telegram.inbound import CHANNEL, to_inbound
 from handlers.telegram.outbound import send_replies
@@ -53,6 +54,7 @@ class Services:
     core: Core
     catalog: Catalog
     forward: Callable[[Notice], Awaitable[None]] | None = None
+    files: FileStore | None = None  # photos the bot keeps itself (sent on Zalo), uploaded to Telegram
 
 
 class PerUserProcessor(BaseUpdateProcessor):
@@ -107,20 +109,20 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     try:
         if chat is not None and outcome.replies:
-            await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query)
+            await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query, services.files)
     finally:  # the others are told what the core committed, whatever became of this reply
         for notice in outcome.notices:
             if notice.chat.startswith(f"{CHANNEL}:"):
-                await send_notice(bot, services.catalog, notice)
+                await send_notice(bot, services.catalog, notice, services.files)
             elif services.forward is not None:
                 await services.forward(notice)
 
 
-async def send_notice(bot: TelegramBot, catalog: Catalog, notice: Notice) -> None:
+async def send_notice(bot: TelegramBot, catalog: Catalog, notice: Notice, files: FileStore | None = None) -> None:
     """Send a notice to its Telegram chat (one of another chat key is logged and dropped)."""
     channel, _, chat_id = notice.chat.partition(":")
     if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-        await send_replies(bot, int(chat_id), catalog, notice.locale, list(notice.replies))
+        await send_replies(bot, int(chat_id), catalog, notice.locale, list(notice.replies), files=files)
     else:
         log.warning("no Telegram chat in %s; notice dropped", notice.chat)
 

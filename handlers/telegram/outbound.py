@@ -25,8 +25,10 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.domain import Attachment
 from bot.i18n import Catalog
 from bot.messages import PRIVATE_CHAT_LINK, Reply
+from handlers.files import PREFIX, FileStore
 from handlers.telegram.api import TelegramBot
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,7 @@ async def send_replies(
     locale: str,
     replies: list[Reply],
     query: CallbackQuery | None = None,
+    files: FileStore | None = None,
 ) -> None:
     """Send each reply in order (editing the pressed message where the reply asks for it).
 
@@ -179,7 +182,7 @@ async def send_replies(
             last = index == len(parts) - 1
             message = text_message(chat_id, part, keyboard if last else None)
             await guarded(partial(bot.send_message, **message), chat_id)
-        await _send_extras(bot, chat_id, reply)
+        await _send_extras(bot, chat_id, reply, files)
 
 
 def _plain(reply: Reply) -> bool:
@@ -187,7 +190,16 @@ def _plain(reply: Reply) -> bool:
     return not (reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media)
 
 
-async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply) -> None:
+async def _photo(item: Attachment, files: FileStore | None) -> str | bytes:
+    """What to send of a photo: its Telegram file id, or the bytes of one the bot keeps (sent on Zalo)."""
+    if files is not None and item.file_id.startswith(PREFIX):
+        content = await files.get(item.file_id)
+        if content is not None:
+            return content
+    return item.file_id
+
+
+async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply, files: FileStore | None = None) -> None:
     """Send a reply's file and attachments (photos as albums, documents one by one)."""
     if reply.file is not None:
         upload = InputFile(reply.file.content, filename=reply.file.name)
@@ -196,9 +208,10 @@ async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply) -> None:
     for start in range(0, len(photos), 10):
         batch = photos[start : start + 10]
         if len(batch) == 1:
-            await guarded(partial(bot.send_photo, chat_id, batch[0].file_id, caption=batch[0].caption), chat_id)
+            photo = await _photo(batch[0], files)
+            await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id)
         else:
-            media = [InputMediaPhoto(p.file_id, caption=p.caption) for p in batch]
+            media = [InputMediaPhoto(await _photo(p, files), caption=p.caption) for p in batch]
             await guarded(partial(bot.send_media_group, chat_id, media), chat_id)
     for doc in (a for a in reply.media if a.kind != "photo"):
         await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id)

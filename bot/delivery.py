@@ -58,6 +58,11 @@ class Recipient:
     user_id: int
     blocked: bool
     reminders_off: bool
+    leaderboard_off: bool = False
+
+    def declines(self, topic: str) -> bool:
+        """True when the person turned this kind of scheduled message off ("reminders" or "leaderboard")."""
+        return self.leaderboard_off if topic == "leaderboard" else self.reminders_off
 
 
 @dataclass
@@ -126,10 +131,11 @@ class Delivery:
         job_run_id: int | None,
         key_prefix: str,
         quiet: QuietHours | None = None,
-        respect_opt_out: bool = False,
+        respect_opt_out: str | None = None,
     ) -> Enqueued:
-        """Write each notice once (key `prefix:chat`), skipping blocked people (and, when asked,
-        those who turned reminders off); reminders (`quiet` given) wait for the quiet hours' end."""
+        """Write each notice once (key `prefix:chat`), skipping blocked people (and, when asked
+        with a topic, those who turned that topic off: "reminders" or "leaderboard"); reminders
+        (`quiet` given) wait for the quiet hours' end."""
         now = self.clock()
         not_before = quiet.release(now) if quiet is not None else now
         known = await tx.recipients(sorted({n.chat for n in notices}))
@@ -144,7 +150,7 @@ class Delivery:
             if person is not None and person.blocked:
                 outcome.blocked += 1
                 continue
-            if person is not None and respect_opt_out and person.reminders_off:
+            if person is not None and respect_opt_out and person.declines(respect_opt_out):
                 outcome.opted_out += 1
                 continue
             payload = dump_replies(notice.replies, blobs=blobs)

@@ -22,11 +22,12 @@ from bot.schedule import missed_run, next_fire
 class Outgoing:
     """Messages a job wants sent: each is keyed `job:key:chat` (so never sent twice). Every scheduled
     message waits out the quiet hours (JobRunner.enqueue); `quiet` ones (reminders, the leaderboard)
-    also skip people who turned reminders off."""
+    also skip people who turned their `topic` off ("reminders" or "leaderboard", chosen apart)."""
 
     key: str
     notices: list[Notice]
     quiet: bool = False
+    topic: str = "reminders"
 
 
 @dataclass
@@ -108,7 +109,11 @@ class JobRunner:
             for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
                 async with self.store.transaction() as tx:
                     done = await self.enqueue(
-                        tx, notices[start : start + CHUNK], run_id, f"{name}:{item.key}", opt_out=item.quiet
+                        tx,
+                        notices[start : start + CHUNK],
+                        run_id,
+                        f"{name}:{item.key}",
+                        opt_out=item.topic if item.quiet else None,
                     )
                 report["queued"] += done.added
                 report["repeated"] += done.repeated
@@ -137,7 +142,7 @@ class JobRunner:
         return sent
 
     async def enqueue(
-        self, tx: Tx, notices: list[Notice], run_id: int | None, key_prefix: str, *, opt_out: bool = False
+        self, tx: Tx, notices: list[Notice], run_id: int | None, key_prefix: str, *, opt_out: str | None = None
     ) -> Enqueued:
         """The one way scheduled messages reach the outbox: each waits out the quiet hours."""
         return await self.delivery.enqueue_notices(

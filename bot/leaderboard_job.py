@@ -98,6 +98,6 @@ async def leaderboard(ctx: JobContext) -> list[Outgoing]:
                     Notice(private_chat(person.ref), person.locale, (Reply(reply.key, reply.args, file=picture),))
                 )
             after = people[-1].id
-            out.append(Outgoing(stamp, batch, quiet=True))
+            out.append(Outgoing(stamp, batch, quiet=True, topic="leaderboard"))
             batch = []
     return out

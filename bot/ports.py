@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.config import Campaign
-from bot.domain import Attachment, AuditEntry, Grant, Initiative, Unit, User, UserRef, Vote
+from bot.domain import Attachment, AuditEntry, Grant, Initiative, Status, Unit, User, UserRef, Vote
 from bot.leaderboard import Board, Points, Ranking, ReaderRank, Window
 
 if TYPE_CHECKING:
@@ -235,8 +235,11 @@ class JobPort(Protocol):
     async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
         """Registered people the bot may message, by id."""
 
-    async def idle_drafts(self, *, before: datetime, since: datetime) -> list[tuple[Initiative, User]]:
-        """Drafts last touched between `since` and `before`, with their authors."""
+    async def idle_drafts(
+        self, *, before: datetime, since: datetime, status: Status = Status.DRAFT
+    ) -> list[tuple[Initiative, User]]:
+        """Drafts (or initiatives in another `status`) last touched between `since` and `before`,
+        with their authors."""
 
     async def idle_authors(self, campaign_key: str, *, since: datetime, after_id: int, limit: int) -> list[User]:
         """People accepting reminders who submitted nothing to the campaign since `since`."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot import callbacks as cb
 from bot.config import Campaign
-from bot.domain import User
+from bot.domain import Status, User
 from bot.jobs import JobContext, Outgoing
 from bot.messages import Button, Notice, Reply, private_chat, rows
 from bot.views import step_args
@@ -54,6 +54,10 @@ async def reminders(ctx: JobContext) -> list[Outgoing]:
         resume = rows(Button("button.resume", cb.ResumeDraft(draft.id).encode()))
         reply = Reply("remind.draft", {**step_args(draft), "title": draft.title or "…"}, resume)
         out.append(Outgoing(f"draft:{draft.id}:{draft.version}", [_to(author, reply)], quiet=True))
+    for item, author in await ctx.tx.idle_drafts(before=cutoff, since=since, status=Status.CHANGES_REQUESTED):
+        revise = rows(Button("button.revise", cb.Revise(item.id).encode()))
+        reply = Reply("remind.revision", {"code": item.code or "", "title": item.title or "…"}, revise)
+        out.append(Outgoing(f"revision:{item.id}:{item.version}", [_to(author, reply)], quiet=True))
     return out
 
 

@@ -9,6 +9,7 @@ from bot import admin, draft_buttons, library, linking, privacy, queue, registra
 from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
+from bot.i18n import Msg
 from bot.menu import help_text, main_menu
 from bot.messages import Button, Command, Edited, Inbound, Press, Reply, Text, rows
 from bot.textnorm import display_name
@@ -206,18 +207,29 @@ async def menu(turn: Turn, choice: str) -> list[Reply]:
     return [help_text()]
 
 
-async def reminders_menu(turn: Turn) -> list[Reply]:
-    """Answer /reminders: say whether reminders are on, offer to switch."""
-    on = not turn.user.reminders_off
-    choice = Button(
-        "reminders.turn_off" if on else "reminders.turn_on", cb.SetReminders("off" if on else "on").encode()
+async def reminders_menu(turn: Turn, *, edit: bool = False) -> list[Reply]:
+    """Answer /reminders: say whether reminders and the weekly leaderboard are on, each switched apart."""
+    user = turn.user
+    reminders = cb.SetReminders("on" if user.reminders_off else "off").encode()
+    board = cb.SetReminders("board_on" if user.leaderboard_off else "board_off").encode()
+    buttons = rows(
+        Button("reminders.turn_on" if user.reminders_off else "reminders.turn_off", reminders),
+        Button("reminders.board_on" if user.leaderboard_off else "reminders.board_off", board),
     )
-    return [Reply("reminders.on" if on else "reminders.off", {}, rows(choice))]
+    args = {
+        "reminders": Msg("reminders.is_off" if user.reminders_off else "reminders.is_on"),
+        "board": Msg("reminders.is_off" if user.leaderboard_off else "reminders.is_on"),
+    }
+    return [Reply("reminders.status", args, buttons, edit=edit)]
 
 
 async def set_reminders(turn: Turn, choice: str) -> list[Reply]:
-    """Switch reminders (and the weekly leaderboard) on or off."""
-    if choice not in ("on", "off"):
+    """Switch reminders ("on"/"off") or the weekly leaderboard ("board_on"/"board_off"), then show
+    both again. A button sent before they were apart ("off") now switches reminders only."""
+    if choice in ("on", "off"):
+        turn.user.reminders_off = choice == "off"
+    elif choice in ("board_on", "board_off"):
+        turn.user.leaderboard_off = choice == "board_off"
+    else:
         raise InvalidInput("error.stale_button")
-    turn.user.reminders_off = choice == "off"
-    return [Reply("reminders.now_off" if turn.user.reminders_off else "reminders.now_on", edit=True)]
+    return await reminders_menu(turn, edit=True)

@@ -80,13 +80,16 @@ class JobQueries(Queries):
         rows = await self.conn.execute(select(users).where(*where).order_by(users.c.id).limit(limit))
         return [to_user(r) for r in rows]
 
-    async def idle_drafts(self, *, before: datetime, since: datetime) -> list[tuple[Initiative, User]]:
-        """Drafts last touched between `since` and `before`, with their authors (who accept reminders)."""
+    async def idle_drafts(
+        self, *, before: datetime, since: datetime, status: Status = Status.DRAFT
+    ) -> list[tuple[Initiative, User]]:
+        """Drafts (or initiatives in another `status`, e.g. waiting for the author's changes) last
+        touched between `since` and `before`, with their authors (who accept reminders)."""
         stmt = (
             select(initiatives, users.c.id.label("u_id"))
             .join(users, users.c.id == initiatives.c.author_id)
             .where(
-                initiatives.c.status == Status.DRAFT.value,
+                initiatives.c.status == status.value,
                 initiatives.c.updated_at < before,
                 initiatives.c.updated_at >= since,
                 *_reachable(),

@@ -100,12 +100,19 @@ class OutboxQueries(Queries):
         found: dict[str, Recipient] = {}
         for channel, externals in by_channel.items():
             for start in range(0, len(externals), LOOKUP_CHUNK):
-                stmt = select(users.c.id, users.c.external_id, users.c.blocked_at, users.c.reminders_off).where(
+                columns = (
+                    users.c.id,
+                    users.c.external_id,
+                    users.c.blocked_at,
+                    users.c.reminders_off,
+                    users.c.leaderboard_off,
+                )
+                stmt = select(*columns).where(
                     users.c.channel == channel, users.c.external_id.in_(externals[start : start + LOOKUP_CHUNK])
                 )
                 for row in await self.conn.execute(stmt):
                     found[f"{channel}:{row.external_id}"] = Recipient(
-                        row.id, row.blocked_at is not None, bool(row.reminders_off)
+                        row.id, row.blocked_at is not None, bool(row.reminders_off), bool(row.leaderboard_off)
                     )
         return found
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button, texts
+from tests.review_support import REVIEWER, WORKER, cards, enroll, grant, submit_as
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
@@ -48,6 +49,42 @@ async def test_a_draft_idle_for_a_day_gets_one_reminder_with_a_resume_button(
     assert again is not None and again["queued"] == 0 and again["repeated"] == 1
 
 
+async def test_reminders_stay_on_when_only_the_leaderboard_is_turned_off(tg: TelegramDriver, harness: Harness) -> None:
+    await start_draft(tg, LAN)
+    calls = await tg.press(LAN, button(await tg.text(LAN, "/reminders"), "Tắt bảng xếp hạng"))
+    assert texts(calls)[0] == (
+        "<b>Tin nhắn định kỳ</b>\n"
+        "Nhắc nhở (bản nháp dở dang, sáng kiến chờ bổ sung, phong trào sắp kết thúc): <b>đang bật</b>\n"
+        "Bảng xếp hạng hằng tuần: <b>đang tắt</b>\n"
+        "Bấm nút để bật hoặc tắt từng loại."
+    )
+    assert [label for label, _ in calls[-1].buttons] == ["🔕 Tắt nhắc nhở", "🏆 Bật bảng xếp hạng"]
+    assert await harness.query(
+        "select reminders_off, leaderboard_off from app_user where external_id = :e", e=str(LAN.id)
+    ) == [(0, 1)]
+    assert harness.runtime is not None
+    harness.clock.now += timedelta(hours=25)
+    report = await harness.runtime.jobs.run("reminders")
+    assert report is not None and report["queued"] == 1
+
+
+async def test_an_initiative_waiting_for_the_authors_changes_gets_a_reminder(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await grant(tg, REVIEWER)
+    await enroll(tg, WORKER)
+    [card] = cards(await submit_as(tg, WORKER), REVIEWER)
+    await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
+    await tg.text(REVIEWER, "Cần thêm số liệu")
+    assert harness.runtime is not None
+    harness.clock.now += timedelta(hours=25)
+    report = await harness.runtime.jobs.run("reminders")
+    assert report is not None and report["queued"] == 1
+    [(key, chat, _due, payload)] = await outbox(harness)
+    assert chat == f"telegram:{WORKER.id}" and key.startswith("reminders:revision:1:")
+    assert "remind.revision" in payload and "SK-2026-000001" in payload and "v1:revise:1" in payload
+
+
 async def test_the_same_scheduled_run_happens_once(tg: TelegramDriver, harness: Harness) -> None:
     assert harness.runtime is not None
     moment = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -68,9 +105,9 @@ async def test_a_reminder_due_in_quiet_hours_waits_for_the_morning(tg: TelegramD
 async def test_people_who_turned_reminders_off_get_none(tg: TelegramDriver, harness: Harness) -> None:
     await start_draft(tg, LAN)
     calls = await tg.text(LAN, "/reminders")
-    assert "đang nhận nhắc nhở" in texts(calls)[0]
+    assert "sắp kết thúc): <b>đang bật</b>" in texts(calls)[0]
     calls = await tg.press(LAN, button(calls, "Tắt nhắc nhở"))
-    assert "Đã tắt nhắc nhở" in texts(calls)[0]
+    assert "sắp kết thúc): <b>đang tắt</b>" in texts(calls)[0]
     assert await harness.query("select reminders_off from app_user where external_id = :e", e=str(LAN.id)) == [(1,)]
     assert harness.runtime is not None
     harness.clock.now += timedelta(hours=25)

@@ -97,7 +97,7 @@ def test_people_who_turned_reminders_off_are_skipped_when_asked(db_url: str, tmp
 
             await tx.conn.execute(text("update app_user set reminders_off = 1 where id = :id"), {"id": ids[1001]})
             done = await box.delivery.enqueue_notices(
-                tx, [notice(1001), notice(1002)], job_run_id=None, key_prefix="nudge", respect_opt_out=True
+                tx, [notice(1001), notice(1002)], job_run_id=None, key_prefix="nudge", respect_opt_out="reminders"
             )
         assert (done.added, done.opted_out) == (1, 1)
         await box.close()

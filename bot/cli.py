@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     reviewer_commands.add_parser("list", help="list active reviewers")
     for name in ("grant", "revoke"):
         sub = reviewer_commands.add_parser(name, help=f"{name} reviewer rights on a unit")
-        sub.add_argument("person", help="@username, phone, Telegram user id or full name")
+        sub.add_argument("person", help="@username, phone, Telegram user id, channel:id (console:lan) or full name")
         sub.add_argument("unit", help="unit code, e.g. MAY10")
     jobs = commands.add_parser("jobs", help="list the scheduled jobs, or run one now")
     job_commands = jobs.add_subparsers(dest="jobs_command", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.config import person_key
 from bot.domain import User, UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
@@ -15,14 +16,19 @@ from bot.textnorm import display_name, fold
 
 
 async def find_person(tx: Tx, who: str) -> User:
-    """Find one registered person by @username, phone, Telegram id or name."""
+    """Find one registered person by @username, phone, id (as admins are written: a bare number is a
+    Telegram id, `channel:id` another channel's, e.g. console:lan) or name."""
     who = who.strip()
     if who.startswith("@"):
         found = await tx.find_users(username=who[1:])
     elif who.startswith(("+", "0")):
         found = await tx.find_users(phone=parse_phone(who))
-    elif who.isdigit():
-        user = await tx.user_by_ref(UserRef("telegram", who))
+    elif who.isdigit() or ":" in who:
+        try:
+            channel, _, external = person_key(who).partition(":")
+        except ValueError:
+            raise InvalidInput("error.person_not_found", count=0) from None
+        user = await tx.user_by_ref(UserRef(channel, external))
         found = [user] if user is not None and user.registered else []
     else:
         found = await tx.find_users(name=fold(who))

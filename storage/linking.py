@@ -27,8 +27,10 @@ class LinkQueries(PeopleQueries):
 
     async def linked_user(self, ref: UserRef) -> User | None:
         """The person whose account `ref` was linked to, if it was."""
-        stmt = select(users).join(links, links.c.user_id == users.c.id).where(
-            links.c.channel == ref.channel, links.c.external_id == ref.external_id
+        stmt = (
+            select(users)
+            .join(links, links.c.user_id == users.c.id)
+            .where(links.c.channel == ref.channel, links.c.external_id == ref.external_id)
         )
         return self._read_user((await self.conn.execute(stmt)).first())
 

@@ -161,6 +161,11 @@ async def test_a_console_person_named_channel_id_is_an_admin(
     out = await _console_as(config_file, "boss", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
     assert "Phong trào 2026" in out.rsplit("> ", 2)[-2]
     assert "chỉ dành cho quản trị viên" not in out
+    assert (
+        await asyncio.to_thread(main, ["--config", str(config_file), "reviewers", "grant", "console:boss", "MAY10"])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("Đã cấp quyền xét duyệt cho Nguyễn Thị Lan")  # found by channel:id
     out = await _console_as(config_file, "9001", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
     assert "chỉ dành cho quản trị viên" in out  # console:9001 is not telegram:9001
     hint = "Lưu ý: 9001 có trong danh sách quản trị viên như một ID Telegram"

@@ -22,7 +22,7 @@ from bot.domain import UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Catalog
 from bot.job_summary import run_summary, sent_summary
-from bot.jobs import JobFunction, JobRunner
+from bot.jobs import JobFunction, JobRunner, deliverable
 from bot.leaderboard_job import leaderboard
 from bot.messages import Notice, Reply
 from bot.reminders import reminders
@@ -275,6 +275,8 @@ async def run_reviewers(config: Config, action: str, person: str, unit: str) -> 
             else:
                 reply, notices = await operator.revoke(tx, person, unit, now=now)
             # the person is told through the outbox, in the same transaction; the running bot sends it
+            # (a channel without an outbox sender, the console, is not written to)
+            notices = [n for n in notices if n.chat.partition(":")[0] in deliverable(config)]
             await runtime.delivery.enqueue_notices(
                 tx, notices, job_run_id=None, key_prefix=f"cli:{action}:{unit}:{now.isoformat()}"
             )

@@ -166,6 +166,8 @@ async def test_a_console_person_named_channel_id_is_an_admin(
         == 0
     )
     assert capsys.readouterr().out.startswith("Đã cấp quyền xét duyệt cho Nguyễn Thị Lan")  # found by channel:id
+    with sqlite3.connect(config_file.parent / "data" / "sangkien.db") as conn:  # no sender for the console
+        assert conn.execute("select count(*) from outbox").fetchall() == [(0,)]
     out = await _console_as(config_file, "9001", [*REGISTRATION, "/campaigns"], monkeypatch, capsys)
     assert "chỉ dành cho quản trị viên" in out  # console:9001 is not telegram:9001
     hint = "Lưu ý: 9001 có trong danh sách quản trị viên như một ID Telegram"

@@ -28,6 +28,11 @@ ENV = (
     "SANGKIEN_DATABASE_URL",
     "SANGKIEN_ADMINS",
     "SANGKIEN_CONFIG",
+    "SANGKIEN_ZALO_TOKEN",
+    "SANGKIEN_ZALO_BASE_URL",
+    "SANGKIEN_ZALO_SECRET",
+    "SANGKIEN_TELEGRAM_SECRET",
+    "SANGKIEN_PUBLIC_URL",
 )
 CONFIG = """
 [database]
@@ -64,6 +69,16 @@ def test_run_without_a_token_explains_how_to_get_one_and_exits_2(
     assert "@BotFather" in err and "/newbot" in err
     assert "SANGKIEN_TELEGRAM_TOKEN" in err
     assert "sangkien console" in err
+    assert not (config_file.parent / "data").exists()
+
+
+def test_run_webhook_needs_a_public_url(
+    config_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--config", str(config_file), "run", "--webhook"]) == 2  # no token at all
+    monkeypatch.setenv("SANGKIEN_ZALO_TOKEN", "1234:zalo")
+    assert main(["--config", str(config_file), "run", "--webhook"]) == 2
+    assert "public_url" in capsys.readouterr().err
     assert not (config_file.parent / "data").exists()
 
 

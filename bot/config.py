@@ -150,6 +150,7 @@ class WebhookSection(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     picture_minutes: int = Field(default=1440, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=256)
 
 
 class JobSection(BaseModel):

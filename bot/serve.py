@@ -147,6 +147,7 @@ async def open_webhook(
         health=partial(health, runtime, served.telegram, metrics),
         files=FileStore(config.zalo.files_dir),
         pictures=pictures,
+        concurrency=config.webhook.concurrency,
     )
     return served
 

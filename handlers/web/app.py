@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -52,8 +53,9 @@ async def read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _endpoint(hook: Webhook, metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
-    """The handler of one webhook: 403 without the right secret, 413 over MAX_BODY, else processed."""
+def _endpoint(hook: Webhook, metrics: Metrics, turns: asyncio.Semaphore) -> Callable[[Request], Awaitable[Response]]:
+    """The handler of one webhook: 403 without the right secret, 413 over MAX_BODY, else processed
+    (at most as many at once as `turns` lets in, the others waiting in arrival order)."""
     secret = hook.secret.encode()
 
     async def endpoint(request: Request) -> Response:
@@ -73,7 +75,8 @@ def _endpoint(hook: Webhook, metrics: Metrics) -> Callable[[Request], Awaitable[
         metrics.updates.labels(hook.channel, hook.kind(data)).inc()
         started = time.perf_counter()
         try:
-            await hook.process(data)
+            async with turns:
+                await hook.process(data)
         except Exception:
             log.exception("a %s webhook update failed", hook.channel)
             metrics.errors.labels(hook.channel).inc()
@@ -91,8 +94,11 @@ def web_app(
     health: Health,
     files: FileStore | None = None,
     pictures: PictureLinks | None = None,
+    concurrency: int = 8,
 ) -> Starlette:
-    """The app serving `hooks`, `/healthz`, `/metrics` and the pictures of `pictures` links."""
+    """The app serving `hooks`, `/healthz`, `/metrics` and the pictures of `pictures` links; at most
+    `concurrency` updates are handled at once (more only queue for SQLite's one writer, slower)."""
+    turns = asyncio.Semaphore(concurrency)
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -118,7 +124,7 @@ def web_app(
         suffix = "." + params["name"].rsplit(".", 1)[-1]
         return Response(content, media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"))
 
-    routes = [Route(hook.path, _endpoint(hook, metrics), methods=["POST"]) for hook in hooks]
+    routes = [Route(hook.path, _endpoint(hook, metrics, turns), methods=["POST"]) for hook in hooks]
     routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),

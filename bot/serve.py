@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from telegram.request import HTTPXRequest
+
 from bot.app import Runtime, open_runtime, start_telegram, telegram_application, zalo_channel
 from bot.clock import Clock, utc_now
 from bot.config import Config
@@ -18,6 +20,7 @@ from bot.messages import Notice
 from handlers.files import FileStore
 from handlers.pictures import PictureLinks
 from handlers.telegram.application import Services, process_posted, send_notice, update_kind
+from handlers.telegram.counting import CountedRequest
 from handlers.web.app import Webhook, web_app
 from handlers.web.metrics import Metrics
 from handlers.zalo.channel import ZaloChannel
@@ -89,7 +92,9 @@ async def open_webhook(
     try:
         if config.telegram.token:
             secret = config.telegram.webhook_secret or secrets.token_urlsafe(32)
-            telegram = served.telegram = telegram_application(runtime, request=request)
+            network = request or HTTPXRequest(connection_pool_size=256)
+            counted = CountedRequest(network, partial(metrics.sent, "telegram"))
+            telegram = served.telegram = telegram_application(runtime, request=counted)
             await telegram.initialize()
             served.closers.append(telegram.shutdown)
             sender = await start_telegram(telegram, runtime)

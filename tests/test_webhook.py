@@ -98,6 +98,10 @@ async def test_a_telegram_update_is_answered_only_with_its_secret(
     assert response.status_code == 200
     [reply] = [c for c in api.calls if c.method == "sendMessage"]
     assert reply.params["chat_id"] == LAN.id and "Chọn ngôn ngữ" in reply.params["text"]
+    metrics = (await web.get("/metrics")).text
+    assert 'sangkien_updates_total{channel="telegram",kind="message"} 1.0' in metrics
+    assert 'sangkien_sends_total{channel="telegram",result="ok"} 1.0' in metrics
+    assert 'sangkien_webhook_refused_total{channel="telegram",reason="secret"} 1.0' in metrics
 
 
 async def test_a_body_over_one_megabyte_is_refused(

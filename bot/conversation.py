@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from copy import copy
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.domain import RegStep
 from bot.errors import InvalidInput
-from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Notice, Press, Reply, private_chat, rows
+from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Outcome, Press, Reply, private_chat, rows
 from bot.ports import Store, Tx
 from bot.turn import Turn
 
@@ -27,16 +26,6 @@ GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
 # Telegram repeats an update within minutes; it starts its ids over (at random) only after a week
 # without updates, so an id handled longer ago than this is a new update, and its row can go.
 REPEATS_WITHIN = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to send back (in which language), to whom else, and a popup for the button presser."""
-
-    locale: str
-    replies: list[Reply]
-    notices: list[Notice] = field(default_factory=list)
-    alert: str | None = None
 
 
 class Conversation:

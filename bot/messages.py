@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import Attachment, UserRef
 
@@ -121,6 +121,24 @@ class Notice:
     chat: str
     locale: str
     replies: tuple[Reply, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the core answers to one event: replies (in which language), notices to others, and a
+    popup for the button presser."""
+
+    locale: str
+    replies: list[Reply]
+    notices: list[Notice] = field(default_factory=list)
+    alert: str | None = None
+
+
+class Core(Protocol):
+    """The one service every channel adapter calls (`bot.conversation.Conversation`)."""
+
+    async def handle(self, event: Inbound) -> Outcome:
+        """Process one event."""
 
 
 def private_chat(ref: UserRef) -> str:

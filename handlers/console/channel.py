@@ -8,22 +8,15 @@ import html
 import mimetypes
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Command, Inbound, Payload, Press, Reply, Text, Upload
+from bot.messages import Command, Core, Inbound, Payload, Press, Reply, Text, Upload
 from handlers.choices import Choice, choices, pick
 from handlers.plain import plain
 
 CHANNEL = "console"
-
-
-class Core(Protocol):
-    """The one service the channel calls."""
-
-    async def handle(self, event: Inbound) -> Any:
-        """Process one event."""
 
 
 class NoSuchFile(Exception):

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
-from bot.messages import Inbound, Notice
+from bot.messages import Core, Notice
 from handlers.files import FileStore
 from handlers.telegram.api import TelegramBot, make_bot
 from handlers.telegram.inbound import CHANNEL, to_inbound
@@ -28,22 +28,6 @@ from handlers.telegram.outbound import send_replies
 
 log = logging.getLogger(__name__)
 Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any, None]]
-
-
-class Outcome(Protocol):
-    """What the core returns for one update."""
-
-    locale: str
-    replies: list[Any]
-    notices: list[Any]
-    alert: str | None
-
-
-class Core(Protocol):
-    """The one service the handler calls."""
-
-    async def handle(self, event: Inbound) -> Any:
-        """Process one event."""
 
 
 @dataclass

@@ -6,11 +6,11 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Command, Inbound, Notice, Other, Payload, Press, Reply, Text, Upload
+from bot.messages import Command, Core, Inbound, Notice, Other, Payload, Press, Reply, Text, Upload
 from handlers.choices import Choice, pick
 from handlers.files import PREFIX, FileStore, image_suffix
 from handlers.pictures import PictureLinks
@@ -23,13 +23,6 @@ Forward = Callable[[Notice], Awaitable[None]]
 MENUS_KEPT = 10_000  # chats whose last menu is remembered (the oldest is forgotten first)
 QUOTA_TRIES = 3
 SENT, QUOTA, BLOCKED, FAILED = "sent", "quota", "blocked", "failed"  # what became of a send
-
-
-class Core(Protocol):
-    """The one service the channel calls."""
-
-    async def handle(self, event: Inbound) -> Any:
-        """Process one event."""
 
 
 class ZaloChannel:

@@ -53,7 +53,7 @@ async def full_board(store: SqlStore, reader: int, points: Points) -> tuple[Any,
         )
 
 
-LEVEL_POINTS = "case recognized_level when 'grassroots' then :grassroots when 'upper' then :upper"
+LEVEL_POINTS = "case recognised_level when 'grassroots' then :grassroots when 'upper' then :upper"
 LEVEL_POINTS += " when 'city' then :city else 0 end"
 # One GROUP BY over the campaign's initiatives: each event counts if its own time is in the window
 # (rule 2-3 of bot/leaderboard.py); a score was reached at its latest counted event ('' sorts first).
@@ -129,7 +129,7 @@ def trigger_cost(path: Path, updates: int = 2000) -> tuple[float, float]:
         start = time.perf_counter()
         for i in ids:
             db.execute(
-                "update initiative set status = 'approved', recognized_level = 'grassroots', decided_at = ?"
+                "update initiative set status = 'approved', recognised_level = 'grassroots', decided_at = ?"
                 " where id = ?",
                 (stamp(NOW), i),
             )

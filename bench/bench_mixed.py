@@ -190,17 +190,19 @@ async def copy_to_postgresql(source: Path, url: str) -> None:
                 "select column_name, data_type from information_schema.columns where table_name = $1", table
             )
         )
-        columns = [c[1] for c in db.execute(f"pragma table_info({table})").fetchall() if c[1] in types]
-        convert = [CONVERT.get(types[c], lambda v: v) for c in columns]
+        names = {c[1]: OLD_NAMES.get(c[1], c[1]) for c in db.execute(f"pragma table_info({table})").fetchall()}
+        columns = [c for c, old in names.items() if old in types]
+        convert = [CONVERT.get(types[names[c]], lambda v: v) for c in columns]
         cursor = db.execute(f"select {', '.join(columns)} from {table}")
         while rows := cursor.fetchmany(50_000):
             records = [tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True)) for row in rows]
-            await conn.copy_records_to_table(table, records=records, columns=columns)
+            await conn.copy_records_to_table(table, records=records, columns=[names[c] for c in columns])
         await conn.execute(f"select setval(pg_get_serial_sequence('{table}', 'id'), (select max(id) from {table}))")
     await conn.close()
     db.close()
 
 
+OLD_NAMES = {"recognised_level": "recognized_level"}  # columns renamed after revision 0003 (in 0012)
 CONVERT: dict[str, Callable[[Any], Any]] = {
     "timestamp with time zone": lambda v: datetime.fromisoformat(v).replace(tzinfo=UTC),
     "timestamp without time zone": datetime.fromisoformat,

@@ -35,7 +35,7 @@ INSERT_USER = (
     " deleted, reminders_off, created_at, updated_at)"
     " values (?, 'telegram', ?, 'vi', 'done', ?, ?, 0, ?, 0, ?, ?)"
 )
-INSERT_INITIATIVE = (
+INSERT_INITIATIVE = (  # into revision 0003, where recognised_level was still spelt recognized_level
     "insert into initiative (campaign_key, author_id, unit_id, status, step, created_at, updated_at,"
     " submitted_at, recognized_level, decided_at, applied_at, editing, author_percent, version, review_round)"
     " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 100, 0, 0)"

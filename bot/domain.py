@@ -152,7 +152,7 @@ class Initiative:
     version: int = 0
     review_unit_id: int | None = None
     review_level: str | None = None
-    recognized_level: str | None = None
+    recognised_level: str | None = None
     queued_at: datetime | None = None
     review_round: int = 0
     decided_at: datetime | None = None

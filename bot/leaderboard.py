@@ -5,7 +5,7 @@ The rules, which `storage/leaderboard.py` (and the triggers of migration 0009) s
 1. Only initiatives whose status is neither `draft` nor `withdrawn` count.
 2. A counted initiative yields up to three *events*, each with its own time:
    - submitted: `Points.submitted` at `submitted_at`;
-   - recognised: the points of its (highest) `recognized_level` (grassroots, upper or city)
+   - recognised: the points of its (highest) `recognised_level` (grassroots, upper or city)
      at `decided_at`;
    - applied: `Points.applied` at `applied_at`.
    An event without its time, or worth 0 points, counts for nothing.
@@ -122,7 +122,7 @@ class Entry:
     unit_id: int | None
     status: str
     submitted_at: datetime | None = None
-    recognized_level: str | None = None
+    recognised_level: str | None = None
     decided_at: datetime | None = None
     applied_at: datetime | None = None
 
@@ -164,7 +164,7 @@ def events(entry: Entry, points: Points) -> list[tuple[datetime, int]]:
         return []
     found = [
         (entry.submitted_at, points.submitted),
-        (entry.decided_at, points.for_level(entry.recognized_level)),
+        (entry.decided_at, points.for_level(entry.recognised_level)),
         (entry.applied_at, points.applied),
     ]
     return [(at, worth) for at, worth in found if at is not None and worth > 0]

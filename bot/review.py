@@ -78,7 +78,7 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
         "code": item.code or "",
         "title": item.title or "",
         "status": Msg(f"status.{item.status.value}"),
-        "level": Msg(f"level.{item.recognized_level}") if item.recognized_level else "—",
+        "level": Msg(f"level.{item.recognised_level}") if item.recognised_level else "—",
         "unit": unit.name if unit else "—",
         "who": display_name(turn.user.full_name) or "—",
         "comment": comment_arg(comment),
@@ -235,7 +235,7 @@ async def decide(
         members = await reviewers_for(turn.tx, unit.id)
         council = sum(not is_own_work(grant.user, item) for grant in members)  # authors cannot vote
         taken = council_outcome(approvals, len(votes) - approvals, council=council, quorum=unit.quorum) or Action.VOTE
-    if taken is Action.REJECT and item.recognized_level is not None:
+    if taken is Action.REJECT and item.recognised_level is not None:
         taken = Action.DECLINE  # forwarded up after recognition: the lower recognition stands
     before, expected = item.status, item.version
     item.status = next_status(item.status, taken)
@@ -244,7 +244,7 @@ async def decide(
     if taken in (Action.APPROVE, Action.REJECT):
         item.decided_at, item.decided_by = turn.now, turn.user.id
         if taken is Action.APPROVE:
-            item.recognized_level = item.review_level
+            item.recognised_level = item.review_level
     if taken is Action.REQUEST_CHANGES:
         item.snapshot = json.dumps(await _snapshot(turn, item), ensure_ascii=False)
     recorded = action if taken is Action.VOTE else taken

@@ -134,14 +134,14 @@ class JobQueries(Queries):
         counts = select(
             initiatives.c.unit_id,
             func.count().label("submitted"),
-            func.count(initiatives.c.recognized_level).label("recognised"),
+            func.count(initiatives.c.recognised_level).label("recognised"),
             func.count(initiatives.c.applied_at).label("applied"),
         ).where(*where)
         result: dict[int, dict[str, int]] = {}
         for r in await self.conn.execute(counts.group_by(initiatives.c.unit_id)):
             result[r.unit_id] = {"submitted": r.submitted, "recognised": r.recognised, "applied": r.applied}
         authors = select(initiatives.c.unit_id, func.count(func.distinct(initiatives.c.author_id)).label("n")).where(
-            *where, initiatives.c.recognized_level.is_not(None)
+            *where, initiatives.c.recognised_level.is_not(None)
         )
         for r in await self.conn.execute(authors.group_by(initiatives.c.unit_id)):
             result[r.unit_id]["recognised_authors"] = r.n

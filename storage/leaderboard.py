@@ -71,10 +71,10 @@ def events(campaign_key: str | None, window: Window, points: Points) -> Any:
         )
     levels = {level: points.for_level(level) for level in LEVELS if points.for_level(level) > 0}
     if levels:
-        worth = case(levels, value=i.c.recognized_level, else_=0).label("pts")
+        worth = case(levels, value=i.c.recognised_level, else_=0).label("pts")
         selects.append(
             select(*base, i.c.decided_at.label("happened_at"), worth).where(
-                *counted, i.c.recognized_level.in_(list(levels)), *within(i.c.decided_at)
+                *counted, i.c.recognised_level.in_(list(levels)), *within(i.c.decided_at)
             )
         )
     if points.applied > 0:

@@ -66,7 +66,7 @@ INITIATIVE_FIELDS = (
     "version",
     "review_unit_id",
     "review_level",
-    "recognized_level",
+    "recognised_level",
     "queued_at",
     "review_round",
     "decided_at",

@@ -72,7 +72,7 @@ class InitiativeRow(SQLModel, table=True):
             "ix_initiative_campaign_decided",
             "campaign_key",
             "decided_at",
-            "recognized_level",
+            "recognised_level",
             "author_id",
             "unit_id",
             "status",
@@ -115,7 +115,7 @@ class InitiativeRow(SQLModel, table=True):
     version: int = 0
     review_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     review_level: str | None = Field(default=None, max_length=20)
-    recognized_level: str | None = Field(default=None, max_length=20)
+    recognised_level: str | None = Field(default=None, max_length=20)
     queued_at: datetime | None = None
     review_round: int = 0
     decided_at: datetime | None = None

@@ -41,7 +41,7 @@ class Data:
                 r["unit_id"],
                 r["status"],
                 r["submitted_at"],
-                r["recognized_level"],
+                r["recognised_level"],
                 r["decided_at"],
                 r["applied_at"],
             )
@@ -98,7 +98,7 @@ def initiative_row(author_id: int, unit_id: int | None, status: str, **values: A
         "version": 0,
         "review_round": 0,
         "submitted_at": None,
-        "recognized_level": None,
+        "recognised_level": None,
         "decided_at": None,
         "applied_at": None,
     }
@@ -131,7 +131,7 @@ def random_data(seed: int, *, people: int = 80, count: int = 700) -> Data:
         if status != "draft":
             values["submitted_at"] = rng.choice(moments)
         if rng.random() < 0.45 and status != "draft":
-            values["recognized_level"] = rng.choice([*LEVELS, "national"])
+            values["recognised_level"] = rng.choice([*LEVELS, "national"])
             values["decided_at"] = rng.choice(moments) if rng.random() < 0.95 else None
             if rng.random() < 0.5:
                 values["applied_at"] = rng.choice(moments)

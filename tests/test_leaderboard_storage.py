@@ -105,7 +105,7 @@ async def mutate(conn: Any, data: Data, row_id: int, rng: random.Random) -> None
         return
     options: list[dict[str, Any]] = [
         {"status": "withdrawn"},
-        {"status": "approved", "recognized_level": "upper", "decided_at": NOW - timedelta(hours=5)},
+        {"status": "approved", "recognised_level": "upper", "decided_at": NOW - timedelta(hours=5)},
         {"applied_at": NOW - timedelta(days=2, minutes=row_id)},
         {"unit_id": rng.choice([None, *data.unit_names]), "campaign_key": rng.choice(["c2026", "c2024"])},
         {"author_id": rng.choice(list(data.people))},
@@ -147,11 +147,11 @@ async def test_the_week_counts_each_event_at_its_own_time(store: SqlStore) -> No
     data = Data(unit_names={1: "Công đoàn May 10"}, people={1: Person("Lan", 1), 2: Person("Hùng", 1)})
     old, recent = NOW - timedelta(days=60), NOW - timedelta(days=2)
     data.rows = {
-        1: {"id": 1, **initiative_row(1, 1, "approved", submitted_at=old, recognized_level="upper", decided_at=recent)},
+        1: {"id": 1, **initiative_row(1, 1, "approved", submitted_at=old, recognised_level="upper", decided_at=recent)},
         2: {
             "id": 2,
             **initiative_row(
-                2, 1, "approved", submitted_at=old, recognized_level="grassroots", decided_at=old, applied_at=recent
+                2, 1, "approved", submitted_at=old, recognised_level="grassroots", decided_at=old, applied_at=recent
             ),
         },
         3: {"id": 3, **initiative_row(2, 1, "withdrawn", submitted_at=recent)},
@@ -219,6 +219,9 @@ def test_the_migration_fills_the_tallies_from_existing_initiatives(tmp_path: Pat
     asyncio.run(compare())
 
 
+OLD_NAMES = {"recognised_level": "recognized_level"}  # spelt so until revision 0012
+
+
 def plain_rows(data: Data) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """INSERT statements and rows for sqlite3, in the columns revision 0003 has."""
 
@@ -232,6 +235,7 @@ def plain_rows(data: Data) -> list[tuple[str, list[tuple[Any, ...]]]]:
         ("initiative", list(data.rows.values())),
     ):
         columns = list(rows[0])
-        sql = f"insert into {name} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+        named = [OLD_NAMES.get(c, c) for c in columns]
+        sql = f"insert into {name} ({', '.join(named)}) values ({', '.join('?' * len(columns))})"
         statements.append((sql, [tuple(stamp(r[c]) for c in columns) for r in rows]))
     return statements

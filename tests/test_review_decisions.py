@@ -75,7 +75,7 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
     assert "Comment: (none)" in told[0].text
     assert told[0].buttons == [("Open the initiative", "v1:open:1")]
     status, level, decided_by, decided_at = await initiative(
-        harness, "status", "recognized_level", "decided_by", "decided_at"
+        harness, "status", "recognised_level", "decided_by", "decided_at"
     )
     assert (status, level) == ("approved", "grassroots")
     assert decided_by is not None and decided_at.startswith("2026-11-25 03:00")

@@ -49,7 +49,7 @@ async def test_submission_reaches_the_reviewer_who_approves_and_the_author_is_to
     assert any("Đã công nhận" in t for t in texts(calls))
     told = sent_to(calls, WORKER)
     assert told and "Đã công nhận" in told[0].text
-    assert await harness.query("select status, recognized_level from initiative") == [("approved", "grassroots")]
+    assert await harness.query("select status, recognised_level from initiative") == [("approved", "grassroots")]
     audit = await harness.query("select action, from_status, to_status from review_action where action <> 'submit'")
     assert audit == [("approve", "submitted", "approved")]
 

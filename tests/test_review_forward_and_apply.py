@@ -47,7 +47,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     upper_card = cards(calls, UPPER)
     assert len(upper_card) == 1 and cards(calls, REVIEWER) == []
     assert "· Đã gửi · cấp cấp trên trực tiếp" in upper_card[0].text
-    assert await initiative(harness, "status", "review_level", "recognized_level", "review_round") == (
+    assert await initiative(harness, "status", "review_level", "recognised_level", "review_round") == (
         "submitted",
         "upper",
         "grassroots",
@@ -61,7 +61,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     told = sent_to(calls, WORKER)
     assert "<b>Recognised</b> (Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
     assert "By: Đỗ Văn Dũng" in told[0].text
-    assert await initiative(harness, "status", "recognized_level") == ("approved", "upper")
+    assert await initiative(harness, "status", "recognised_level") == ("approved", "upper")
     assert await audit(harness) == [
         ("approve", "submitted", "approved", "Trần Văn Hùng"),
         ("forward", "approved", "submitted", "Trần Văn Hùng"),
@@ -80,7 +80,7 @@ async def test_an_undecided_initiative_can_be_forwarded_when_the_unit_cannot_dec
     card = cards(await submit_as(tg, WORKER), REVIEWER)
     calls = await tg.press(REVIEWER, button(card, "Chuyển cấp trên"))
     assert len(cards(calls, UPPER)) == 1
-    assert await initiative(harness, "status", "review_level", "recognized_level") == (
+    assert await initiative(harness, "status", "review_level", "recognised_level") == (
         "submitted",
         "upper",
         None,
@@ -150,7 +150,7 @@ async def test_refused_upstairs_a_forwarded_initiative_stays_recognised_below(
     asked = await tg.press(UPPER, button(cards(calls, UPPER), "Không công nhận"))
     calls = await tg.press(UPPER, button(asked, "Không mới"))
     assert texts(calls)[0].startswith("Đã ghi nhận cấp này không công nhận SK-2026-000001; sáng kiến vẫn")
-    assert await initiative(harness, "status", "recognized_level", "decided_at") == ("approved", "grassroots", decided)
+    assert await initiative(harness, "status", "recognised_level", "decided_at") == ("approved", "grassroots", decided)
     [told] = sent_to(calls, WORKER)
     assert "was not recognised again by Công đoàn các Khu công nghiệp Hà Nội" in told.text
     assert "stays recognised at the grassroots level" in told.text

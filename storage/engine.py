@@ -4,7 +4,7 @@ Two kinds of transaction, the same queries on both databases:
 
     async with database.begin() as conn:   # a write transaction: commits on success, rolls back on error
         await conn.execute(...)
-    async with database.read() as conn:    # a read transaction: sees one snapshot, writes nothing
+    async with database.read() as conn:    # a read transaction: sees one snapshot; a write is refused
         await conn.execute(...)
 
 Hold neither longer than needed: a long job reads in several short `read()` transactions and
@@ -17,14 +17,16 @@ survives a power cut), foreign keys, in-memory temporary tables and a busy timeo
 SQLAlchemy's documented recipe for pysqlite/aiosqlite, the driver's own transaction handling is
 switched off and the engine's "begin" event emits the BEGIN: `BEGIN IMMEDIATE` for a write
 transaction, which takes the write lock at once (so a transaction never fails half-way over a lock,
-and savepoints and DDL are transactional), a plain deferred `BEGIN` for a read transaction. Write
+and savepoints and DDL are transactional). Read transactions come from connections of their own,
+opened with `PRAGMA query_only`, and begin with a plain deferred `BEGIN`: in WAL mode they never
+wait for a writer and see the database as it was at their first read. Write
 transactions of this process take turns behind an asyncio lock (SQLite has one writer; waiting
 on the lock costs nothing, while SQLite's busy handler polls). When another process (`sangkien
 jobs run …`) holds the write lock longer than the busy timeout, BEGIN is retried a few times and
 logged; nothing has run yet at that point, so a retry is always safe.
 
 PostgreSQL (`postgresql+asyncpg://…`): `begin()` is the engine's `begin()`; `read()` is a
-`READ ONLY` transaction.
+`REPEATABLE READ, READ ONLY` transaction (one snapshot) of an engine of its own.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's lock, in aiosqlite's thread
 BEGIN_ATTEMPTS = 3  # a write transaction waits up to three busy timeouts before the error is raised
-READ = "sangkien_read"  # execution option of the engine handing out read transactions
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -73,14 +74,17 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, foreign_keys: bool = True, **options: Any) -> AsyncEngine:
+def make_engine(url: str, *, foreign_keys: bool = True, read_only: bool = False, **options: Any) -> AsyncEngine:
     """An async engine on `url`; on SQLite with the pragmas and the BEGIN of the recipe above.
 
-    Migrations pass `foreign_keys=False`: SQLite rebuilds a table only with foreign keys off, and
-    the pragma cannot change inside a transaction, so it is set as each connection opens."""
+    `read_only`: every transaction of the engine is a read transaction. Migrations pass
+    `foreign_keys=False`: SQLite rebuilds a table only with foreign keys off, and the pragma cannot
+    change inside a transaction, so it is set as each connection opens."""
     url = async_url(url)
     if not is_sqlite(url):
         pool = {} if "poolclass" in options else {"pool_size": 10, "max_overflow": 10}
+        if read_only:
+            options["execution_options"] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         return create_async_engine(url, pool_pre_ping=True, **pool, **options)
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -96,12 +100,12 @@ def make_engine(url: str, *, foreign_keys: bool = True, **options: Any) -> Async
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Connection) -> None:
-        read = connection.get_execution_options().get(READ, False)
-        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -118,17 +122,16 @@ class Database:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = make_engine(self.url)
-        sqlite = self.dialect == "sqlite"
-        self._reader = self.engine.execution_options(**({READ: True} if sqlite else {"postgresql_readonly": True}))
-        self._writers: AbstractAsyncContextManager[Any] = asyncio.Lock() if sqlite else nullcontext()
+        self.reader = make_engine(self.url, read_only=True)
+        self._writers: AbstractAsyncContextManager[Any] = asyncio.Lock() if self.dialect == "sqlite" else nullcontext()
 
     def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction that commits on success and rolls back on error."""
         return self._transaction(self.engine, self._writers)
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A read transaction: one consistent snapshot, never waits for writers, writes nothing."""
-        return self._transaction(self._reader, nullcontext())
+        """A read transaction: one consistent snapshot, never waits for writers; a write is refused."""
+        return self._transaction(self.reader, nullcontext())
 
     @asynccontextmanager
     async def _transaction(
@@ -154,3 +157,4 @@ class Database:
     async def dispose(self) -> None:
         """Close every connection."""
         await self.engine.dispose()
+        await self.reader.dispose()

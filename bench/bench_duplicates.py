@@ -9,7 +9,7 @@ both scorers key by key, and difflib.
 Then writes N rows into a migrated SQLite file and times loading them back with
 `storage.duplicates.candidates_since`, as the bot does once at start-up.
 
-    .venv/bin/python bench/bench_duplicates.py [--size 100000] [--queries 200] [--report]
+    .venv/bin/python bench/bench_duplicates.py [--size 100000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ Hints (similarity key + scan, up to 3 scoring >= {DEFAULT_CUTOFF}) for one new i
 {n} synthetic Vietnamese initiatives of one campaign; {args.queries} queries, half of them paraphrases of an
 existing one. Baselines measured in the same run.
 
-    .venv/bin/python bench/bench_duplicates.py --size {args.size} --queries {args.queries} --report
+    .venv/bin/python bench/bench_duplicates.py --size {args.size} --queries {args.queries}
 
 Machine: {machine()}.
 
@@ -413,27 +413,13 @@ made the same load 2x faster in a side measurement.
 """
 
 
-def write_section(section: str) -> None:
-    """Replace (or append) the "Duplicate hints" section of BENCHMARKS.md, leaving the others."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find("## Duplicate hints")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section.rstrip("\n") + ("\n\n" + text[end + 1 :] if end >= 0 else "")
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
-    """Run the benchmark and print (or write) the results."""
+    """Run the benchmark and print the results and the section for BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--recall", type=int, default=50, help="queries also scored against every key")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--report", action="store_true", help="write the section into BENCHMARKS.md")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     items = corpus(rng, args.size)
@@ -449,11 +435,8 @@ def main() -> None:
     load = asyncio.run(bench_sqlite(items))
     for name, value in (result | {f"load_{k}": v for k, v in load.items()}).items():
         print(f"{name:20} {value}")
-    section = report(args, result, load)
-    if args.report:
-        write_section(section)
     print()
-    print(section)
+    print(report(args, result, load))
 
 
 if __name__ == "__main__":

@@ -104,6 +104,13 @@ async def _guard(turn: Turn, item: Initiative) -> None:
         raise InvalidInput(key)
 
 
+# what a reviewer holding an old card is told: the author's own moves are not "handled by" anyone
+STALE_BY_ACTION = {
+    Action.RESUBMIT.value: "review.stale_resubmitted",
+    Action.WITHDRAW.value: "review.stale_withdrawn",
+}
+
+
 async def stale(turn: Turn, item: Initiative) -> list[Reply]:
     """Say who changed the initiative last and when, and refresh the card."""
     entries = await turn.tx.audit(item.id)
@@ -113,8 +120,9 @@ async def stale(turn: Turn, item: Initiative) -> list[Reply]:
         "when": turn.local_time(last.created_at) if last else "—",
         "status": Msg(f"status.{item.status.value}"),
     }
-    turn.alert = "review.stale_alert"
-    return [Reply("review.stale", args), await card(turn, item, turn.user.locale, edit=True)]
+    key = STALE_BY_ACTION.get(last.action if last else "", "review.stale")
+    turn.alert = "review.stale_alert" if key == "review.stale" else "review.stale_alert_author"
+    return [Reply(key, args), await card(turn, item, turn.user.locale, edit=True)]
 
 
 async def press(turn: Turn, call: cb.ReviewAction, *, in_group: bool) -> list[Reply]:

@@ -73,7 +73,7 @@ async def test_a_co_author_named_on_the_initiative_does_not_review_it(tg: Telegr
     calls = await tg.press(WORKER, button(calls, "Gửi sáng kiến"))
     assert cards(calls, REVIEWER) == []
     card = cards(calls, SECOND)
-    assert "Trần văn Hùng" in card[0].text
+    assert "Trần Văn Hùng" in card[0].text  # a co-author typed "Trần văn Hùng" is shown in title case
     calls = await tg.press(REVIEWER, approve_data(card))
     assert alert(calls)["text"] == OWN and texts(calls) == [OWN]
     await assert_untouched(harness)

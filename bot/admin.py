@@ -95,7 +95,7 @@ async def grant(turn: Turn, user_id: int, unit_id: int) -> list[Reply]:
         return [Reply("admin.already_reviewer", {"name": person.full_name or "—", "unit": unit.name})]
     turn.notices.append(rights_notice(person, unit, granted=True))
     level = Msg(f"level.{unit.level}")
-    return [Reply("admin.granted", {"name": person.full_name or "—", "unit": unit.name, "level": level})]
+    return [Reply("admin.granted", {"name": display_name(person.full_name) or "—", "unit": unit.name, "level": level})]
 
 
 async def reviewers_list(turn: Turn, *, revoke_buttons: bool) -> list[Reply]:

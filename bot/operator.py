@@ -42,7 +42,7 @@ async def grant(tx: Tx, who: str, unit_code: str, *, now: datetime) -> tuple[Rep
     person, unit = await find_person(tx, who), await tx.unit_by_code(unit_code)
     if unit is None:
         raise InvalidInput("error.unknown_unit_code", code=unit_code)
-    args = {"name": person.full_name or "—", "unit": unit.name, "level": Msg(f"level.{unit.level}")}
+    args = {"name": display_name(person.full_name) or "—", "unit": unit.name, "level": Msg(f"level.{unit.level}")}
     if not await tx.grant(person.id, unit.id, by=None, now=now):
         return Reply("admin.already_reviewer", args), []
     return Reply("admin.granted", args), [rights_notice(person, unit, granted=True)]

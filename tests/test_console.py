@@ -136,7 +136,7 @@ async def test_each_console_user_is_a_separate_person(config: Config) -> None:
     await console(config, *REGISTRATION, *SUBMISSION)
     other = await console(config, "/my", person="someone-else")
     assert "SK-" not in other
-    assert "Hãy hoàn tất đăng ký trước." in other
+    assert "Bạn hãy hoàn tất đăng ký trước (gõ /start)." in other
     assert await query(config, "select external_id, reg_step from app_user order by id") == [
         ("tester", "done"),
         ("someone-else", "language"),

@@ -140,7 +140,9 @@ async def test_worker_withdraws_after_confirming_and_an_event_is_recorded(tg: Te
     item = await initiative_id(harness, "SK-2026-000001")
     calls = await open_first(tg, lan)
     calls = await tg.press(lan, button(calls, "Rút sáng kiến"))
-    assert texts(calls) == ["Rút sáng kiến SK-2026-000001? Hội đồng sẽ không xét sáng kiến này nữa."]
+    assert texts(calls) == [
+        "Bạn muốn rút sáng kiến SK-2026-000001? Sau khi rút, sáng kiến sẽ không được xét duyệt nữa."
+    ]
     assert [label for label, _ in calls[-1].buttons] == ["Có, rút sáng kiến", "Không, giữ lại"]
     assert await harness.query("select status from initiative") == [("submitted",)]
     confirm = button(calls, "Có, rút sáng kiến")

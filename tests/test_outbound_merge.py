@@ -32,7 +32,7 @@ async def test_a_plain_reply_leads_the_next_new_message_and_stays_apart_before_a
     refusal = one_message(await tg.text(REVIEWER, "   "))
     assert refusal.method == "sendMessage"
     assert refusal.text == f"{EMPTY}\n\n{question.text}"
-    assert refusal.text.index(EMPTY) < refusal.text.index("Lý do không công nhận SK-2026-000001?")
+    assert refusal.text.index(EMPTY) < refusal.text.index("Vì sao không công nhận SK-2026-000001?")
     assert refusal.buttons == question.buttons
 
     # Followed by an edit (the card refreshed in place), the confirmation is a message of its own.

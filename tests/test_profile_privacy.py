@@ -88,7 +88,7 @@ async def test_worker_command_during_profile_edit_is_not_told_to_register_first(
     lan = Person(711)
     await open_phone_edit(tg, lan)
     calls = await tg.text(lan, "/my")
-    assert "Hãy hoàn tất đăng ký trước." not in texts(calls)
+    assert "Bạn hãy hoàn tất đăng ký trước (gõ /start)." not in texts(calls)
     assert (await person_row(harness, lan, *PROFILE))[1] == "+84912345678"
 
 
@@ -193,8 +193,8 @@ async def test_worker_start_after_deletion_begins_a_fresh_registration(tg: Teleg
         "language",
     )
     calls = await tg.text(lan, "/my")
-    refusal = refused(calls, "Hãy hoàn tất đăng ký trước.", "Chọn ngôn ngữ / Choose your language:")
-    assert refusal.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
+    refusal = refused(calls, "Bạn hãy hoàn tất đăng ký trước (gõ /start).", "Chọn ngôn ngữ / Choose your language:")
+    assert refusal.text.startswith("Bạn hãy hoàn tất đăng ký trước (gõ /start).\n\n")
     await register(tg, lan)
     calls = await tg.text(lan, "/my")
     assert texts(calls) == ["Bạn chưa gửi sáng kiến nào."]

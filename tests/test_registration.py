@@ -10,7 +10,7 @@ from tests.fake_telegram import Call, Person, TelegramDriver, button, in_order, 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 ASK_NAME = "Họ và tên đầy đủ của bạn là gì?"
-ASK_PHONE = "Số điện thoại của bạn?"
+ASK_PHONE = "Số điện thoại của bạn là gì?"
 ASK_UNIT = "Bạn công tác ở đơn vị (công đoàn cơ sở) nào?"
 CONSENT = "Đồng ý xử lý dữ liệu cá nhân"
 CHOOSE_LANGUAGE = "Chọn ngôn ngữ / Choose your language:"
@@ -51,7 +51,7 @@ async def test_worker_stays_at_consent_and_is_told_why_when_declining(tg: Telegr
     assert "/privacy" in texts(calls)[-1]
     agree = button(calls, "Đồng ý")
     calls = await tg.press(lan, button(calls, "Không đồng ý"))
-    assert "Không có sự đồng ý của bạn, bot không thể lưu sáng kiến" in texts(calls)[0]
+    assert "Nếu bạn không đồng ý, bot không thể lưu sáng kiến của bạn" in texts(calls)[0]
     assert (await person_row(harness, lan, *STORED))[0] == "consent"
     calls = await tg.text(lan, "/privacy")
     assert "Bot lưu: họ tên, số điện thoại, đơn vị" in texts(calls)[0]
@@ -248,8 +248,8 @@ async def test_worker_command_before_registration_is_refused_with_question_repea
     lan = Person(616)
     await to_phone(tg, lan)
     calls = await tg.text(lan, command)
-    message = refused(calls, "Hãy hoàn tất đăng ký trước.", ASK_PHONE)
-    assert message.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
+    message = refused(calls, "Bạn hãy hoàn tất đăng ký trước (gõ /start).", ASK_PHONE)
+    assert message.text.startswith("Bạn hãy hoàn tất đăng ký trước (gõ /start).\n\n")
     assert message.keyboard["keyboard"] == SHARE_CONTACT_KEYBOARD
     assert (await person_row(harness, lan, *STORED))[0] == "phone"
     assert await harness.query("select count(*) from initiative") == [(0,)]

@@ -30,7 +30,7 @@ async def test_unregistered_person_exports_what_is_stored_from_privacy(tg: Teleg
     await to_phone(tg, lan)
     calls = await tg.text(lan, "/privacy")
     calls = await tg.press(lan, button(calls, "Tải dữ liệu"))
-    assert "Hãy hoàn tất đăng ký trước." not in "".join(texts(calls))
+    assert "Bạn hãy hoàn tất đăng ký trước (gõ /start)." not in "".join(texts(calls))
     assert "Đây là toàn bộ dữ liệu bot lưu về bạn." in texts(calls)
     (document,) = [c for c in calls if c.method == "sendDocument"]
     person = json.loads(document.files["document"][1].decode())["person"]

@@ -30,7 +30,7 @@ from tests.review_support import (
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
-MAY10_LABEL = "Công đoàn Công ty May 10 (cơ sở)"
+MAY10_LABEL = "Công đoàn Công ty May 10 (cấp cơ sở)"
 
 
 def reply_update(
@@ -70,10 +70,10 @@ async def test_grant_by_replying_to_the_persons_message(tg: TelegramDriver, harn
     assert [label for label, _ in calls[-1].buttons] == [
         MAY10_LABEL,
         "Công đoàn các Khu công nghiệp Hà Nội (cấp trên trực tiếp)",
-        "Liên đoàn Lao động thành phố Hà Nội (thành phố)",
+        "Liên đoàn Lao động thành phố Hà Nội (cấp thành phố)",
     ]
     calls = await tg.press(ADMIN, button(calls, "May 10"))
-    assert texts(calls)[0] == "Đã cấp quyền xét duyệt cho Nguyễn Thị Lan: Công đoàn Công ty May 10 (cơ sở)."
+    assert texts(calls)[0] == "Đã cấp quyền xét duyệt cho Nguyễn Thị Lan: Công đoàn Công ty May 10 (cấp cơ sở)."
     assert "/pending" in sent_to(calls, WORKER)[0].text
     assert await reviewer_units(harness) == [("Nguyễn Thị Lan", "MAY10")]
 
@@ -182,17 +182,19 @@ async def test_revoke_lists_grants_and_revoking_stops_the_cards(tg: TelegramDriv
     revoke_hung = button(calls, "Trần Văn Hùng")
     calls = await tg.press(ADMIN, revoke_hung)
     assert texts(calls)[0] == "Đã thu hồi quyền xét duyệt của Trần Văn Hùng tại Công đoàn Công ty May 10."
-    assert sent_to(calls, REVIEWER)[0].text == "Bạn không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10."
+    assert sent_to(calls, REVIEWER)[0].text == (
+        "Anh/chị không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10."
+    )
     assert await reviewer_units(harness) == [("Lê Văn Minh", "MAY10")]
     calls = await tg.press(ADMIN, revoke_hung)  # the same button again
     assert texts(calls) == ["Nút này đã hết hiệu lực."]
     calls = await tg.press(REVIEWER, button(cards(first, REVIEWER), "✅ Công nhận"))
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
     assert await harness.query("select status from initiative") == [("submitted",)]
     calls = await submit_as(tg, WORKER, "Đèn LED tiết kiệm")
     assert cards(calls, REVIEWER) == [] and len(cards(calls, SECOND)) == 1
     calls = await tg.text(REVIEWER, "/pending")
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
 
 
 async def test_the_cli_tells_the_person_through_the_outbox_as_grant_and_revoke_do(
@@ -211,9 +213,9 @@ async def test_the_cli_tells_the_person_through_the_outbox_as_grant_and_revoke_d
     await sender.drain()
     told = [c.text for c in harness.api.calls[before:] if c.method == "sendMessage"]
     assert told == [
-        "Bạn vừa được giao xét duyệt sáng kiến của <b>Công đoàn Công ty May 10</b> (cơ sở)."
+        "Anh/chị vừa được giao xét duyệt sáng kiến của <b>Công đoàn Công ty May 10</b> (cấp cơ sở)."
         " Gõ /pending để xem danh sách chờ.",
-        "Bạn không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10.",
+        "Anh/chị không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10.",
     ]
 
 

@@ -57,7 +57,7 @@ async def test_every_member_gets_the_card_with_the_council_votes(tg: TelegramDri
 async def test_first_vote_shows_on_the_card_and_decides_nothing(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
     calls = await tg.press(REVIEWER, button(got[REVIEWER.id], "✅ Công nhận"))
-    assert texts(calls)[0] == "Đã ghi nhận phiếu của bạn cho SK-2026-000001."
+    assert texts(calls)[0] == "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001."
     card = edits(calls)[0]
     assert "✅ Trần Văn Hùng" in card.text and "· Đang xét duyệt ·" in card.text
     assert sent_to(calls, WORKER) == []
@@ -98,11 +98,11 @@ async def test_a_member_cannot_vote_twice(tg: TelegramDriver, harness: Harness) 
     calls = await tg.press(REVIEWER, button(got[REVIEWER.id], "✅ Công nhận"))
     for data in (button(edits(calls), "✅ Công nhận"), button(got[REVIEWER.id], "✅ Công nhận")):
         again = await tg.press(REVIEWER, data)
-        assert alert(again)["text"] == "Bạn đã bỏ phiếu cho sáng kiến này rồi."
-        assert "Bạn đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
+        assert alert(again)["text"] == "Anh/chị đã bỏ phiếu cho sáng kiến này rồi."
+        assert "Anh/chị đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
     asked = await tg.press(REVIEWER, button(edits(calls), "Không công nhận"))
     again = await tg.press(REVIEWER, button(asked, "Không mới"))
-    assert "Bạn đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
+    assert "Anh/chị đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
     assert await harness.query("select vote from review_vote") == [("approve",)]
     assert await initiative(harness, "status") == "in_review"
 
@@ -111,7 +111,7 @@ async def test_rejected_once_two_thirds_is_out_of_reach(tg: TelegramDriver, harn
     got = await council_cards(tg)
     asked = await tg.press(REVIEWER, button(got[REVIEWER.id], "Không công nhận"))
     calls = await tg.press(REVIEWER, button(asked, "Không mới"))
-    assert texts(calls)[0] == "Đã ghi nhận phiếu của bạn cho SK-2026-000001."
+    assert texts(calls)[0] == "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001."
     assert "❌ Trần Văn Hùng" in edits(calls)[0].text or "❌ Trần Văn Hùng" in texts(calls)[1]
     assert await initiative(harness, "status") == "in_review"
     await tg.press(SECOND, button(got[SECOND.id], "Không công nhận"))

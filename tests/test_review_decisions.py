@@ -100,7 +100,9 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: Telegra
 async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "Không công nhận"))
-    assert texts(calls) == ["Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."]
+    assert texts(calls) == [
+        "Vì sao không công nhận SK-2026-000001? Anh/chị chọn một lý do dưới đây hoặc gõ lý do khác."
+    ]
     assert [label for label, _ in calls[-1].buttons] == [
         "Không mới trong phạm vi đơn vị",
         "Chưa được áp dụng hoặc áp dụng thử",
@@ -137,11 +139,11 @@ async def test_a_rejection_without_a_reason_is_refused_and_the_question_asked_ag
     card = await first_card(tg)
     await tg.press(REVIEWER, button([card], "Không công nhận"))
     calls = await tg.text(REVIEWER, "   ")
-    again = refused(calls, "Câu trả lời đang trống. Hãy gõ nội dung.", "Lý do không công nhận SK-2026-000001?")
+    again = refused(calls, "Câu trả lời đang trống. Hãy gõ nội dung.", "Vì sao không công nhận SK-2026-000001?")
     assert again.text.startswith("Câu trả lời đang trống. Hãy gõ nội dung.\n\n")
     assert button([again], "Không mới")  # the reason buttons come again
     calls = await tg.sticker(REVIEWER)
-    assert button([refused(calls, "cần câu trả lời bằng chữ", "Lý do không công nhận SK-2026-000001?")], "Không mới")
+    assert button([refused(calls, "cần câu trả lời bằng chữ", "Vì sao không công nhận SK-2026-000001?")], "Không mới")
     assert await initiative(harness, "status") == "submitted"
     assert await audit(harness) == []
     assert sent_to(calls, WORKER) == []
@@ -162,9 +164,9 @@ async def test_cancel_drops_the_reviewer_question_and_nothing_changes(tg: Telegr
 async def test_request_changes_needs_a_comment(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "Yêu cầu bổ sung"))
-    assert texts(calls) == ["Cần tác giả bổ sung, sửa gì ở SK-2026-000001? Gõ ý kiến (bắt buộc)."]
+    assert texts(calls) == ["Anh/chị đề nghị tác giả bổ sung hoặc sửa những gì ở SK-2026-000001? Gõ nội dung đề nghị."]
     calls = await tg.text(REVIEWER, " \n ")
-    refused(calls, "Câu trả lời đang trống.", "Cần tác giả bổ sung, sửa gì ở SK-2026-000001?")
+    refused(calls, "Câu trả lời đang trống.", "Anh/chị đề nghị tác giả bổ sung hoặc sửa những gì ở SK-2026-000001?")
     assert await initiative(harness, "status") == "submitted"
 
 

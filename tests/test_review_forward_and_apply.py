@@ -40,13 +40,13 @@ async def approved_card(tg: TelegramDriver) -> list[Call]:
 async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: TelegramDriver, harness: Harness) -> None:
     calls = await approved_card(tg)
     calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
-    assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội."
+    assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội để xét công nhận."
     told = sent_to(calls, WORKER)
     assert len(told) == 1
     assert "<b>Submitted</b> (Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
     upper_card = cards(calls, UPPER)
     assert len(upper_card) == 1 and cards(calls, REVIEWER) == []
-    assert "· Đã gửi · cấp cấp trên trực tiếp" in upper_card[0].text
+    assert "· Đã gửi · cấp trên trực tiếp" in upper_card[0].text
     assert await initiative(harness, "status", "review_level", "recognised_level", "review_round") == (
         "submitted",
         "upper",
@@ -55,7 +55,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     )
     # the grassroots reviewer no longer acts on it
     calls = await tg.press(REVIEWER, button(upper_card, "✅ Công nhận"))
-    assert texts(calls)[0] == "Bạn không phải người xét duyệt của đơn vị này."
+    assert texts(calls)[0] == "Anh/chị không phải người xét duyệt của đơn vị này."
     calls = await tg.press(UPPER, button(upper_card, "✅ Công nhận"))
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
     told = sent_to(calls, WORKER)
@@ -110,8 +110,8 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     calls = await tg.text(REVIEWER, "120 triệu")
     mine = sent_to(calls, REVIEWER)
     assert len(mine) == 1  # the confirmation leads the refreshed card
-    assert mine[0].text.startswith("Đã ghi nhận SK-2026-000001 đã áp dụng.\n\n📋 <b>SK-2026-000001</b>")
-    in_order(mine[0].text, "đã áp dụng.", "\n\n", "✅ Đã áp dụng từ 25/11/2026")
+    assert mine[0].text.startswith("Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n📋 <b>SK-2026-000001</b>")
+    in_order(mine[0].text, "đã được áp dụng.", "\n\n", "✅ Đã áp dụng từ 25/11/2026")
     buttons = mine[0].buttons
     assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "ℹ️ Chi tiết"]
     told = sent_to(calls, WORKER)

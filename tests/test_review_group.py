@@ -30,7 +30,7 @@ from tests.review_support import (
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
-NOT_REVIEWER = "Bạn không phải người xét duyệt của đơn vị này."
+NOT_REVIEWER = "Anh/chị không phải người xét duyệt của đơn vị này."
 
 
 @pytest.fixture
@@ -122,10 +122,10 @@ async def test_a_reviewer_of_another_unit_cannot_act_in_this_group(tg: TelegramD
 async def test_reject_in_the_group_asks_for_the_reason_in_private(tg: TelegramDriver, harness: Harness) -> None:
     posted = await group_card(tg)
     calls = await press_in_group(tg, REVIEWER, button(posted, "Không công nhận"))
-    assert alert(calls)["text"] == "Bot đã nhắn riêng cho bạn để nhập ý kiến."
+    assert alert(calls)["text"] == "Bot đã nhắn riêng cho anh/chị để nhập ý kiến."
     assert group_messages(calls) == []
     asked = sent_to(calls, REVIEWER)
-    assert len(asked) == 1 and asked[0].text.startswith("Lý do không công nhận SK-2026-000001?")
+    assert len(asked) == 1 and asked[0].text.startswith("Vì sao không công nhận SK-2026-000001?")
     assert await initiative(harness, "status") == "submitted"
     calls = await tg.text(REVIEWER, "Chưa có số liệu kiểm chứng")
     assert texts(calls)[0].startswith("Đã ghi nhận không công nhận SK-2026-000001")
@@ -138,7 +138,7 @@ async def test_request_changes_in_the_group_asks_for_the_comment_in_private(
 ) -> None:
     posted = await group_card(tg)
     calls = await press_in_group(tg, REVIEWER, button(posted, "Yêu cầu bổ sung"))
-    assert sent_to(calls, REVIEWER)[0].text.startswith("Cần tác giả bổ sung, sửa gì")
+    assert sent_to(calls, REVIEWER)[0].text.startswith("Anh/chị đề nghị tác giả bổ sung hoặc sửa những gì")
     await tg.text(REVIEWER, "Thêm ảnh chụp máy")
     assert await initiative(harness, "status") == "changes_requested"
 
@@ -184,7 +184,7 @@ async def test_reviewgroup_is_refused_to_non_admins_and_needs_a_unit_code(tg: Te
 async def test_an_admin_not_yet_registered_is_answered_in_the_group(tg: TelegramDriver, harness: Harness) -> None:
     await unbind(harness)
     calls = await text_in_group(tg, ADMIN, "/reviewgroup MAY10")
-    assert texts(calls) == ["Hãy hoàn tất đăng ký trước."]
+    assert texts(calls) == ["Bạn hãy hoàn tất đăng ký trước (gõ /start)."]
     assert await harness.query("select review_chat from unit where code = 'MAY10'") == [(None,)]
 
 

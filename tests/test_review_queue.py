@@ -121,12 +121,12 @@ async def test_pending_filters_by_unit_code_and_by_category(tg: TelegramDriver, 
     assert edits(calls)[0].text.startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 2/2")
     assert "SK-2026-000004" in edits(calls)[0].text
     calls = await tg.text(UPPER, "/pending DIENCO")
-    assert texts(calls) == ["Không có sáng kiến nào đang chờ bạn xét duyệt. 👍"]
+    assert texts(calls) == ["Không có sáng kiến nào đang chờ anh/chị xét duyệt. 👍"]
     calls = await tg.text(UPPER, "/pending production")
     assert texts(calls)[0].startswith("<b>Sáng kiến chờ xét duyệt</b> (1), trang 1/1")
     assert "SK-2026-000003 · Đèn LED tiết kiệm" in texts(calls)[0]
     calls = await tg.text(UPPER, "/pending pandemic")
-    assert texts(calls) == ["Không có sáng kiến nào đang chờ bạn xét duyệt. 👍"]
+    assert texts(calls) == ["Không có sáng kiến nào đang chờ anh/chị xét duyệt. 👍"]
 
 
 async def test_pending_filters_by_unit_name_and_asks_which_when_several_match(
@@ -159,7 +159,7 @@ async def test_an_admin_sees_the_queue_of_any_unit_and_opens_its_cards(tg: Teleg
     calls = await tg.press(ADMIN, button(calls, "SK-2026-000002"))
     assert "Khuôn may túi nhanh" in texts(calls)[0]
     calls = await tg.press(ADMIN, button(calls, "✅ Công nhận"))  # seeing is not deciding
-    assert alert(calls)["text"] == "Bạn không phải người xét duyệt của đơn vị này."
+    assert alert(calls)["text"] == "Anh/chị không phải người xét duyệt của đơn vị này."
 
 
 async def test_a_unit_the_reviewer_does_not_review_is_not_shown_as_his_queue(
@@ -167,9 +167,9 @@ async def test_a_unit_the_reviewer_does_not_review_is_not_shown_as_his_queue(
 ) -> None:
     await four_waiting(tg, clock)
     calls = await tg.text(REVIEWER, "/pending MAYDUC")
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
     calls = await tg.press(REVIEWER, "v1:pq:0:4:all")  # a forged page of MAYDUC
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
 
 
 async def test_pending_refuses_unknown_filters_and_non_reviewers(tg: TelegramDriver, clock: FakeClock) -> None:
@@ -180,7 +180,7 @@ async def test_pending_refuses_unknown_filters_and_non_reviewers(tg: TelegramDri
         " ví dụ /pending MAY10 hoặc /pending may 10."
     ]
     calls = await tg.text(WORKER, "/pending")
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
 
 
 async def test_review_by_code_opens_the_card_for_a_reviewer_only(
@@ -193,7 +193,7 @@ async def test_review_by_code_opens_the_card_for_a_reviewer_only(
     assert "Đèn LED tiết kiệm" in texts(calls)[0]
     await enroll(tg, OUTSIDER, phone="0912 000 801")
     calls = await tg.text(OUTSIDER, "/review SK-2026-000002")
-    assert texts(calls) == ["Bạn không phải người xét duyệt của đơn vị này."]
+    assert texts(calls) == ["Anh/chị không phải người xét duyệt của đơn vị này."]
     calls = await tg.text(REVIEWER, "/review SK-2026-999999")
     assert texts(calls) == ["Không tìm thấy sáng kiến có mã SK-2026-999999. Ví dụ: /review SK-2026-000123"]
     calls = await tg.text(REVIEWER, "/review")

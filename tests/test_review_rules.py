@@ -24,7 +24,7 @@ from tests.review_support import (
 )
 
 STALE = "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
-NOT_REVIEWER = "Bạn không phải người xét duyệt của đơn vị này."
+NOT_REVIEWER = "Anh/chị không phải người xét duyệt của đơn vị này."
 OWN = "Bạn không thể xét duyệt sáng kiến của chính mình."
 DEAD_BUTTON = "Nút này đã hết hiệu lực."
 
@@ -99,8 +99,8 @@ async def test_a_stranger_who_never_registered_is_refused(tg: TelegramDriver, ha
     calls = await two_reviewers_and_a_card(tg)
     stranger = Person(990, first_name="Lạ")
     calls = await tg.press(stranger, approve_data(cards(calls, REVIEWER)))
-    refusal = refused(calls, "Hãy hoàn tất đăng ký trước.", "Chọn ngôn ngữ / Choose your language:")
-    assert refusal.text.startswith("Hãy hoàn tất đăng ký trước.\n\n")
+    refusal = refused(calls, "Bạn hãy hoàn tất đăng ký trước (gõ /start).", "Chọn ngôn ngữ / Choose your language:")
+    assert refusal.text.startswith("Bạn hãy hoàn tất đăng ký trước (gõ /start).\n\n")
     assert [label for label, _ in refusal.buttons] == ["✅ Tiếng Việt", "English"]
     await assert_untouched(harness)
 

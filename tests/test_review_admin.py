@@ -214,7 +214,7 @@ async def test_the_cli_tells_the_person_through_the_outbox_as_grant_and_revoke_d
     told = [c.text for c in harness.api.calls[before:] if c.method == "sendMessage"]
     assert told == [
         "Anh/chị vừa được giao xét duyệt sáng kiến của <b>Công đoàn Công ty May 10</b> (cấp cơ sở)."
-        " Gõ /pending để xem danh sách chờ.",
+        " Gõ /pending để xem danh sách sáng kiến đang chờ.",
         "Anh/chị không còn quyền xét duyệt sáng kiến của Công đoàn Công ty May 10.",
     ]
 

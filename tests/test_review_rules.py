@@ -25,7 +25,7 @@ from tests.review_support import (
 
 STALE = "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
 NOT_REVIEWER = "Anh/chị không phải người xét duyệt của đơn vị này."
-OWN = "Bạn không thể xét duyệt sáng kiến của chính mình."
+OWN = "Anh/chị không thể xét duyệt sáng kiến của chính mình."
 DEAD_BUTTON = "Nút này đã hết hiệu lực."
 
 

@@ -81,9 +81,11 @@ async def tell_author(turn: Turn, item: Initiative, comment: str | None, *, key:
         "level": Msg(f"level.{item.recognised_level}") if item.recognised_level else "—",
         "unit": unit.name if unit else "—",
         "who": display_name(turn.user.full_name) or "—",
-        "comment": comment_arg(comment),
+        "comment": Msg("notify.comment", {"comment": comment_arg(comment)}) if comment else "",
         "value": Msg("common.unquantified") if item.applied_benefit_vnd is None else Vnd(item.applied_benefit_vnd),
     }
+    if key == "notify.status" and item.status is Status.APPROVED:
+        key = "notify.recognised"  # congratulations
     turn.notify(private_chat(author.ref), author.locale, Reply(key, args, rows(*buttons)))
 
 

@@ -70,9 +70,10 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
     assert "Đã công nhận" in refreshed.text and button([refreshed], "Ghi nhận đã áp dụng")
     told = sent_to(calls, WORKER)
     assert len(told) == 1
-    assert told[0].text.startswith("🔔 Initiative <b>SK-2026-000001</b>")
-    assert "<b>Recognised</b>" in told[0].text and "By: Trần Văn Hùng" in told[0].text
-    assert "Comment: (none)" in told[0].text
+    assert told[0].text == (
+        "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động”: <b>Recognised</b>"
+        " (grassroots level, Công đoàn Công ty May 10).\nBy: Trần Văn Hùng"
+    )  # no "Comment: (none)" line when there is no comment
     assert told[0].buttons == [("Open the initiative", "v1:open:1")]
     status, level, decided_by, decided_at = await initiative(
         harness, "status", "recognised_level", "decided_by", "decided_at"

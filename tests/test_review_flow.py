@@ -48,7 +48,8 @@ async def test_submission_reaches_the_reviewer_who_approves_and_the_author_is_to
     calls = await tg.press(REVIEWER, button(cards, "Công nhận"))
     assert any("Đã công nhận" in t for t in texts(calls))
     told = sent_to(calls, WORKER)
-    assert told and "Đã công nhận" in told[0].text
+    assert told and told[0].text.startswith("🎉 Chúc mừng! Sáng kiến <b>SK-2026-000001</b>")
+    assert "<b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)" in told[0].text
     assert await harness.query("select status, recognised_level from initiative") == [("approved", "grassroots")]
     audit = await harness.query("select action, from_status, to_status from review_action where action <> 'submit'")
     assert audit == [("approve", "submitted", "approved")]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -17,11 +22,18 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.ports import Store, Tx
 
+log = logging.getLogger(__name__)
 PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
 FINISHED = (SENT, FAILED, BLOCKED)  # never tried again: what pruning may delete
 BLOB = "blob"
 KEY_MAX = 120
 ENQUEUE_CHUNK = 1000
+LEASE = timedelta(minutes=2)  # a dead process's claims are taken over after this
+
+
+def process_name() -> str:
+    """A name for this process's claims, unique among the processes sharing the database."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,11 @@ class QuietHours:
 
 
 class Delivery:
-    """The outbox for the core and the channel senders; every outcome is its own small commit."""
+    """The outbox for the core and the channel senders; every outcome is its own small commit.
+
+    A sender claims the rows it takes for this process (`owner`) until its lease ends, renewing it
+    while it holds them, and records outcomes only for rows it still holds: several processes on one
+    database never send a row twice, and a dead one's rows are taken over when its lease ends."""
 
     def __init__(
         self,
@@ -115,13 +131,29 @@ class Delivery:
         max_attempts: int = 3,
         backoff: timedelta = timedelta(seconds=30),
         blob_cache: int = 8,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.owner = owner or process_name()
+        self.lease = lease
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._blob_cache = blob_cache
+        self._wakers: dict[str, Callable[[], None]] = {}
+
+    def subscribe(self, channel: str, wake: Callable[[], None]) -> None:
+        """Have `wake` called whenever messages to chats of `channel` were just committed."""
+        self._wakers[channel] = wake
+
+    def wake(self, chats: Iterable[str]) -> None:
+        """Messages to these chats were just committed: wake the senders of their channels."""
+        for channel in {chat.partition(":")[0] for chat in chats}:
+            waker = self._wakers.get(channel)
+            if waker is not None:
+                waker()
 
     async def enqueue_notices(
         self,
@@ -132,18 +164,21 @@ class Delivery:
         key_prefix: str,
         quiet: QuietHours | None = None,
         respect_opt_out: str | None = None,
+        numbered: bool = False,
+        delay: timedelta = timedelta(0),
     ) -> Enqueued:
-        """Write each notice once (key `prefix:chat`), skipping blocked people (and, when asked
-        with a topic, those who turned that topic off: "reminders" or "leaderboard"); reminders
-        (`quiet` given) wait for the quiet hours' end."""
+        """Write each notice once (key `prefix:chat`, or `prefix:n:chat` for the n-th notice when
+        `numbered`), skipping blocked people (and, when asked with a topic, those who turned that
+        topic off: "reminders" or "leaderboard"); reminders (`quiet` given) wait for the quiet
+        hours' end, others for `delay`."""
         now = self.clock()
-        not_before = quiet.release(now) if quiet is not None else now
+        not_before = quiet.release(now) if quiet is not None else now + delay
         known = await tx.recipients(sorted({n.chat for n in notices}))
         outcome = Enqueued()
         blobs = Blobs()
         batch: list[NewMessage] = []
-        for notice in notices:
-            key = f"{key_prefix}:{notice.chat}"
+        for index, notice in enumerate(notices):
+            key = f"{key_prefix}:{index}:{notice.chat}" if numbered else f"{key_prefix}:{notice.chat}"
             if len(key) > KEY_MAX:
                 raise ValueError(f"outbox key longer than {KEY_MAX}: {key!r}")
             person = known.get(notice.chat)
@@ -168,9 +203,29 @@ class Delivery:
     async def next_batch(
         self, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
     ) -> list[OutboxItem]:
-        """Messages due now, oldest first, except the ids a sender already holds (one channel's if given)."""
+        """Claim messages due now for this process, oldest first: those nobody else holds (except
+        the ids the sender already holds; one channel's if given)."""
+        now = self.clock()
         async with self.store.transaction() as tx:
-            return await tx.due(self.clock(), limit, exclude=exclude, channel=channel)
+            return await tx.claim_due(
+                now, limit, owner=self.owner, lease_until=now + self.lease, exclude=exclude, channel=channel
+            )
+
+    async def renew(self, ids: list[int]) -> None:
+        """Keep holding these messages for another lease (a sender waiting on a chat's limit)."""
+        if not ids:
+            return
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            held = await tx.renew_claims(ids, owner=self.owner, lease_until=now + self.lease)
+        if held < len(ids):
+            log.warning("%s of %s outbox claims were taken over by another process", len(ids) - held, len(ids))
+
+    async def release(self, ids: list[int]) -> None:
+        """Give back messages claimed and not sent: any process may take them at once."""
+        if ids:
+            async with self.store.transaction() as tx:
+                await tx.release_claims(ids, owner=self.owner)
 
     async def backlog(self) -> tuple[int, float]:
         """Messages due and not sent yet, and how many seconds the oldest has waited (a health check:
@@ -195,12 +250,13 @@ class Delivery:
     async def sent(self, id: int) -> None:
         """The channel confirmed the message."""
         async with self.store.transaction() as tx:
-            await tx.mark_sent(id, self.clock())
+            if not await tx.mark_sent(id, self.clock(), owner=self.owner):
+                log.warning("outbox item %s was sent after its claim passed to another process", id)
 
     async def blocked(self, id: int, user_id: int | None) -> None:
         """The recipient blocked the bot; later enqueues skip them."""
         async with self.store.transaction() as tx:
-            await tx.mark_blocked(id, user_id, self.clock())
+            await tx.mark_blocked(id, user_id, self.clock(), owner=self.owner)
 
     async def failed(self, id: int, error: str, attempts: int, *, permanent: bool = False) -> datetime | None:
         """Record a failed try (`attempts` = tries before this one); returns when it is retried
@@ -209,8 +265,16 @@ class Delivery:
         tries = attempts + 1
         retry_at = None if permanent or tries >= self.max_attempts else now + self.backoff * 2 ** (tries - 1)
         async with self.store.transaction() as tx:
-            await tx.mark_failed(id, error, retry_at, now)
+            await tx.mark_failed(id, error, retry_at, now, owner=self.owner)
         return retry_at
+
+    async def delivered(self, keys: Iterable[str]) -> None:
+        """The channel delivered these kept messages as the direct answer to an update: none goes again."""
+        keys = list(keys)
+        if keys:
+            async with self.store.transaction() as tx:
+                for key in keys:
+                    await tx.mark_delivered(key, self.clock())
 
     async def report(self, job_run_id: int) -> dict[str, int]:
         """Counts by status of a job run's messages: pending, sent, failed, blocked."""

@@ -55,6 +55,7 @@ def deliverable(config: Config) -> tuple[str, ...]:
 
 
 JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
+RUN_LEASE = timedelta(minutes=5)  # renewed every third of it while the run goes on
 
 
 @dataclass(frozen=True)
@@ -81,23 +82,44 @@ class JobRunner:
         clock: Clock = utc_now,
         campaigns: CampaignCache | None = None,
         finder: Any = None,
+        lease: timedelta = RUN_LEASE,
     ) -> None:
         self.store, self.config, self.jobs, self.delivery, self.clock = store, config, jobs, delivery, clock
+        self.lease = lease
         self.campaigns = campaigns or CampaignCache()
         self.finder = finder
         self.quiet = QuietHours.from_config(config)
         self.channels = deliverable(config)
 
     async def run(self, name: str, scheduled_for: datetime | None = None) -> dict[str, Any] | None:
-        """Run `name` once for `scheduled_for` (default: this minute); None if that run already happened."""
+        """Run `name` once for `scheduled_for` (default: this minute); None if that run already
+        happened or another live process is running it (its claim's lease has not ended)."""
         if name not in self.jobs:
             raise KeyError(name)
         now = self.clock()
         scheduled_for = scheduled_for or now.replace(second=0, microsecond=0)
+        async with self.store.transaction() as tx:  # committed at once: other processes see the claim
+            run_id = await tx.claim_run(
+                name, scheduled_for, now=now, owner=self.delivery.owner, lease_until=now + self.lease
+            )
+        if run_id is None:
+            return None
+        heartbeat = asyncio.create_task(self._keep_lease(run_id))
+        try:
+            return await self._run(name, run_id, now)
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_lease(self, run_id: int) -> None:
+        """Renew the claim on a run every third of its lease while it goes on."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self.store.transaction() as tx:
+                await tx.renew_run(run_id, owner=self.delivery.owner, lease_until=self.clock() + self.lease)
+
+    async def _run(self, name: str, run_id: int, now: datetime) -> dict[str, Any]:
+        """The body of a claimed run: the job's selection, its messages into the outbox, the report."""
         async with self.store.transaction() as tx:
-            run_id = await tx.claim_run(name, scheduled_for, now=now)
-            if run_id is None:
-                return None
             context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
             outgoing = await self.jobs[name](context)
         report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}

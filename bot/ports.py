@@ -217,8 +217,14 @@ class CampaignPort(Protocol):
 class JobPort(Protocol):
     """Job runs and the selections jobs work on."""
 
-    async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
-        """Record a run of `job` for `scheduled_for`; None when that run already finished."""
+    async def claim_run(
+        self, job: str, scheduled_for: datetime, *, now: datetime, owner: str, lease_until: datetime
+    ) -> int | None:
+        """Claim the run of `job` for `scheduled_for` for `owner` until `lease_until`; None when that
+        run finished, or another process holds it and its lease has not ended."""
+
+    async def renew_run(self, run_id: int, *, owner: str, lease_until: datetime) -> bool:
+        """Extend `owner`'s lease on a run; False if another process took it over."""
 
     async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
         """Close a run with its report."""
@@ -276,22 +282,41 @@ class OutboxPort(Protocol):
     async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
         """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
 
-    async def due(
-        self, now: datetime, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        lease_until: datetime,
+        exclude: list[int] | None = None,
+        channel: str | None = None,
     ) -> list[OutboxItem]:
-        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids; only
-        chats of `channel` when given)."""
+        """Claim for `owner` until `lease_until` the pending messages due by `now` that no other
+        process holds, oldest first (leaving out the `exclude` ids; only chats of `channel` if given)."""
 
     async def backlog(self, now: datetime) -> tuple[int, datetime | None]:
         """How many messages are due and not sent yet, and since when the oldest is due."""
 
-    async def mark_sent(self, id: int, now: datetime) -> None:
-        """Record that the channel confirmed the message."""
+    async def renew_claims(self, ids: list[int], *, owner: str, lease_until: datetime) -> int:
+        """Extend `owner`'s lease on these messages; returns how many it still holds."""
 
-    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime) -> None:
+    async def release_claims(self, ids: list[int], *, owner: str) -> None:
+        """Give back `owner`'s claims on these messages."""
+
+    async def mark_sent(self, id: int, now: datetime, *, owner: str) -> bool:
+        """Record that the channel confirmed the message `owner` claimed; False if another holds it now."""
+
+    async def mark_delivered(self, key: str, now: datetime) -> bool:
+        """The message of `key` was delivered as a direct answer before any sender took it."""
+
+    async def pending_keys(self, keys: list[str]) -> list[str]:
+        """Which of these keys name a message still waiting to be sent."""
+
+    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime, *, owner: str) -> None:
         """Count a failed attempt: try again at `retry_at`, or give up (status failed) when None."""
 
-    async def mark_blocked(self, id: int, user_id: int | None, now: datetime) -> None:
+    async def mark_blocked(self, id: int, user_id: int | None, now: datetime, *, owner: str) -> None:
         """The recipient blocked the bot: drop the message and remember the person as blocked."""
 
     async def delivery_report(self, job_run_id: int) -> dict[str, int]:

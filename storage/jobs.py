@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, cast, exists, func, select, update
+from sqlalchemy import Select, cast, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -16,9 +16,9 @@ from bot.workflow import OPEN
 from storage.rows import Queries, initiatives, metadata, to_initiative, to_user, units, users
 
 runs = metadata.tables["job_run"]
-CLAIM_RUN = {
-    "sqlite": sqlite_insert(runs).on_conflict_do_nothing(),
-    "postgresql": postgresql_insert(runs).on_conflict_do_nothing(),
+NEW_RUN = {
+    "sqlite": sqlite_insert(runs).on_conflict_do_nothing().returning(runs.c.id),
+    "postgresql": postgresql_insert(runs).on_conflict_do_nothing().returning(runs.c.id),
 }
 OPEN_VALUES = [status.value for status in OPEN]
 
@@ -38,18 +38,41 @@ def reported_runs(dialect: str) -> Select[tuple[int]]:
 class JobQueries(Queries):
     """Job runs and the selections jobs work on."""
 
-    async def claim_run(self, job: str, scheduled_for: datetime, *, now: datetime) -> int | None:
-        """Record a run of `job` for `scheduled_for`; None when that run already finished (a run
-        interrupted half-way is handed out again, to finish: its messages are keyed, none goes twice)."""
-        values = {"job": job, "scheduled_for": scheduled_for, "started_at": now}
-        await self.conn.execute(CLAIM_RUN[self.dialect], values)
-        stmt = select(runs.c.id, runs.c.finished_at).where(runs.c.job == job, runs.c.scheduled_for == scheduled_for)
-        row = (await self.conn.execute(stmt)).one()
-        return None if row.finished_at is not None else int(row.id)
+    async def claim_run(
+        self, job: str, scheduled_for: datetime, *, now: datetime, owner: str, lease_until: datetime
+    ) -> int | None:
+        """Claim the run of `job` for `scheduled_for` for `owner` until `lease_until`; None when that
+        run finished, or another process holds it and its lease has not ended. A run whose holder
+        died half-way is handed out again once its lease ends, to finish (its messages are keyed)."""
+        claim = {"claimed_by": owner, "lease_until": lease_until}
+        values = {"job": job, "scheduled_for": scheduled_for, "started_at": now, **claim}
+        created = (await self.conn.execute(NEW_RUN[self.dialect], values)).scalar()
+        if created is not None:
+            return int(created)
+        take_over = (
+            update(runs)
+            .where(
+                runs.c.job == job,
+                runs.c.scheduled_for == scheduled_for,
+                runs.c.finished_at.is_(None),
+                or_(runs.c.lease_until.is_(None), runs.c.lease_until < now),
+            )
+            .values(claim)
+            .returning(runs.c.id)
+        )
+        taken = (await self.conn.execute(take_over)).scalar()
+        return None if taken is None else int(taken)
+
+    async def renew_run(self, run_id: int, *, owner: str, lease_until: datetime) -> bool:
+        """Extend `owner`'s lease on a run; False if another process took it over."""
+        stmt = update(runs).where(runs.c.id == run_id, runs.c.claimed_by == owner).values(lease_until=lease_until)
+        return bool((await self.conn.execute(stmt)).rowcount)
 
     async def finish_run(self, run_id: int, report: dict[str, Any], *, now: datetime) -> None:
         """Close a run with its report."""
-        stmt = update(runs).where(runs.c.id == run_id).values(finished_at=now, report=json.dumps(report))
+        stmt = (
+            update(runs).where(runs.c.id == run_id).values(finished_at=now, report=json.dumps(report), lease_until=None)
+        )
         await self.conn.execute(stmt)
 
     async def unreported_runs(self) -> list[tuple[int, str, dict[str, Any]]]:
@@ -69,8 +92,9 @@ class JobQueries(Queries):
         await self.conn.execute(stmt)
 
     async def last_run(self, job: str) -> datetime | None:
-        """When the latest run of `job` was scheduled for."""
-        return (await self.conn.execute(select(func.max(runs.c.scheduled_for)).where(runs.c.job == job))).scalar()
+        """When the latest finished run of `job` was scheduled for."""
+        stmt = select(func.max(runs.c.scheduled_for)).where(runs.c.job == job, runs.c.finished_at.is_not(None))
+        return (await self.conn.execute(stmt)).scalar()
 
     async def reachable_users(self, *, after_id: int, limit: int, reminders: bool = False) -> list[User]:
         """Registered people the bot may message, by id (only those who accept reminders if asked)."""

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,11 +19,6 @@ ENQUEUE = {
     "sqlite": sqlite_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
     "postgresql": postgresql_insert(outbox).on_conflict_do_nothing(index_elements=["key"]),
 }
-MARK_SENT = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("_id"), outbox.c.status == PENDING)
-    .values(status=SENT, sent_at=bindparam("now"), attempts=outbox.c.attempts + 1)
-)
 LOOKUP_CHUNK = 500
 
 
@@ -116,38 +111,106 @@ class OutboxQueries(Queries):
                     )
         return found
 
-    async def due(
-        self, now: datetime, limit: int, *, exclude: list[int] | None = None, channel: str | None = None
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        owner: str,
+        lease_until: datetime,
+        exclude: list[int] | None = None,
+        channel: str | None = None,
     ) -> list[OutboxItem]:
-        """Pending messages whose time has come, oldest first (leaving out the `exclude` ids; only
-        chats of `channel` when given)."""
-        stmt = select(outbox).where(outbox.c.status == PENDING, outbox.c.not_before <= utc(now))
+        """Claim pending messages whose time has come for `owner` until `lease_until`, oldest first:
+        those nobody holds, those whose holder's lease ran out, and `owner`'s own (leaving out the
+        `exclude` ids; only chats of `channel` when given). Rows another transaction is claiming at
+        this moment are skipped (PostgreSQL), or wait for it (SQLite's one writer)."""
+        moment = utc(now)
+        chosen = select(outbox.c.id).where(
+            outbox.c.status == PENDING,
+            outbox.c.not_before <= moment,
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < moment, outbox.c.claimed_by == owner),
+        )
         if channel is not None:
-            stmt = stmt.where(outbox.c.chat.startswith(f"{channel}:", autoescape=True))
+            chosen = chosen.where(outbox.c.chat.startswith(f"{channel}:", autoescape=True))
         if exclude:
-            stmt = stmt.where(outbox.c.id.not_in(exclude))
-        rows = await self.conn.execute(stmt.order_by(outbox.c.not_before, outbox.c.id).limit(limit))
+            chosen = chosen.where(outbox.c.id.not_in(exclude))
+        chosen = chosen.order_by(outbox.c.not_before, outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(chosen.scalar_subquery()))
+            .values(claimed_by=owner, lease_until=utc(lease_until))
+            .returning(*outbox.c)
+        )
+        rows = sorted((await self.conn.execute(claim)).all(), key=lambda r: (utc(r.not_before), r.id))
         return [_item(r) for r in rows]
 
-    async def mark_sent(self, id: int, now: datetime) -> None:
-        """Record that the channel confirmed the message."""
-        await self.conn.execute(MARK_SENT, {"_id": id, "now": utc(now)})
+    async def renew_claims(self, ids: list[int], *, owner: str, lease_until: datetime) -> int:
+        """Extend `owner`'s lease on these messages; returns how many it still holds."""
+        held = 0
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            stmt = (
+                update(outbox)
+                .where(outbox.c.id.in_(ids[start : start + LOOKUP_CHUNK]), outbox.c.claimed_by == owner)
+                .values(lease_until=utc(lease_until))
+            )
+            held += int((await self.conn.execute(stmt)).rowcount)
+        return held
 
-    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime) -> None:
-        """Count a failed attempt: try again at `retry_at`, or give up (status failed) when None."""
+    async def release_claims(self, ids: list[int], *, owner: str) -> None:
+        """Give back `owner`'s claims on these messages."""
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            stmt = (
+                update(outbox)
+                .where(outbox.c.id.in_(ids[start : start + LOOKUP_CHUNK]), outbox.c.claimed_by == owner)
+                .values(claimed_by=None, lease_until=None)
+            )
+            await self.conn.execute(stmt)
+
+    async def mark_sent(self, id: int, now: datetime, *, owner: str) -> bool:
+        """Record that the channel confirmed the message `owner` claimed; False if another holds it now."""
+        stmt = (
+            update(outbox)
+            .where(outbox.c.id == id, outbox.c.status == PENDING, outbox.c.claimed_by == owner)
+            .values(status=SENT, sent_at=utc(now), attempts=outbox.c.attempts + 1, lease_until=None)
+        )
+        return bool((await self.conn.execute(stmt)).rowcount)
+
+    async def mark_delivered(self, key: str, now: datetime) -> bool:
+        """The channel delivered the message of `key` another way (as the direct answer to an update)
+        before any sender took it: it is not sent again; False if a sender holds or sent it."""
+        stmt = (
+            update(outbox)
+            .where(outbox.c.key == key, outbox.c.status == PENDING, outbox.c.claimed_by.is_(None))
+            .values(status=SENT, sent_at=utc(now), attempts=outbox.c.attempts + 1)
+        )
+        return bool((await self.conn.execute(stmt)).rowcount)
+
+    async def pending_keys(self, keys: list[str]) -> list[str]:
+        """Which of these keys name a message still waiting to be sent."""
+        stmt = select(outbox.c.key).where(outbox.c.key.in_(keys), outbox.c.status == PENDING)
+        return [row.key for row in await self.conn.execute(stmt)] if keys else []
+
+    async def mark_failed(self, id: int, error: str, retry_at: datetime | None, now: datetime, *, owner: str) -> None:
+        """Count a failed attempt of `owner`'s claim: try again at `retry_at` (any process may), or
+        give up (status failed) when None."""
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:300]}
         if retry_at is None:
-            values["status"] = FAILED
+            values.update(status=FAILED, lease_until=None)
         else:
-            values["not_before"] = utc(retry_at)
-        await self.conn.execute(update(outbox).where(outbox.c.id == id, outbox.c.status == PENDING).values(values))
-
-    async def mark_blocked(self, id: int, user_id: int | None, now: datetime) -> None:
-        """The recipient blocked the bot: drop the message and remember the person as blocked."""
+            values.update(not_before=utc(retry_at), claimed_by=None, lease_until=None)
         await self.conn.execute(
             update(outbox)
-            .where(outbox.c.id == id, outbox.c.status == PENDING)
-            .values(status=BLOCKED, attempts=outbox.c.attempts + 1, last_error="blocked by the user")
+            .where(outbox.c.id == id, outbox.c.status == PENDING, outbox.c.claimed_by == owner)
+            .values(values)
+        )
+
+    async def mark_blocked(self, id: int, user_id: int | None, now: datetime, *, owner: str) -> None:
+        """The recipient blocked the bot: drop `owner`'s message and remember the person as blocked."""
+        await self.conn.execute(
+            update(outbox)
+            .where(outbox.c.id == id, outbox.c.status == PENDING, outbox.c.claimed_by == owner)
+            .values(status=BLOCKED, attempts=outbox.c.attempts + 1, last_error="blocked by the user", lease_until=None)
         )
         if user_id is not None:
             await self.conn.execute(

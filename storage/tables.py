@@ -247,6 +247,8 @@ class JobRunRow(SQLModel, table=True):
     started_at: datetime
     finished_at: datetime | None = None
     report: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_by: str | None = Field(default=None, max_length=80)  # the process running it
+    lease_until: datetime | None = None  # another process may take it over after this
 
 
 class OutboxRow(SQLModel, table=True):
@@ -268,6 +270,8 @@ class OutboxRow(SQLModel, table=True):
     not_before: datetime
     created_at: datetime
     sent_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=80)  # the process sending it
+    lease_until: datetime | None = None  # another process may take it over after this
 
 
 class CodeCounterRow(SQLModel, table=True):

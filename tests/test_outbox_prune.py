@@ -60,7 +60,7 @@ class Box:
     async def run(self, job: str, *, finished: bool = True, reported: bool = False) -> int:
         """A job run, finished and reported (as `report_deliveries` marks it) when asked."""
         async with self.store.transaction() as tx:
-            run_id = await tx.claim_run(job, self.clock(), now=self.clock())
+            run_id = await tx.claim_run(job, self.clock(), now=self.clock(), owner="test", lease_until=self.clock())
             assert run_id is not None
             if finished:
                 await tx.finish_run(run_id, {"job": job, "queued": 1}, now=self.clock())

@@ -8,7 +8,12 @@ way back (half a round trip, ~50 ms) plus parsing and the commit (a few millisec
 at 30 messages/s that is one or two messages sent twice per kill, at most one per call in flight.
 A timeout (the answer lost on the way) is retried and can duplicate the same way. Items of several
 calls (text over 4,096 characters, a file after the text) are retried whole, so a picture and its
-text go as one captioned photo whenever the text fits. One sender per database: rows are not claimed between processes.
+text go as one captioned photo whenever the text fits.
+
+Several processes may send from one database: each claims the rows it takes with a lease (renewed
+while it holds them, given back when a drain ends), records outcomes only for rows it holds, and
+takes over a dead process's rows once their lease ends. `wake()` after a commit sends at once; the
+poll every few seconds (`handlers/telegram/scheduling.py`) is the fallback.
 """
 
 from __future__ import annotations
@@ -100,7 +105,11 @@ class OutboxSender:
         self.photo_ids: dict[str, str] = {}
         self._uploads: dict[str, asyncio.Future[str | None]] = {}
         self._stopping = False
-        self._changed: asyncio.Event | None = None
+        self._woken = False
+        self._changed: asyncio.Event | None = None  # set while a drain runs
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._background: asyncio.Task[DrainStats] | None = None
 
     def stop(self) -> None:
         """Take no new items and start no new call; `drain` returns once the calls in flight are
@@ -109,47 +118,88 @@ class OutboxSender:
         if self._changed is not None:
             self._changed.set()
 
+    def wake(self) -> None:
+        """Messages were just committed: send them now (start a drain, or have the running one look
+        again) instead of at the next poll."""
+        self._woken = True
+        if self._changed is not None:
+            self._changed.set()
+        elif not self._stopping and (self._background is None or self._background.done()):
+            self._background = asyncio.get_running_loop().create_task(self.drain())
+            self._background.add_done_callback(_log_failure)
+
     async def drain(self, max_messages: int | None = None) -> DrainStats:
         """Send what is due (at most `max_messages` items) until nothing due is left. An item whose
-        chat must wait (1/s private, 20/min group) steps aside for others instead of holding a slot."""
+        chat must wait (1/s private, 20/min group) steps aside for others instead of holding a slot.
+        One drain at a time: called while one runs, it wakes that one and waits for it to end."""
+        if self._changed is not None:
+            self.wake()
+            await self._idle.wait()
+            return DrainStats()
+        self._idle.clear()
+        self._changed = asyncio.Event()
+        try:
+            return await self._drain(max_messages, self._changed)
+        finally:
+            self._changed = None
+            self._idle.set()
+
+    async def _drain(self, max_messages: int | None, changed: asyncio.Event) -> DrainStats:
+        """The drain loop: claim due items, pace them, keep the claims of those held alive."""
         stats = DrainStats()
         inflight: set[int] = set()
         ready: deque[OutboxItem] = deque()
         later: list[tuple[float, int, OutboxItem]] = []
         slots = asyncio.Semaphore(self.concurrency)
-        changed = self._changed = asyncio.Event()
-        async with asyncio.TaskGroup() as group:
-            while (max_messages is None or stats.taken < max_messages) and not self._stopping:
-                now = self.limiter.now()
-                if later and later[0][0] <= now:
-                    item = heapq.heappop(later)[2]
-                elif ready:
-                    item = ready.popleft()
-                else:
-                    room = self.batch if max_messages is None else max_messages - stats.taken - len(later)
-                    if room > 0 and len(later) < self.batch:
-                        held = sorted(inflight.union(i.id for _, _, i in later))
-                        batch = await self.delivery.next_batch(min(room, self.batch), exclude=held, channel=CHANNEL)
-                        ready.extend(batch)
-                        if ready:
-                            continue
-                    if not later and not inflight:
+        renew_every = self.delivery.lease.total_seconds() / 3
+        renewed = self.limiter.now()
+        try:
+            async with asyncio.TaskGroup() as group:
+                while (max_messages is None or stats.taken < max_messages) and not self._stopping:
+                    now = self.limiter.now()
+                    if now - renewed >= renew_every:  # items waiting on a chat's limit stay ours
+                        await self.delivery.renew([*inflight, *(i.id for _, _, i in later), *(i.id for i in ready)])
+                        renewed = now
+                    if later and later[0][0] <= now:
+                        item = heapq.heappop(later)[2]
+                    elif ready:
+                        item = ready.popleft()
+                    else:
+                        room = self.batch if max_messages is None else max_messages - stats.taken - len(later)
+                        if room > 0 and len(later) < self.batch:
+                            held = sorted(inflight.union(i.id for _, _, i in later))
+                            self._woken = False
+                            batch = await self.delivery.next_batch(min(room, self.batch), exclude=held, channel=CHANNEL)
+                            ready.extend(batch)
+                            if ready:
+                                continue
+                        if not later and not inflight:
+                            if self._woken:  # committed while we looked: look again
+                                continue
+                            break
+                        changed.clear()
+                        timeout = min(later[0][0] - now, renew_every) if later else renew_every
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(changed.wait(), timeout)
+                        continue
+                    wait = self.limiter.chat_wait(chat_id_of(item.chat))
+                    if wait > 0:
+                        heapq.heappush(later, (now + wait, item.id, item))
+                        continue
+                    try:
+                        await slots.acquire()
+                    except BaseException:
+                        ready.appendleft(item)
+                        raise
+                    if self._stopping:
+                        slots.release()
+                        ready.appendleft(item)
                         break
-                    changed.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(changed.wait(), later[0][0] - now if later else None)
-                    continue
-                wait = self.limiter.chat_wait(chat_id_of(item.chat))
-                if wait > 0:
-                    heapq.heappush(later, (now + wait, item.id, item))
-                    continue
-                await slots.acquire()
-                if self._stopping:
-                    slots.release()
-                    break
-                inflight.add(item.id)
-                stats.taken += 1
-                group.create_task(self._run(item, stats, slots, inflight, changed))
+                    inflight.add(item.id)
+                    stats.taken += 1
+                    group.create_task(self._run(item, stats, slots, inflight, changed))
+        finally:  # what was claimed and not sent goes back at once, for this process or another
+            await self.delivery.release([*(i.id for _, _, i in later), *(i.id for i in ready)])
         return stats
 
     async def _run(
@@ -314,6 +364,12 @@ class OutboxSender:
             if not upload.done():
                 upload.set_result(None)
             self._uploads.pop(digest, None)
+
+
+def _log_failure(task: asyncio.Task[DrainStats]) -> None:
+    """Log a drain started by `wake` that failed (the next poll tries again)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("outbox drain failed", exc_info=task.exception())
 
 
 def _lone_photo(reply: Reply) -> FileOut | Attachment | None:

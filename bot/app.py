@@ -32,8 +32,9 @@ from handlers.console.channel import ConsoleChannel
 from handlers.files import FileStore
 from handlers.pictures import PictureLinks
 from handlers.plain import plain
-from handlers.telegram.application import Services, build_application, publish_commands, send_notice
+from handlers.telegram.application import Services, build_application, publish_commands
 from handlers.telegram.scheduling import schedule_jobs
+from handlers.telegram.sender import CHANNEL as TELEGRAM
 from handlers.telegram.sender import OutboxSender
 from handlers.zalo.channel import Forward, ZaloChannel
 from handlers.zalo.client import ZaloClient
@@ -86,8 +87,8 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
     store = SqlStore(Database(config.database.url))
     await seed(store, config.units, config.campaigns, now=clock())
     finder = DuplicateFinder()
-    conversation = Conversation(store, config, clock, finder=finder)
     delivery = Delivery(store, clock)
+    conversation = Conversation(store, config, delivery, clock, finder=finder)
     jobs = JobRunner(store, config, JOBS, delivery, clock=clock, campaigns=conversation.campaigns, finder=finder)
     return Runtime(config, store, conversation, Catalog(), delivery, jobs)
 
@@ -193,11 +194,20 @@ async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:
     """The command menu, the outbox sender and the scheduled jobs; the duplicate index loaded and the
     runs missed while the bot was down made up."""
     await publish_commands(application.bot, runtime.catalog)
-    sender = OutboxSender(application.bot, runtime.catalog, runtime.delivery)
+    sender = telegram_sender(runtime, application.bot)
     schedule_jobs(application, runtime.jobs, sender, lambda: housekeeping(runtime))
     await warm_up(runtime)
     made_up = await runtime.jobs.catch_up()
     log.info("bot @%s is up; runs made up after downtime: %s", application.bot.username, made_up or "none")
+    return sender
+
+
+def telegram_sender(runtime: Runtime, bot: Any, *, wake: bool = True, **options: Any) -> OutboxSender:
+    """The one sender of Telegram chats in this process, woken after each commit that wrote to the
+    outbox (unless `wake` is False: tests drain it themselves)."""
+    sender = OutboxSender(bot, runtime.catalog, runtime.delivery, **options)
+    if wake:
+        runtime.delivery.subscribe(TELEGRAM, sender.wake)
     return sender
 
 
@@ -211,13 +221,8 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
         runtime = await open_runtime(config)
         holder["runtime"] = runtime
         services = Services(runtime.conversation, runtime.catalog, files=FileStore(runtime.config.zalo.files_dir))
-        if config.zalo.token:  # Zalo in the same process; each channel hands the other its notices
-
-            async def to_telegram(notice: Notice) -> None:
-                await send_notice(application.bot, runtime.catalog, notice, services.files)
-
-            holder["zalo"] = await start_zalo_polling(runtime, forward=to_telegram)
-            services.forward = holder["zalo"].channel.deliver
+        if config.zalo.token:  # Zalo in the same process: each channel's sender sends its chats' notices
+            holder["zalo"] = await start_zalo_polling(runtime)
         application.bot_data["services"] = services
         holder["sender"] = await start_telegram(application, runtime)
 
@@ -256,7 +261,9 @@ async def run_console(config: Config, person: str, stdin: TextIO | None = None, 
         hint = admin.telegram_admin_only(config, UserRef("console", person))
         if hint is not None:
             out.write(plain(runtime.catalog.render(config.bot.locale, hint.key, hint.args)) + "\n")
-        channel = ConsoleChannel(runtime.conversation, runtime.catalog, person, stdin or sys.stdin, out)
+        channel = ConsoleChannel(
+            runtime.conversation, runtime.catalog, person, stdin or sys.stdin, out, runtime.delivery
+        )
         await channel.run()
     finally:
         await runtime.close()
@@ -319,7 +326,7 @@ async def run_jobs(config: Config, action: str, name: str, *, send: bool = False
             return 0
         application = telegram_application(runtime)
         async with application:
-            stats = await OutboxSender(application.bot, runtime.catalog, runtime.delivery).drain()
+            stats = await telegram_sender(runtime, application.bot, wake=False).drain()
             await runtime.jobs.report_deliveries()
         _print(runtime, [sent_summary(stats.sent, stats.failed, stats.blocked, stats.retrying)])
         return 0

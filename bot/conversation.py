@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from copy import copy
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import admin, registration, review, router
@@ -14,10 +16,12 @@ from bot.campaigns import CampaignCache
 from bot.chunks import CHUNK
 from bot.clock import Clock, utc_now
 from bot.config import Config
+from bot.delivery import Delivery
 from bot.domain import RegStep
 from bot.errors import InvalidInput
-from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Outcome, Press, Reply, private_chat, rows
+from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Notice, Outcome, Press, Reply, private_chat, rows
 from bot.ports import Store, Tx
+from bot.receipts import RECEIPT_GRACE
 from bot.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -28,12 +32,23 @@ GROUP_COMMANDS = frozenset({"reviewgroup", "grant"})
 REPEATS_WITHIN = timedelta(days=7)
 
 
+def notice_prefix(event: Inbound, now: datetime) -> str:
+    """The outbox key of what an update tells others: its channel and number, and the time (the
+    number starts over after a week without updates), or a fresh token for a channel without numbers."""
+    if not event.seq:
+        return f"notice:{event.ref.channel}:{uuid.uuid4().hex}"
+    return f"notice:{event.ref.channel}:{event.seq}:{int(now.timestamp())}"
+
+
 class Conversation:
     """Routes every update of every channel; one transaction per update."""
 
-    def __init__(self, store: Store, config: Config, clock: Clock = utc_now, finder: Any = None) -> None:
+    def __init__(
+        self, store: Store, config: Config, delivery: Delivery, clock: Clock = utc_now, finder: Any = None
+    ) -> None:
         self.store = store
         self.config = config
+        self.delivery = delivery
         self.clock = clock
         self.finder = finder
         self.campaigns = CampaignCache()
@@ -58,37 +73,68 @@ class Conversation:
         return user.locale if user else self.config.bot.locale
 
     async def _handle(self, event: Inbound) -> Outcome:
-        """Process one update inside one transaction."""
+        """Process one update inside one transaction; what it tells others is written to the
+        outbox in that transaction, and their channels' senders are woken once it committed."""
         now = self.clock()
-        default = self.config.bot.locale
         async with self.store.transaction() as tx:
-            seen_after = now - REPEATS_WITHIN
-            if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now, seen_after=seen_after):
-                return Outcome(default, [])
-            user = await tx.user_by_ref(event.ref) or await tx.linked_user(event.ref)
-            if not event.private:
-                return await self._group(tx, event, user)
-            user = user or await tx.create_user(event.ref, locale=default, now=now)
-            if user.blocked:
-                await tx.unblock(user.id)
-                user.blocked = False
-            before = copy(user)
-            user.username = event.username
-            book = await self.campaigns.get(tx, now)
-            turn = Turn(tx, user, now, self.config, book=book, finder=self.finder)
-            try:
-                replies = await router.route(turn, event)
-            except InvalidInput as error:
-                replies = [Reply(error.key, error.args_), *await router.reprompt(turn)]
-            if before.reg_step is RegStep.PHONE and user.reg_step is not RegStep.PHONE:
-                replies = registration.without_contact_keyboard(replies)  # the phone question is over
-            if user != before and not user.deleted:
-                await tx.save_user(user, now=now)
-            if turn.campaigns_changed:
-                self.campaigns.invalidate()
-            return Outcome(user.locale, replies, turn.notices, turn.alert)
+            outcome, turn = await self._turn(tx, event, now)
+            if turn is not None:
+                outcome = await self._write_outbox(tx, event, turn, outcome)
+        if turn is not None:
+            for done in turn.after_commit:
+                done()
+            self.delivery.wake(n.chat for n in turn.notices)
+        return outcome
 
-    async def _group(self, tx: Tx, event: Inbound, user: Any) -> Outcome:
+    async def _write_outbox(self, tx: Tx, event: Inbound, turn: Turn, outcome: Outcome) -> Outcome:
+        """Write what the turn tells others, and the answers it keeps (receipts, sent from the
+        outbox later unless the channel confirms them first), into the update's transaction."""
+        if turn.notices:
+            prefix = notice_prefix(event, turn.now)
+            await self.delivery.enqueue_notices(tx, turn.notices, job_run_id=None, key_prefix=prefix, numbered=True)
+        kept = []
+        for prefix, reply in turn.kept:
+            chat = private_chat(turn.user.ref)
+            notice = Notice(chat, turn.user.locale, (reply,))
+            await self.delivery.enqueue_notices(tx, [notice], job_run_id=None, key_prefix=prefix, delay=RECEIPT_GRACE)
+            kept.append(f"{prefix}:{chat}")
+        return replace(outcome, kept=tuple(kept)) if kept else outcome
+
+    async def delivered(self, keys: tuple[str, ...]) -> None:
+        """The channel sent the update's answer: its kept replies are not sent again from the outbox."""
+        await self.delivery.delivered(keys)
+
+    async def _turn(self, tx: Tx, event: Inbound, now: datetime) -> tuple[Outcome, Turn | None]:
+        """Run the update's step: what to answer, and the turn (None when nothing was done)."""
+        default = self.config.bot.locale
+        seen_after = now - REPEATS_WITHIN
+        if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now, seen_after=seen_after):
+            return Outcome(default, []), None
+        # one person's updates, one at a time: their row stays locked until the commit
+        user = await tx.user_by_ref(event.ref, for_update=True) or await tx.linked_user(event.ref)
+        if not event.private:
+            return await self._group(tx, event, user)
+        user = user or await tx.create_user(event.ref, locale=default, now=now)
+        if user.blocked:
+            await tx.unblock(user.id)
+            user.blocked = False
+        before = copy(user)
+        user.username = event.username
+        book = await self.campaigns.get(tx, now)
+        turn = Turn(tx, user, now, self.config, book=book, finder=self.finder)
+        try:
+            replies = await router.route(turn, event)
+        except InvalidInput as error:
+            replies = [Reply(error.key, error.args_), *await router.reprompt(turn)]
+        if before.reg_step is RegStep.PHONE and user.reg_step is not RegStep.PHONE:
+            replies = registration.without_contact_keyboard(replies)  # the phone question is over
+        if user != before and not user.deleted:
+            await tx.save_user(user, now=now)
+        if turn.campaigns_changed:
+            self.campaigns.invalidate()
+        return Outcome(user.locale, replies, turn.alert), turn
+
+    async def _group(self, tx: Tx, event: Inbound, user: Any) -> tuple[Outcome, Turn | None]:
         """In a group: the council's card buttons, /reviewgroup by an admin, else one notice."""
         default = self.config.bot.locale
         payload = event.payload
@@ -96,11 +142,11 @@ class Conversation:
         if not acting:
             first = await tx.claim_group_notice(event.chat_key, now=self.clock())
             opener = rows(Button("group.open_private", PRIVATE_CHAT_LINK))
-            return Outcome(default, [Reply("group.private_only", {}, opener)] if first else [])
+            return Outcome(default, [Reply("group.private_only", {}, opener)] if first else []), None
         if user is None or not user.registered:
             if isinstance(payload, Command):  # a command deserves an answer, not silence
-                return Outcome(default, [Reply("error.register_first")])
-            return Outcome(default, [], alert="error.not_reviewer")
+                return Outcome(default, [Reply("error.register_first")]), None
+            return Outcome(default, [], alert="error.not_reviewer"), None
         before = copy(user)
         book = await self.campaigns.get(tx, self.clock())
         turn = Turn(tx, user, self.clock(), self.config, book=book, finder=self.finder)
@@ -120,7 +166,7 @@ class Conversation:
             replies = [] if isinstance(payload, Press) else [Reply(error.key, error.args_)]
         if user != before:
             await tx.save_user(user, now=turn.now)
-        return Outcome(default, replies, turn.notices, turn.alert)
+        return Outcome(default, replies, turn.alert), turn
 
     async def _group_press(self, turn: Turn, chat_key: str, data: str) -> list[Reply]:
         """A card button pressed in a review group: only that unit's reviewers may act."""

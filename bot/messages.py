@@ -125,13 +125,13 @@ class Notice:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the core answers to one event: replies (in which language), notices to others, and a
-    popup for the button presser."""
+    """What the core answers to one event: replies (in which language) and a popup for the button
+    presser; what it tells others is in the outbox already."""
 
     locale: str
     replies: list[Reply]
-    notices: list[Notice] = field(default_factory=list)
     alert: str | None = None
+    kept: tuple[str, ...] = ()  # outbox keys of replies also kept there: confirm with `delivered`
 
 
 class Core(Protocol):
@@ -139,6 +139,9 @@ class Core(Protocol):
 
     async def handle(self, event: Inbound) -> Outcome:
         """Process one event."""
+
+    async def delivered(self, keys: tuple[str, ...]) -> None:
+        """The answer went out: replies it also kept in the outbox are not sent again."""
 
 
 def private_chat(ref: UserRef) -> str:

@@ -24,8 +24,9 @@ class UpdatesPruned(NamedTuple):
 class PeoplePort(Protocol):
     """People, units and reviewer rights."""
 
-    async def user_by_ref(self, ref: UserRef) -> User | None:
-        """Return the person behind `ref`, if known."""
+    async def user_by_ref(self, ref: UserRef, *, for_update: bool = False) -> User | None:
+        """Return the person behind `ref`, if known (their row locked until commit if asked: one
+        person's updates are handled one at a time, whichever process they reach)."""
 
     async def user(self, user_id: int) -> User | None:
         """Return a person by id."""

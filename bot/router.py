@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import admin, draft_buttons, library, linking, privacy, queue, registration, review, submission
+from bot import admin, draft_buttons, library, linking, privacy, queue, receipts, registration, review, submission
 from bot import callbacks as cb
 from bot.errors import InvalidInput
 from bot.fields import SUMMARY
@@ -104,8 +104,8 @@ async def command(turn: Turn, cmd: Command, event: Inbound) -> list[Reply]:
     if not user.registered:
         raise InvalidInput("error.register_first")
     handlers = {
-        "new": lambda: submission.start(turn),
-        "my": lambda: library.listing(turn, 0),
+        "new": lambda: filed_first(turn, lambda: submission.start(turn)),
+        "my": lambda: filed_first(turn, lambda: library.listing(turn, 0)),
         "profile": lambda: registration.show_profile(turn),
         "done": lambda: draft_press(turn, cb.FilesDone(0), any_draft=True),
         "pending": lambda: queue.pending_command(turn, args),
@@ -196,12 +196,18 @@ async def draft_press(turn: Turn, call: cb.DraftCallback, *, any_draft: bool = F
     return await draft_buttons.press(turn, draft, call)
 
 
+async def filed_first(turn: Turn, answer: Callable[[], Awaitable[list[Reply]]]) -> list[Reply]:
+    """`answer()`, after a word on an initiative filed whose receipt may not have reached the person."""
+    filed = await receipts.filed_unseen(turn)
+    return [*filed, *await answer()]
+
+
 async def menu(turn: Turn, choice: str) -> list[Reply]:
     """Answer a main-menu button."""
     if choice == "new":
-        return await submission.start(turn)
+        return await filed_first(turn, lambda: submission.start(turn))
     if choice == "my":
-        return await library.listing(turn, 0)
+        return await filed_first(turn, lambda: library.listing(turn, 0))
     if choice == "profile":
         return await registration.show_profile(turn)
     return [help_text()]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from calendar import monthrange
+from copy import copy
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from bot import callbacks as cb
@@ -15,6 +17,7 @@ from bot.fields import FIELDS, SUMMARY, FieldSpec, following, position, precedin
 from bot.i18n import LANGUAGES, Lines, Msg, Vnd, default_catalog
 from bot.messages import Button, Payload, Reply, Text, Upload, rows
 from bot.parsing import parse_applied_since, parse_money, parse_shares
+from bot.receipts import keep_receipt
 from bot.textnorm import clean, search_words
 from bot.turn import Turn
 from bot.views import category_label, current_value, draft_args, initiative_args, step_args
@@ -341,10 +344,10 @@ async def submit(turn: Turn, draft: Initiative) -> list[Reply]:
         "months": turn.config.bot.decision_months,
     }
     if turn.finder is not None:
-        turn.finder.add(draft)
+        turn.after_commit.append(partial(turn.finder.add, copy(draft)))
     if draft.review_unit_id is not None:
         await review.route(turn, draft)
-    return [Reply("receipt.text", args, buttons)]
+    return [keep_receipt(turn, draft.id, Reply("receipt.text", args, buttons))]
 
 
 __all__ = ["answer", "position", "prompt", "start", "submit"]

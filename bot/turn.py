@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,12 +26,14 @@ class Turn:
     book: CampaignBook = field(default_factory=CampaignBook)
     finder: Any = None
     notices: list[Notice] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    kept: list[tuple[str, Reply]] = field(default_factory=list)  # answers also kept in the outbox (key prefix)
     alert: str | None = None
     campaigns_changed: bool = False
 
     async def similar(self, item: Initiative) -> list[Any]:
         """Earlier initiatives of the campaign that look like `item` (duplicate hints)."""
-        return await self.finder.hints(self.tx, item) if self.finder is not None else []
+        return await self.finder.hints(self.tx, item, self.after_commit) if self.finder is not None else []
 
     async def log_action(
         self, item: Initiative, action: str, before: str, *, comment: str | None = None, scores: str | None = None
@@ -41,7 +44,7 @@ class Turn:
         )
 
     def notify(self, chat: str, locale: str, *replies: Reply) -> None:
-        """Queue replies for another chat, sent after the transaction commits."""
+        """Tell another chat: written to the outbox with this update's changes, sent once they commit."""
         self.notices.append(Notice(chat, locale, replies))
 
     @property

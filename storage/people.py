@@ -29,6 +29,7 @@ from storage.rows import (
 USER_BY_REF = select(users).where(
     users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
 )
+USER_BY_REF_LOCKED = USER_BY_REF.with_for_update()  # SQLite leaves FOR UPDATE out: its writer is alone anyway
 USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
 INSERT_USER = insert(users)
 UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
@@ -88,9 +89,10 @@ def _like_all(column: Any, folded: str) -> list[Any]:
 class PeopleQueries(Queries):
     """Users, units and reviewer rights."""
 
-    async def user_by_ref(self, ref: UserRef) -> User | None:
-        """Return the person behind `ref`, if known."""
-        row = (await self.conn.execute(USER_BY_REF, {"channel": ref.channel, "external_id": ref.external_id})).first()
+    async def user_by_ref(self, ref: UserRef, *, for_update: bool = False) -> User | None:
+        """Return the person behind `ref`, if known (their row locked until commit if asked)."""
+        stmt = USER_BY_REF_LOCKED if for_update else USER_BY_REF
+        row = (await self.conn.execute(stmt, {"channel": ref.channel, "external_id": ref.external_id})).first()
         return self._read_user(row)
 
     async def user(self, user_id: int) -> User | None:

@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import URL
 
-from bot.app import Runtime, open_runtime, telegram_application
+from bot.app import Runtime, open_runtime, telegram_application, telegram_sender
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
+from handlers.telegram.limiter import Limits, RateLimiter
+from handlers.telegram.sender import OutboxSender
 from storage.migrate import upgrade_sync
 from tests.fake_telegram import Call, FakeBotApi, Person, TelegramDriver, button
 from tests.postgresql_server import Server, create_database, programs, server_url_from_env
 
 ADMIN_ID = 900
+UNPACED = Limits(overall=10**6, private=10**6, group=10**6)  # tests do not wait out Telegram's pacing
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
 
@@ -126,14 +129,17 @@ class Harness:
         self.api = FakeBotApi()
         self.runtime: Runtime | None = None
         self.driver: TelegramDriver | None = None
+        self.sender: OutboxSender | None = None
 
     async def start(self) -> TelegramDriver:
-        """Open the runtime and a fresh Application."""
+        """Open the runtime and a fresh Application; the outbox is drained after every update (by
+        the sender production wakes after each commit; here without Telegram's pacing)."""
         self.runtime = await open_runtime(self.config, self.clock, migrate=False)
         app = telegram_application(self.runtime, request=self.api)
         await app.initialize()
         ids = self.driver.update_ids if self.driver else None
-        self.driver = TelegramDriver(app, self.api)
+        self.sender = telegram_sender(self.runtime, app.bot, wake=False, limiter=RateLimiter(UNPACED))
+        self.driver = TelegramDriver(app, self.api, settle=self.sender.drain)
         if ids is not None:
             self.driver.update_ids = ids
         return self.driver

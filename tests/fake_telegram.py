@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,11 +164,14 @@ class TelegramDriver:
     api: FakeBotApi
     update_ids: Any = field(default_factory=lambda: itertools.count(1))
     message_ids: Any = field(default_factory=lambda: itertools.count(1))
+    settle: Callable[[], Awaitable[Any]] | None = None  # sends what the update put in the outbox
 
     async def deliver(self, raw: dict[str, Any]) -> list[Call]:
-        """Process one raw update; return the calls it caused."""
+        """Process one raw update, then send what it told others (the outbox); return the calls it caused."""
         before = len(self.api.calls)
         await self.app.process_update(Update.de_json(raw, self.app.bot))
+        if self.settle is not None:
+            await self.settle()
         return self.api.calls[before:]
 
     def _message(self, person: Person, chat: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
+from bot.delivery import Delivery
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
 from bot.messages import Command, Core, Inbound, Payload, Press, Reply, Text, Upload
@@ -47,8 +48,11 @@ def upload(line: str) -> Payload:
 class ConsoleChannel:
     """A terminal session of one person."""
 
-    def __init__(self, core: Core, catalog: Catalog, person: str, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(
+        self, core: Core, catalog: Catalog, person: str, stdin: TextIO, stdout: TextIO, delivery: Delivery | None = None
+    ) -> None:
         self.core = core
+        self.delivery = delivery
         self.catalog = catalog
         self.ref = UserRef(CHANNEL, person)
         self.stdin = stdin
@@ -102,9 +106,19 @@ class ConsoleChannel:
         self.locale = outcome.locale
         if outcome.alert:
             self.stdout.write(f"(!) {plain(self.catalog.render(self.locale, outcome.alert))}\n")
-        for notice in outcome.notices:
-            self.show_notice(notice.chat, notice.locale, list(notice.replies))
+        await self.show_outbox()
         self.show(outcome.replies)
+        if outcome.kept:
+            await self.core.delivered(outcome.kept)
+
+    async def show_outbox(self) -> None:
+        """Print what waits in the outbox for console chats (this terminal is their channel's sender)."""
+        if self.delivery is None:
+            return
+        while items := await self.delivery.next_batch(100, channel=CHANNEL):
+            for item in items:
+                self.show_notice(item.chat, item.locale, list(await self.delivery.replies(item)))
+                await self.delivery.sent(item.id)
 
     def show_notice(self, chat: str, locale: str, replies: list[Reply]) -> None:
         """Print what the bot sends to another chat (a reviewer, an author), indented."""

@@ -22,8 +22,8 @@ from telegram.request import BaseRequest
 from bot.i18n import Catalog
 from bot.messages import Core, Notice
 from handlers.files import FileStore
-from handlers.telegram.api import TelegramBot, make_bot
-from handlers.telegram.inbound import CHANNEL, to_inbound
+from handlers.telegram.api import make_bot
+from handlers.telegram.inbound import to_inbound
 from handlers.telegram.outbound import send_replies
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class PerUserProcessor(BaseUpdateProcessor):
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Translate the update, let the core handle it, send what it answers."""
+    """Translate the update, let the core handle it, send what it answers (the outbox's sender
+    sends what the core told others)."""
     event = to_inbound(update)
     if event is None:
         return
@@ -91,24 +92,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except TelegramError:  # a query answered late or twice: the press itself still counts
             log.info("could not answer callback query of update %s", update.update_id)
     chat = update.effective_chat
-    try:
-        if chat is not None and outcome.replies:
-            await send_replies(bot, chat.id, services.catalog, outcome.locale, outcome.replies, query, services.files)
-    finally:  # the others are told what the core committed, whatever became of this reply
-        for notice in outcome.notices:
-            if notice.chat.startswith(f"{CHANNEL}:"):
-                await send_notice(bot, services.catalog, notice, services.files)
-            elif services.forward is not None:
-                await services.forward(notice)
-
-
-async def send_notice(bot: TelegramBot, catalog: Catalog, notice: Notice, files: FileStore | None = None) -> None:
-    """Send a notice to its Telegram chat (one of another chat key is logged and dropped)."""
-    channel, _, chat_id = notice.chat.partition(":")
-    if channel == CHANNEL and chat_id.lstrip("-").isdigit():
-        await send_replies(bot, int(chat_id), catalog, notice.locale, list(notice.replies), files=files)
-    else:
-        log.warning("no Telegram chat in %s; notice dropped", notice.chat)
+    if chat is not None and outcome.replies:  # what others are told is in the outbox, committed
+        sent = await send_replies(
+            bot, chat.id, services.catalog, outcome.locale, outcome.replies, query, services.files
+        )
+        if sent and outcome.kept:
+            await services.core.delivered(outcome.kept)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

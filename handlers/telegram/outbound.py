@@ -152,13 +152,15 @@ async def send_replies(
     replies: list[Reply],
     query: CallbackQuery | None = None,
     files: FileStore | None = None,
-) -> None:
-    """Send each reply in order (editing the pressed message where the reply asks for it).
+) -> bool:
+    """Send each reply in order (editing the pressed message where the reply asks for it); True
+    when every message went out.
 
     A plain text followed by another new message goes out as the start of that message: one
     message instead of two ("Draft started" above the first question).
     """
     lead = ""
+    sent = True
     for index, reply in enumerate(replies):
         text = catalog.render(locale, reply.key, reply.args, escape=html.escape)
         following = replies[index + 1] if index + 1 < len(replies) else None
@@ -181,8 +183,9 @@ async def send_replies(
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message = text_message(chat_id, part, keyboard if last else None)
-            await guarded(partial(bot.send_message, **message), chat_id)
-        await _send_extras(bot, chat_id, reply, files)
+            sent = await guarded(partial(bot.send_message, **message), chat_id) and sent
+        sent = await _send_extras(bot, chat_id, reply, files) and sent
+    return sent
 
 
 def _plain(reply: Reply) -> bool:
@@ -199,19 +202,21 @@ async def _photo(item: Attachment, files: FileStore | None) -> str | bytes:
     return item.file_id
 
 
-async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply, files: FileStore | None = None) -> None:
-    """Send a reply's file and attachments (photos as albums, documents one by one)."""
+async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply, files: FileStore | None = None) -> bool:
+    """Send a reply's file and attachments (photos as albums, documents one by one); True if all went."""
+    sent = True
     if reply.file is not None:
         upload = InputFile(reply.file.content, filename=reply.file.name)
-        await guarded(partial(bot.send_document, chat_id, upload), chat_id)
+        sent = await guarded(partial(bot.send_document, chat_id, upload), chat_id) and sent
     photos = [a for a in reply.media if a.kind == "photo"]
     for start in range(0, len(photos), 10):
         batch = photos[start : start + 10]
         if len(batch) == 1:
             photo = await _photo(batch[0], files)
-            await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id)
+            sent = await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id) and sent
         else:
             media = [InputMediaPhoto(await _photo(p, files), caption=p.caption) for p in batch]
-            await guarded(partial(bot.send_media_group, chat_id, media), chat_id)
+            sent = await guarded(partial(bot.send_media_group, chat_id, media), chat_id) and sent
     for doc in (a for a in reply.media if a.kind != "photo"):
-        await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id)
+        sent = await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id) and sent
+    return sent

@@ -372,11 +372,8 @@ def _log_failure(task: asyncio.Task[DrainStats]) -> None:
         log.error("outbox drain failed", exc_info=task.exception())
 
 
-def _lone_photo(reply: Reply) -> FileOut | Attachment | None:
-    """The one picture of a reply that can carry its text as a caption, if that is all it has."""
+def _lone_photo(reply: Reply) -> FileOut | None:
+    """The picture the bot drew for a reply (a chart) that can carry its text as a caption, if that
+    is all it has. Attachments follow their text instead: a card's text is edited in place later."""
     image = reply.file is not None and reply.file.name.lower().endswith(IMAGE_SUFFIXES)
-    if image and not reply.media:
-        return reply.file
-    if reply.file is None and len(reply.media) == 1 and reply.media[0].kind == "photo":
-        return reply.media[0]
-    return None
+    return reply.file if image and not reply.media else None

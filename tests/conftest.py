@@ -102,6 +102,11 @@ def pg_template(pg_server: URL) -> str:
     return name
 
 
+def campaign() -> Campaign:
+    """The one campaign of the tests."""
+    return Campaign(key="c2026", name="Phong trào 2026", start=date(2026, 1, 1), end=date(2027, 12, 31))
+
+
 @pytest.fixture
 def config(db_url: str) -> Config:
     """A configuration with one campaign and a small unit hierarchy."""
@@ -109,7 +114,7 @@ def config(db_url: str) -> Config:
         bot=BotSection(page_size=3, admins=[ADMIN_ID]),
         database=DatabaseSection(url=db_url),
         telegram=TelegramSection(token="123456:TEST"),
-        campaigns=[Campaign(key="c2026", name="Phong trào 2026", start=date(2026, 1, 1), end=date(2027, 12, 31))],
+        campaigns=[campaign()],
         units=UNITS,
     )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from bot.jobs import RUN_LEASE
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button, texts
 from tests.review_support import REVIEWER, WORKER, cards, enroll, grant, submit_as
@@ -266,3 +267,18 @@ async def test_campaigns_list_every_unit_with_submissions_in_hierarchy_then_alph
     await harness.runtime.jobs.run("admin_report")
     [(_key, _chat, _due, payload)] = await outbox(harness)
     assert payload.count('"indent"') == 5
+
+
+async def test_a_run_another_process_holds_is_not_run_again_until_its_lease_ends(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await register(tg, LAN)
+    assert harness.runtime is not None
+    harness.clock.now = at = datetime(2027, 12, 24, 2, 0, tzinfo=UTC)  # the 7-day countdown
+    async with harness.runtime.store.transaction() as tx:  # another process claimed it, then died
+        assert await tx.claim_run("reminders", at, now=at, owner="elsewhere:1", lease_until=at + RUN_LEASE)
+    assert await harness.runtime.jobs.run("reminders", at) is None
+    harness.clock.now = at + RUN_LEASE + timedelta(seconds=1)
+    report = await harness.runtime.jobs.run("reminders", at)
+    assert report is not None and report["queued"] == 1
+    assert await harness.runtime.jobs.run("reminders", at) is None

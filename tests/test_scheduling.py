@@ -51,7 +51,7 @@ async def test_every_enabled_job_is_scheduled_on_the_job_queue(tg: TelegramDrive
     await tg.app.start()
     try:
         jobs = {job.name: job for job in tg.app.job_queue.jobs()}  # type: ignore[union-attr]
-        assert set(jobs) == {"leaderboard", "reminders", "reviewer_digest", "outbox", "housekeeping"}
+        assert set(jobs) == {"leaderboard", "reminders", "reviewer_digest", "outbox", "catch_up", "housekeeping"}
         reminder = jobs["reminders"].next_t
         assert reminder is not None and reminder.astimezone(HANOI).hour == 9 and reminder.astimezone(HANOI).minute == 0
     finally:

@@ -17,6 +17,7 @@ from handlers.telegram.sender import OutboxSender
 log = logging.getLogger(__name__)
 DRAIN_EVERY = 2.0
 PRUNE_EVERY = 3600.0
+CATCH_UP_EVERY = 300.0  # a run left half-done by a process that died is taken over once its lease ends
 EXECUTOR_LOG = "apscheduler.executors.default"  # logs every run of every job at INFO
 
 
@@ -42,7 +43,8 @@ def schedule_jobs(
     sender: OutboxSender,
     prune: Callable[[], Awaitable[dict[str, int]]],
 ) -> None:
-    """Register every enabled job on its cron schedule, the outbox drain and housekeeping (`prune`, hourly)."""
+    """Register every enabled job on its cron schedule, the outbox drain, the making up of runs a dead
+    process left, and housekeeping (`prune`, hourly)."""
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
@@ -65,6 +67,12 @@ def schedule_jobs(
             log.info("outbox: %s", stats)
         await jobs.report_deliveries()
 
+    async def catch_up(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Make up a run missed within its grace time: one another process began and left unfinished."""
+        made_up = await jobs.catch_up()
+        if made_up:
+            log.info("runs made up: %s", made_up)
+
     async def housekeeping(_context: ContextTypes.DEFAULT_TYPE) -> None:
         """Forget update ids too old to be delivered again and outbox messages past their retention."""
         removed = await prune()
@@ -77,6 +85,7 @@ def schedule_jobs(
         kwargs = {"trigger": trigger(spec.cron, config.bot.timezone), "misfire_grace_time": spec.grace_minutes * 60}
         queue.run_custom(run, job_kwargs={**kwargs, **single}, name=name, data=name)
     queue.run_repeating(drain, interval=DRAIN_EVERY, first=1.0, name="outbox", job_kwargs=single)
+    queue.run_repeating(catch_up, interval=CATCH_UP_EVERY, first=CATCH_UP_EVERY, name="catch_up", job_kwargs=single)
     executor_log = logging.getLogger(EXECUTOR_LOG)
     if not any(isinstance(f, FrequentJobAtDebug) for f in executor_log.filters):
         executor_log.addFilter(FrequentJobAtDebug("outbox"))

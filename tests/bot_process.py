@@ -38,6 +38,8 @@ from handlers.telegram.limiter import RateLimiter
 from tests.conftest import ADMIN_ID, UNITS, UNPACED, campaign
 from tests.fake_telegram import FakeBotApi
 
+LIFETIME = 120.0  # a bot process that has not finished by then (a failing test) ends anyway
+
 
 class RecordingApi(FakeBotApi):
     """The fake Bot API, appending each call it accepted to a file shared by every process."""
@@ -139,7 +141,7 @@ def zygote() -> None:
         if pid == 0:
             code = 0
             try:
-                asyncio.run(run(spec))
+                asyncio.run(asyncio.wait_for(run(spec), LIFETIME))
             except BaseException:
                 traceback.print_exc()
                 code = 1

@@ -290,7 +290,8 @@ async def test_a_pruned_escalation_is_not_sent_again(tg: TelegramDriver, harness
     assert await harness.query("select count(*) from outbox where key like '%:escalate:%'") == [(1,)]
     await deliver_and_report(harness)
     harness.clock.now += timedelta(days=40)
-    assert (await housekeeping(harness.runtime))["outbox"] == 3  # digest, escalation, delivery report
+    # digest, escalation, delivery report; and what updates wrote: two grant notices, the card, the receipt
+    assert (await housekeeping(harness.runtime))["outbox"] == 7
     assert await harness.query("select count(*) from outbox where key like '%:escalate:%'") == [(0,)]
     harness.clock.now += timedelta(days=1)
     await harness.runtime.jobs.run("reviewer_digest")

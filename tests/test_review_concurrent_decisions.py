@@ -112,6 +112,8 @@ async def test_the_same_press_delivered_twice_is_handled_once(tg: TelegramDriver
     }
     before = len(tg.api.calls)
     await asyncio.gather(*(tg.app.process_update(Update.de_json(raw, tg.app.bot)) for _ in range(2)))
+    assert tg.settle is not None
+    await tg.settle()  # what the decision told the author, from the outbox
     assert len(await audit(harness)) == 1
     assert len(sent_to(tg.api.calls[before:], WORKER)) == 1
 

@@ -36,8 +36,9 @@ from handlers.telegram.application import Services, build_application, publish_c
 from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import CHANNEL as TELEGRAM
 from handlers.telegram.sender import OutboxSender
-from handlers.zalo.channel import Forward, ZaloChannel
+from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
+from handlers.zalo.inbound import CHANNEL as ZALO
 from handlers.zalo.polling import poll
 from handlers.zalo.sender import ZaloSender
 from storage.engine import Database
@@ -119,21 +120,20 @@ def zalo_channel(
     *,
     bot_id: str = "",
     pictures: PictureLinks | None = None,
-    forward: Forward | None = None,
     on_send: Callable[[bool], None] | None = None,
 ) -> ZaloChannel:
     """The Zalo channel on an open runtime."""
     files = FileStore(runtime.config.zalo.files_dir)
     return ZaloChannel(
-        runtime.conversation,
-        runtime.catalog,
-        client,
-        files,
-        bot_id=bot_id,
-        pictures=pictures,
-        forward=forward,
-        on_send=on_send,
+        runtime.conversation, runtime.catalog, client, files, bot_id=bot_id, pictures=pictures, on_send=on_send
     )
+
+
+def zalo_sender(runtime: Runtime, channel: ZaloChannel) -> ZaloSender:
+    """The one sender of Zalo chats in this process, woken after each commit that wrote to the outbox."""
+    sender = ZaloSender(channel, runtime.delivery, per_second=runtime.config.zalo.sends_per_second)
+    runtime.delivery.subscribe(ZALO, sender.wake)
+    return sender
 
 
 @dataclass
@@ -154,17 +154,17 @@ class ZaloPolling:
         await self.client.close()
 
 
-async def start_zalo_polling(runtime: Runtime, forward: Forward | None = None) -> ZaloPolling:
+async def start_zalo_polling(runtime: Runtime) -> ZaloPolling:
     """Check the token, switch Zalo's webhook off (getUpdates needs that), and start polling."""
     zalo = runtime.config.zalo
     client = ZaloClient(zalo.token, zalo.base_url, timeout=zalo.request_timeout)
     me = await client.get_me()
     await client.delete_webhook()
-    channel = zalo_channel(runtime, client, bot_id=str(me.get("id") or ""), forward=forward)
+    channel = zalo_channel(runtime, client, bot_id=str(me.get("id") or ""))
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout)),
-        asyncio.create_task(ZaloSender(channel, runtime.delivery, per_second=zalo.sends_per_second).run(stop)),
+        asyncio.create_task(zalo_sender(runtime, channel).run(stop)),
     ]
     log.info("Zalo bot %s is polling", me.get("account_name") or me.get("id"))
     return ZaloPolling(client, channel, stop, tasks)

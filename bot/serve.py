@@ -13,20 +13,18 @@ from typing import Any
 
 from telegram.request import HTTPXRequest
 
-from bot.app import Runtime, open_runtime, start_telegram, telegram_application, zalo_channel
+from bot.app import Runtime, open_runtime, start_telegram, telegram_application, zalo_channel, zalo_sender
 from bot.clock import Clock, utc_now
 from bot.config import Config
-from bot.messages import Notice
 from handlers.files import FileStore
 from handlers.pictures import PictureLinks
-from handlers.telegram.application import Services, process_posted, send_notice, update_kind
+from handlers.telegram.application import process_posted, update_kind
 from handlers.telegram.counting import CountedRequest
 from handlers.web.app import Webhook, web_app
 from handlers.web.metrics import Metrics
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.inbound import event_kind
-from handlers.zalo.sender import ZaloSender
 
 log = logging.getLogger(__name__)
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -113,31 +111,15 @@ async def open_webhook(
             client = zalo_client or ZaloClient(zalo.token, zalo.base_url, timeout=zalo.request_timeout)
             served.closers.append(client.close)
             me = await client.get_me()
-            forward = None
-            if served.telegram is not None:
-                bot = served.telegram.bot
-
-                files = FileStore(config.zalo.files_dir)
-
-                async def to_telegram(notice: Notice) -> None:
-                    await send_notice(bot, runtime.catalog, notice, files)
-
-                forward = to_telegram
             channel = served.zalo = zalo_channel(
                 runtime,
                 client,
                 bot_id=str(me.get("id") or ""),
                 pictures=pictures,
-                forward=forward,
                 on_send=partial(metrics.sent, "zalo"),
             )
-            if served.telegram is not None:
-                services: Services = served.telegram.bot_data["services"]
-                services.forward = channel.deliver
             stop = asyncio.Event()
-            sending = asyncio.create_task(
-                ZaloSender(channel, runtime.delivery, per_second=zalo.sends_per_second).run(stop)
-            )
+            sending = asyncio.create_task(zalo_sender(runtime, channel).run(stop))
             served.closers += [lambda: sending, stop.set]  # closed last first: stop, then wait
             if register:
                 await client.set_webhook(f"{public}/zalo", secret)

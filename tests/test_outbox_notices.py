@@ -117,7 +117,7 @@ async def test_the_card_reaches_the_reviewer_at_once_without_waiting_for_the_pol
     summary = await answer_until(tg, WORKER, "summary")
     assert harness.runtime is not None
     tg.settle = None  # no drain after the update: only the sender woken by the commit sends
-    telegram_sender(harness.runtime, tg.app.bot, limiter=RateLimiter(UNPACED))
+    sender = telegram_sender(harness.runtime, tg.app.bot, limiter=RateLimiter(UNPACED))
     before = len(harness.api.calls)
     await tg.press(WORKER, button(summary, "Gửi sáng kiến"))
     for _ in range(500):  # the poll is not running in tests: without the wake nothing would come
@@ -125,3 +125,4 @@ async def test_the_card_reaches_the_reviewer_at_once_without_waiting_for_the_pol
             break
         await asyncio.sleep(0.01)
     assert len(cards(harness.api.calls[before:], REVIEWER)) == 1
+    await sender.drain()  # waits for the drain the wake started to end

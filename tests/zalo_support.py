@@ -12,6 +12,7 @@ from bot.app import Runtime, open_runtime, zalo_channel
 from bot.config import Config
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
+from handlers.zalo.sender import ZaloSender
 from tests.conftest import FakeClock, as_text
 from tests.fake_zalo import BOT_ID, TOKEN, FakeZalo, FakeZaloServer
 
@@ -35,15 +36,18 @@ CORE = [
 class ZaloDriver:
     """Sends updates as Zalo would and reads what the bot sent back, by chat."""
 
-    def __init__(self, runtime: Runtime, channel: ZaloChannel, fake: FakeZalo) -> None:
+    def __init__(self, runtime: Runtime, channel: ZaloChannel, fake: FakeZalo, sender: ZaloSender) -> None:
         self.runtime = runtime
         self.channel = channel
         self.fake = fake
+        self.sender = sender  # drained after each update, as the commit's wake does in production
 
     async def deliver(self, user: str, body: dict[str, Any]) -> list[str]:
-        """Hand one update to the channel; the texts sent to `user`'s chat because of it."""
+        """Hand one update to the channel, then send what it told others (the outbox); the texts sent
+        to `user`'s chat because of it."""
         before = len(self.fake.texts(user))
         await self.channel.process(body)
+        await self.sender.drain()
         return self.fake.texts(user)[before:]
 
     async def say(self, user: str, *texts: str) -> list[str]:
@@ -78,7 +82,8 @@ async def zalo(
     config.zalo.files_dir = str(tmp_path / "files")
     runtime = await open_runtime(config, clock, migrate=False)
     client = ZaloClient(TOKEN, zalo_server.url, timeout=5, max_backoff=0.01)
-    driver = ZaloDriver(runtime, zalo_channel(runtime, client, bot_id=BOT_ID), zalo_server.fake)
+    channel = zalo_channel(runtime, client, bot_id=BOT_ID)
+    driver = ZaloDriver(runtime, channel, zalo_server.fake, ZaloSender(channel, runtime.delivery, per_second=1000))
     yield driver
     await client.close()
     await runtime.close()

@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
-from bot.messages import Core, Notice
+from bot.messages import Core
 from handlers.files import FileStore
 from handlers.telegram.api import make_bot
 from handlers.telegram.inbound import to_inbound
@@ -32,12 +32,10 @@ Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Coroutine[Any, Any,
 
 @dataclass
 class Services:
-    """What the Telegram handlers need, kept in `bot_data["services"]`; `forward` sends a notice
-    for another channel's chat (a Zalo author told of a decision taken on Telegram)."""
+    """What the Telegram handlers need, kept in `bot_data["services"]`."""
 
     core: Core
     catalog: Catalog
-    forward: Callable[[Notice], Awaitable[None]] | None = None
     files: FileStore | None = None  # photos the bot keeps itself (sent on Zalo), uploaded to Telegram
 
 

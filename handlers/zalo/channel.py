@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Command, Core, Inbound, Notice, Other, Payload, Press, Reply, Text, Upload
+from bot.messages import Command, Core, Inbound, Other, Payload, Press, Reply, Text, Upload
 from handlers.choices import Choice, pick
 from handlers.files import PREFIX, FileStore, image_suffix
 from handlers.pictures import PictureLinks
@@ -19,7 +19,6 @@ from handlers.zalo.inbound import CHANNEL, ZaloMessage, read
 from handlers.zalo.outbound import Rendered, is_picture, render
 
 log = logging.getLogger(__name__)
-Forward = Callable[[Notice], Awaitable[None]]
 MENUS_KEPT = 10_000  # chats whose last menu is remembered (the oldest is forgotten first)
 QUOTA_TRIES = 3
 SENT, QUOTA, BLOCKED, FAILED = "sent", "quota", "blocked", "failed"  # what became of a send
@@ -37,7 +36,6 @@ class ZaloChannel:
         *,
         bot_id: str = "",
         pictures: PictureLinks | None = None,
-        forward: Forward | None = None,
         on_send: Callable[[bool], None] | None = None,
     ) -> None:
         self.core = core
@@ -46,7 +44,6 @@ class ZaloChannel:
         self.files = files
         self.bot_id = bot_id
         self.pictures = pictures
-        self.forward = forward
         self.on_send = on_send or (lambda _ok: None)
         self.menus: OrderedDict[str, list[Choice]] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -71,7 +68,7 @@ class ZaloChannel:
         return True
 
     async def _handle(self, message: ZaloMessage) -> None:
-        """Ask the core, send what it answers to this chat and to the others it names."""
+        """Ask the core, send what it answers to this chat (the Zalo sender sends what it tells others)."""
         payload = await self._payload(message)
         ref = UserRef(CHANNEL, message.user_id)
         outcome = await self.core.handle(
@@ -80,12 +77,10 @@ class ZaloChannel:
         replies = list(outcome.replies)
         if outcome.alert:
             replies.insert(0, Reply(outcome.alert))
-        try:
-            if replies:
-                await self.send(message.chat_id, outcome.locale, replies)
-        finally:  # the others are told what the core committed, whatever became of this reply
-            for notice in outcome.notices:
-                await self.deliver(notice)
+        if replies:  # what others are told is in the outbox, committed: the Zalo sender sends it
+            sent = await self.send(message.chat_id, outcome.locale, replies)
+            if sent == SENT and outcome.kept:
+                await self.core.delivered(outcome.kept)
 
     async def _payload(self, message: ZaloMessage) -> Payload:
         """What the message carries, in the core's terms."""
@@ -109,16 +104,6 @@ class ZaloChannel:
             caption = message.text.strip() or None
             return Upload(Attachment("photo", file_id, name[:32], len(content), "image/jpeg", name, caption))
         return Other(message.kind)
-
-    async def deliver(self, notice: Notice) -> None:
-        """Send a notice to its Zalo chat, or hand it to the channel it belongs to."""
-        channel, _, chat_id = notice.chat.partition(":")
-        if channel == CHANNEL:
-            await self.send(chat_id, notice.locale, list(notice.replies))
-        elif self.forward is not None:
-            await self.forward(notice)
-        else:
-            log.warning("no channel sends to %s; notice dropped", notice.chat)
 
     async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> str:
         """Send replies as one text (in parts of 2,000 characters), then their pictures; the chat's

@@ -39,6 +39,24 @@ class ZaloSender:
         self.clock = clock
         self.next_at = 0.0
         self.stopping = False
+        self._lock = asyncio.Lock()  # one drain at a time: the poll's and the one a commit woke
+        self._again = False
+        self._woken: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Messages were just committed: send them now rather than at the next poll."""
+        self._again = True
+        if self._woken is None or self._woken.done():
+            self._woken = asyncio.get_running_loop().create_task(self._drain_while_woken())
+
+    async def _drain_while_woken(self) -> None:
+        """Drain until no wake came during the last drain."""
+        while self._again and not self.stopping:
+            self._again = False
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("the Zalo outbox drain failed")
 
     def stop(self) -> None:
         """Take no new message (the one in hand is finished and marked)."""
@@ -53,6 +71,11 @@ class ZaloSender:
 
     async def drain(self) -> Counter[str]:
         """Send what is due, oldest first, until nothing is left or Zalo's quota is used up."""
+        async with self._lock:
+            return await self._drain()
+
+    async def _drain(self) -> Counter[str]:
+        """The drain itself (under the lock)."""
         stats: Counter[str] = Counter()
         tried: list[int] = []
         while not self.stopping:

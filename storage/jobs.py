@@ -55,7 +55,7 @@ class JobQueries(Queries):
                 runs.c.job == job,
                 runs.c.scheduled_for == scheduled_for,
                 runs.c.finished_at.is_(None),
-                or_(runs.c.lease_until.is_(None), runs.c.lease_until < now),
+                or_(runs.c.lease_until.is_(None), runs.c.lease_until <= now),
             )
             .values(claim)
             .returning(runs.c.id)

@@ -129,7 +129,7 @@ class OutboxQueries(Queries):
         chosen = select(outbox.c.id).where(
             outbox.c.status == PENDING,
             outbox.c.not_before <= moment,
-            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < moment, outbox.c.claimed_by == owner),
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= moment, outbox.c.claimed_by == owner),
         )
         if channel is not None:
             chosen = chosen.where(outbox.c.chat.startswith(f"{channel}:", autoescape=True))

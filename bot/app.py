@@ -205,6 +205,7 @@ async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:
 def telegram_sender(runtime: Runtime, bot: Any, *, wake: bool = True, **options: Any) -> OutboxSender:
     """The one sender of Telegram chats in this process, woken after each commit that wrote to the
     outbox (unless `wake` is False: tests drain it themselves)."""
+    options.setdefault("files", FileStore(runtime.config.zalo.files_dir))
     sender = OutboxSender(bot, runtime.catalog, runtime.delivery, **options)
     if wake:
         runtime.delivery.subscribe(TELEGRAM, sender.wake)

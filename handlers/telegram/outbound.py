@@ -193,7 +193,7 @@ def _plain(reply: Reply) -> bool:
     return not (reply.buttons or reply.ask_contact or reply.remove_keyboard or reply.edit or reply.file or reply.media)
 
 
-async def _photo(item: Attachment, files: FileStore | None) -> str | bytes:
+async def photo_source(item: Attachment, files: FileStore | None) -> str | bytes:
     """What to send of a photo: its Telegram file id, or the bytes of one the bot keeps (sent on Zalo)."""
     if files is not None and item.file_id.startswith(PREFIX):
         content = await files.get(item.file_id)
@@ -212,10 +212,10 @@ async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply, files: File
     for start in range(0, len(photos), 10):
         batch = photos[start : start + 10]
         if len(batch) == 1:
-            photo = await _photo(batch[0], files)
+            photo = await photo_source(batch[0], files)
             sent = await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id) and sent
         else:
-            media = [InputMediaPhoto(await _photo(p, files), caption=p.caption) for p in batch]
+            media = [InputMediaPhoto(await photo_source(p, files), caption=p.caption) for p in batch]
             sent = await guarded(partial(bot.send_media_group, chat_id, media), chat_id) and sent
     for doc in (a for a in reply.media if a.kind != "photo"):
         sent = await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id) and sent

@@ -38,9 +38,10 @@ from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
 from bot.i18n import Catalog
 from bot.messages import FileOut, Reply
+from handlers.files import FileStore
 from handlers.telegram.api import TelegramBot
 from handlers.telegram.limiter import RateLimiter
-from handlers.telegram.outbound import Markup, markup, retry_seconds, split_text, text_message
+from handlers.telegram.outbound import Markup, markup, photo_source, retry_seconds, split_text, text_message
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -92,6 +93,7 @@ class OutboxSender:
         flood_retries: int = 5,
         timeout_retries: int = 2,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        files: FileStore | None = None,
     ) -> None:
         self.bot = bot
         self.catalog = catalog
@@ -102,6 +104,7 @@ class OutboxSender:
         self.flood_retries = flood_retries
         self.timeout_retries = timeout_retries
         self.sleep = sleep
+        self.files = files  # photos the bot keeps itself (sent on Zalo), uploaded to Telegram
         self.photo_ids: dict[str, str] = {}
         self._uploads: dict[str, asyncio.Future[str | None]] = {}
         self._stopping = False
@@ -327,7 +330,8 @@ class OutboxSender:
 
     async def _album(self, photos: list[Attachment], chat_id: int | str) -> None:
         """Send photos as one album, each with the caption the worker wrote (plain text)."""
-        await self.bot.send_media_group(chat_id, [InputMediaPhoto(p.file_id, caption=p.caption) for p in photos])
+        media = [InputMediaPhoto(await photo_source(p, self.files), caption=p.caption) for p in photos]
+        await self.bot.send_media_group(chat_id, media)
 
     async def _document(self, doc: Attachment, chat_id: int | str) -> None:
         """Send a document Telegram already has, with the worker's caption (plain text)."""
@@ -344,8 +348,8 @@ class OutboxSender:
         params: dict[str, Any] = {"chat_id": chat_id, "reply_markup": keyboard}
         if caption:
             params.update(caption=caption, parse_mode=ParseMode.HTML)
-        if isinstance(photo, Attachment):
-            await self.bot.send_photo(photo=photo.file_id, **params)
+        if isinstance(photo, Attachment):  # one Telegram has, or one the bot keeps (sent on Zalo)
+            await self.bot.send_photo(photo=await photo_source(photo, self.files), **params)
             return
         assert digest is not None
         known = self.photo_ids.get(digest)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from functools import partial
 
 import pytest
 
-from handlers.telegram.application import send_notice
 from tests.conftest import FakeClock, register, submit
 from tests.fake_telegram import Person, TelegramDriver, texts
 from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
@@ -38,7 +36,7 @@ async def test_a_code_shown_on_telegram_and_typed_on_zalo_shares_initiatives(
     code = re.search(r"SK-\d{4}-\d{6}", receipt)
     assert code is not None
     linking = await code_on_telegram(tg)
-    zalo.channel.forward = partial(send_notice, tg.app.bot, zalo.runtime.catalog)  # as in one process
+    zalo.with_telegram(tg.app.bot)  # as in one process
     before = len(tg.api.calls)
     answer = await zalo.say(LAN_ZALO, f"/link {linking}")
     assert "Đã liên kết" in answer[0] and "Nguyễn Thị Lan" in answer[0]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 
 from bot import operator
-from handlers.files import FileStore
-from handlers.telegram.application import send_notice
 from tests.conftest import register
 from tests.fake_telegram import Person, TelegramDriver
 from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
@@ -27,8 +23,7 @@ async def test_a_zalo_workers_photo_reaches_the_telegram_reviewer_as_an_upload(
     await register(tg, HUNG, name="Trần Văn Hùng")
     async with zalo.runtime.store.transaction() as tx:
         await operator.grant(tx, str(HUNG.id), "MAY10", now=zalo.runtime.conversation.clock())
-    files = FileStore(zalo.runtime.config.zalo.files_dir)
-    zalo.channel.forward = partial(send_notice, tg.app.bot, zalo.runtime.catalog, files=files)  # as in one process
+    zalo.with_telegram(tg.app.bot)  # as in one process
     await zalo.say(LAN, *REGISTRATION, *CORE)
     await zalo.deliver(LAN, zalo.fake.photo(LAN, "ban.jpg", JPEG, caption="Bàn trượt"))
     before = len(tg.api.calls)

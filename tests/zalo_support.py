@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime, open_runtime, zalo_channel
+from bot.app import Runtime, open_runtime, telegram_sender, zalo_channel
 from bot.config import Config
+from handlers.telegram.limiter import RateLimiter
+from handlers.telegram.sender import OutboxSender
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.sender import ZaloSender
-from tests.conftest import FakeClock, as_text
+from tests.conftest import UNPACED, FakeClock, as_text
 from tests.fake_zalo import BOT_ID, TOKEN, FakeZalo, FakeZaloServer
 
 REGISTRATION = ["/start", "1", "dong y", "Nguyễn Thị Lan", "0912 345 678", "cong ty may", "1"]
@@ -41,6 +43,11 @@ class ZaloDriver:
         self.channel = channel
         self.fake = fake
         self.sender = sender  # drained after each update, as the commit's wake does in production
+        self.telegram: OutboxSender | None = None
+
+    def with_telegram(self, bot: Any) -> None:
+        """Telegram in the same process: its sender sends the outbox's Telegram rows after each update."""
+        self.telegram = telegram_sender(self.runtime, bot, wake=False, limiter=RateLimiter(UNPACED))
 
     async def deliver(self, user: str, body: dict[str, Any]) -> list[str]:
         """Hand one update to the channel, then send what it told others (the outbox); the texts sent
@@ -48,6 +55,8 @@ class ZaloDriver:
         before = len(self.fake.texts(user))
         await self.channel.process(body)
         await self.sender.drain()
+        if self.telegram is not None:
+            await self.telegram.drain()
         return self.fake.texts(user)[before:]
 
     async def say(self, user: str, *texts: str) -> list[str]:

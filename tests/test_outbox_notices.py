@@ -55,7 +55,7 @@ async def test_a_decisions_notice_is_committed_with_it_and_sent_after_a_restart(
     before = len(harness.api.calls)
     await harness.sender.drain()
     (notice,) = sent_to(harness.api.calls[before:], WORKER)
-    assert "SK-2026-000001" in notice.text and "Đã công nhận" in notice.text
+    assert "SK-2026-000001" in notice.text and "đã được công nhận" in notice.text
 
 
 async def test_a_submit_rolled_back_tells_nobody_and_leaves_no_phantom_look_alike(

@@ -80,7 +80,7 @@ async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_to
     assert "✅ Trần Văn Hùng" in card.text and "✅ Lê Văn Minh" in card.text
     assert "· Đã công nhận ·" in card.text
     told = sent_to(first + second, WORKER)
-    assert len(told) == 1 and "<b>Recognised</b>" in told[0].text
+    assert len(told) == 1 and "is <b>recognised</b>" in told[0].text
     assert await initiative(harness, "status", "recognised_level") == ("approved", "grassroots")
     assert [row[:3] for row in await audit(harness)] == [
         ("approve", "submitted", "in_review"),

@@ -71,7 +71,7 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
     told = sent_to(calls, WORKER)
     assert len(told) == 1
     assert told[0].text == (
-        "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động”: <b>Recognised</b>"
+        "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is <b>recognised</b>"
         " (grassroots level, Công đoàn Công ty May 10).\nBy: Trần Văn Hùng"
     )  # no "Comment: (none)" line when there is no comment
     assert told[0].buttons == [("Open the initiative", "v1:open:1")]
@@ -93,7 +93,7 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: Telegra
     rows = await harness.query("select action, scores, comment from review_action where action <> 'submit'")
     assert rows == [("approve", "4/5/3", "Tốt")]
     told = sent_to(calls, WORKER)
-    assert "<b>Recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
+    assert "is <b>recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
     calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
     assert "tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5 · Tốt" in texts(calls)[0]
 
@@ -214,7 +214,7 @@ async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     )
     calls = await tg.press(REVIEWER, button(back, "✅ Công nhận"))
     told = sent_to(calls, WORKER)
-    assert len(told) == 1 and "<b>Recognised</b>" in told[0].text
+    assert len(told) == 1 and "is <b>recognised</b>" in told[0].text
     assert await initiative(harness, "status") == "approved"
     assert [row[:3] for row in await audit(harness)] == [
         ("request_changes", "submitted", "changes_requested"),

@@ -59,7 +59,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     calls = await tg.press(UPPER, button(upper_card, "✅ Công nhận"))
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
     told = sent_to(calls, WORKER)
-    assert "<b>Recognised</b> (upper level, Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
+    assert "<b>recognised</b> (upper level, Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
     assert "By: Đỗ Văn Dũng" in told[0].text
     assert await initiative(harness, "status", "recognised_level") == ("approved", "upper")
     assert await audit(harness) == [

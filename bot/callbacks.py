@@ -312,6 +312,22 @@ class RejectReason(Callback, action="rr"):
 
 
 @dataclass(frozen=True)
+class AppliedAsGiven(Callback, action="apd"):
+    """Mark applied: the day first applied is the one the author gave (yyyymmdd, to check it still is)."""
+
+    initiative: int
+    version: int
+    day: int
+
+
+@dataclass(frozen=True)
+class CancelQuestion(Callback, action="rvx"):
+    """Leave the reviewer's pending question unanswered and show the card again."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
 class ShowCard(Callback, action="card"):
     """Show an initiative's review card."""
 

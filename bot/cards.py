@@ -12,8 +12,8 @@ from bot.messages import Button, Reply
 from bot.ports import Tx
 from bot.textnorm import display_name
 from bot.turn import Turn
-from bot.views import NONE, initiative_args
-from bot.workflow import OPEN
+from bot.views import NONE, applied_arg, initiative_args
+from bot.workflow import Action, may, refusal
 
 DUE_SOON_DAYS = 14
 # The common rejection reasons, offered as buttons and stored as `#key`.
@@ -51,58 +51,110 @@ def _audit_comment(entry: AuditEntry) -> Any:
     return Msg("card.audit_comment", {"comment": comment_arg(entry.comment)})
 
 
-def review_buttons(item: Initiative) -> tuple[tuple[Button, ...], ...]:
-    """The card's buttons for the initiative's status."""
+def review_buttons(item: Initiative, *, acting: bool = True) -> tuple[tuple[Button, ...], ...]:
+    """The card's buttons: what the transition table allows now (only the history to a reader
+    who may no longer act, such as the grassroots reviewers of a nominated initiative)."""
 
     def button(label: str, act: str) -> Button:
         return Button(f"review.{label}", cb.ReviewAction(act, item.id, item.version).encode())
 
-    details = button("details", "dt")
-    if item.status in OPEN:
-        return (
-            (button("approve", "ap"), button("approve_scored", "as")),
-            (button("reject", "rj"), button("request_changes", "ch")),
-            (button("forward", "fw"), details),
-        )
-    if item.status is Status.APPROVED:
-        applied = () if item.applied_at else (button("mark_applied", "apl"),)
-        return ((button("forward", "fw"), *applied), (details,))
-    return ((details,),)
+    history = (button("details", "dt"),)
+    if not acting:
+        return (history,)
+    status = item.status
+    decide = (
+        (button("approve", "ap"), button("approve_scored", "as")) if may(status, Action.APPROVE) else (),
+        (
+            *((button("reject", "rj"),) if may(status, refusal(status)) else ()),
+            *((button("request_changes", "ch"),) if may(status, Action.REQUEST_CHANGES) else ()),
+        ),
+        (
+            *((button("forward", "fw"),) if may(status, Action.FORWARD) else ()),
+            *((button("mark_applied", "apl"),) if may(status, Action.MARK_APPLIED) and not item.applied_at else ()),
+        ),
+        history,
+    )
+    return tuple(row for row in decide if row)
 
 
-async def card(turn: Turn, item: Initiative, locale: str, *, media: bool = False, edit: bool = False) -> Reply:
-    """Render the card of an initiative for a reader in `locale`."""
+async def card(
+    turn: Turn,
+    item: Initiative,
+    locale: str,
+    *,
+    media: bool = False,
+    edit: bool = False,
+    private: bool = True,
+    acting: bool = True,
+) -> Reply:
+    """Render the card of an initiative for a reader in `locale` (the author's phone only in a
+    private chat, the action buttons only to those who may act)."""
     tx = turn.tx
     await tx.load_children(item)
     author = await tx.user(item.author_id)
+    home = await tx.unit(item.unit_id) if item.unit_id else None
     unit = await tx.unit(item.review_unit_id) if item.review_unit_id else None
     days_left = (item.decision_due - turn.today).days if item.decision_due else None
     fields = initiative_args(turn, item, locale)
+    phone = author.phone if author and private and not author.deleted else None
     args = {
         **fields,
         # the reader is a reviewer, not the author: no "you are the sole author" here
         "coauthors": replace(fields["coauthors"], empty="common.none"),
         "author": display_name(author.full_name) if author and author.full_name else Msg("common.anonymous"),
-        "unit": unit.name if unit else "—",
+        "phone": Msg("card.phone", {"phone": phone}) if phone else "",
+        "unit": home.name if home else "—",
         "level": Msg(f"level.{item.review_level or 'grassroots'}"),
+        "reviewing": unit.name if unit else "—",
         "due": item.decision_due or "—",
         "days_left": days_left if days_left is not None else "—",
         "due_soon": Msg("card.due_soon") if days_left is not None and days_left < DUE_SOON_DAYS else "",
+        "recognition": await _recognition(turn, item),
         "changes": _changes(item),
         "votes": await _votes(tx, item, unit.quorum if unit and unit.council else 0),
         "hints": await _hints(turn, item),
         "scored": await scores_block(tx, item),
-        "applied_note": Msg("card.applied", {"when": turn.local_time(item.applied_at).date()})
-        if item.applied_at
-        else "",
+        "applied_note": _applied(item),
     }
     return Reply(
         "card.text",
         args,
-        review_buttons(item),
+        review_buttons(item, acting=acting),
         media=tuple(item.attachments) if media else (),
         edit=edit,
     )
+
+
+async def _recognition(turn: Turn, item: Initiative) -> Any:
+    """The recognition an initiative already has: level, day, by whom (its scores are `scored`)."""
+    if item.recognised_level is None:
+        return ""
+    entries = await turn.tx.audit(item.id)
+    decided = [e for e in entries if e.action == Action.APPROVE.value and e.to_status == Status.APPROVED.value]
+    if not decided:
+        return ""
+    last = decided[-1]
+    args = {
+        "level": Msg(f"level.{last.level or item.recognised_level}"),
+        "when": turn.local_time(last.created_at).date(),
+        "by": who(last),
+    }
+    return Msg("card.recognised", args)
+
+
+def _applied(item: Initiative) -> Any:
+    """Since when the unit found it applied, and the benefit measured."""
+    if not item.applied_at:
+        return ""
+    value = Msg("common.unquantified") if item.applied_benefit_vnd is None else Vnd(item.applied_benefit_vnd)
+    return Msg("card.applied", {"since": applied_arg(item), "value": value})
+
+
+def who(entry: AuditEntry) -> Any:
+    """Who made an audit entry: a person, the council, or (for a deleted account) nobody named."""
+    if entry.by_council:
+        return Msg("council.short")
+    return display_name(entry.actor_name) or Msg("common.anonymous")
 
 
 def _changes(item: Initiative) -> Any:
@@ -140,7 +192,7 @@ def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
             "card.audit_line",
             {
                 "when": turn.local_time(e.created_at),
-                "who": display_name(e.actor_name) or Msg("common.system"),
+                "who": who(e),
                 "action": Msg(f"action.{e.action}"),
                 "from": Msg(f"status.{e.from_status}"),
                 "to": Msg(f"status.{e.to_status}"),

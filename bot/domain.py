@@ -44,11 +44,9 @@ class Status(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     RESUBMITTED = "resubmitted"
     APPROVED = "approved"
+    NOMINATED = "nominated"  # recognised at a level and forwarded up: under review at the upper unit
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-
-
-WITHDRAWABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED, Status.CHANGES_REQUESTED})
 
 
 @dataclass
@@ -186,6 +184,7 @@ class AuditEntry:
     comment: str | None
     scores: str | None
     created_at: datetime
+    by_council: bool = False  # a council's decision (no one person's): the votes are the lines before it
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot import callbacks as cb
 from bot.cards import scores_block
-from bot.domain import WITHDRAWABLE, Initiative, Status
+from bot.domain import Initiative, Status
 from bot.errors import InvalidInput
 from bot.i18n import Msg
 from bot.messages import Button, Reply, rows
 from bot.turn import Turn
 from bot.views import draft_args, initiative_args, short_title
-from bot.workflow import Action, next_status
+from bot.workflow import Action, may, next_status
 
 WITHDRAWN_EVENT = "initiative_withdrawn"
 
@@ -76,7 +76,7 @@ async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
         "scored": await scores_block(turn.tx, item),
     }
     buttons = [Button("button.back_to_list", cb.MyPage(0).encode())]
-    if item.status in WITHDRAWABLE:
+    if may(item.status, Action.WITHDRAW):
         buttons.insert(0, Button("button.withdraw", cb.AskWithdraw(item.id).encode()))
     if item.status is Status.CHANGES_REQUESTED:
         buttons.insert(0, Button("button.revise", cb.Revise(item.id).encode()))
@@ -86,19 +86,21 @@ async def open_one(turn: Turn, initiative_id: int) -> list[Reply]:
 async def ask_withdraw(turn: Turn, initiative_id: int) -> list[Reply]:
     """Ask the author to confirm withdrawing an initiative."""
     item = await _own(turn, initiative_id)
-    if item.status not in WITHDRAWABLE:
+    if not may(item.status, Action.WITHDRAW):
         raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
     buttons = rows(
         Button("button.confirm_withdraw", cb.ConfirmWithdraw(item.id, item.version).encode()),
         Button("button.keep", cb.OpenInitiative(item.id).encode()),
     )
-    return [Reply("my.confirm_withdraw", {"code": item.code or ""}, buttons)]
+    unit = await turn.tx.unit(item.review_unit_id) if item.review_unit_id else None
+    key = "my.confirm_withdraw_council" if unit and unit.council else "my.confirm_withdraw"
+    return [Reply(key, {"code": item.code or ""}, buttons)]
 
 
 async def withdraw(turn: Turn, initiative_id: int, version: int) -> list[Reply]:
     """Withdraw an initiative that is still waiting for a decision."""
     item = await _own(turn, initiative_id)
-    if item.status not in WITHDRAWABLE or item.version != version:
+    if not may(item.status, Action.WITHDRAW) or item.version != version:
         raise InvalidInput("error.cannot_withdraw", status=Msg(f"status.{item.status.value}"))
     before, item.status = item.status, next_status(item.status, Action.WITHDRAW)
     item.version += 1

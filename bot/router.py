@@ -171,6 +171,8 @@ PRESSES: dict[type[cb.Callback], Callable[[Turn, Any], Awaitable[list[Reply]]]] 
     cb.Revise: lambda turn, call: submission.revise(turn, call.initiative),
     cb.ReviewAction: lambda turn, call: review.press(turn, call, in_group=False),
     cb.RejectReason: review.press_reason,
+    cb.AppliedAsGiven: review.press_applied_since,
+    cb.CancelQuestion: lambda turn, call: review.cancel_question(turn, call.initiative),
     cb.ShowCard: lambda turn, call: card_by_id(turn, call.initiative),
     cb.PendingPage: lambda turn, call: queue.pending(turn, call.page, call.unit, call.category, edit=True),
     cb.GrantPerson: lambda turn, call: admin.pick_person(turn, call.user),

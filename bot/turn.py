@@ -36,11 +36,20 @@ class Turn:
         return await self.finder.hints(self.tx, item, self.after_commit) if self.finder is not None else []
 
     async def log_action(
-        self, item: Initiative, action: str, before: str, *, comment: str | None = None, scores: str | None = None
+        self,
+        item: Initiative,
+        action: str,
+        before: str,
+        *,
+        comment: str | None = None,
+        scores: str | None = None,
+        council: bool = False,
     ) -> None:
-        """Append this person's action on `item` (which left `before`) to the initiative's audit log."""
+        """Append this person's action on `item` (which left `before`) to the initiative's audit log
+        (`council`: the council's decision that this person's vote completed, under no one's name)."""
+        actor = None if council else self.user.id
         await self.tx.record_action(
-            item, actor_id=self.user.id, action=action, from_status=before, comment=comment, scores=scores, now=self.now
+            item, actor_id=actor, action=action, from_status=before, comment=comment, scores=scores, now=self.now
         )
 
     def notify(self, chat: str, locale: str, *replies: Reply) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from bot.domain import Status
@@ -24,22 +25,31 @@ class Action(StrEnum):
     DECLINE = "decline"  # an upper level does not recognise it again: the earlier recognition stands
 
 
-OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED})
+# Waiting for its first decision at a unit (the author may still withdraw it).
+UNDECIDED = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.RESUBMITTED})
+# Waiting for a reviewer (queues, digests): undecided, or recognised below and nominated up.
+OPEN = UNDECIDED | {Status.NOMINATED}
+# Recognised at some level: counted, never withdrawn, can be marked applied.
+RECOGNISED = frozenset({Status.APPROVED, Status.NOMINATED})
+# What a council decides by vote (in single mode, one reviewer's press).
+DECISIONS = (Action.APPROVE, Action.REJECT, Action.REQUEST_CHANGES, Action.FORWARD)
 
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
-    **{(s, Action.VOTE): Status.IN_REVIEW for s in OPEN},
+    **{(s, Action.VOTE): Status.IN_REVIEW for s in UNDECIDED},
+    **{(s, Action.VOTE): s for s in RECOGNISED},  # a council voting to forward a recognised initiative
     **{(s, Action.APPROVE): Status.APPROVED for s in OPEN},
-    **{(s, Action.REJECT): Status.REJECTED for s in OPEN},
-    **{(s, Action.REQUEST_CHANGES): Status.CHANGES_REQUESTED for s in OPEN},
+    **{(s, Action.REJECT): Status.REJECTED for s in UNDECIDED},
+    **{(s, Action.REQUEST_CHANGES): Status.CHANGES_REQUESTED for s in UNDECIDED},
     (Status.CHANGES_REQUESTED, Action.RESUBMIT): Status.RESUBMITTED,
-    **{(s, Action.WITHDRAW): Status.WITHDRAWN for s in (*OPEN, Status.CHANGES_REQUESTED)},
-    # Forward: a recognised initiative goes up to be recognised again, or an undecided one goes
-    # up because the unit cannot decide; either way it waits at the upper level as submitted.
-    **{(s, Action.FORWARD): Status.SUBMITTED for s in (*OPEN, Status.APPROVED)},
-    (Status.APPROVED, Action.MARK_APPLIED): Status.APPROVED,
-    # Refusing an initiative recognised below (forwarded up) declines to recognise it again.
-    **{(s, Action.DECLINE): Status.APPROVED for s in OPEN},
+    **{(s, Action.WITHDRAW): Status.WITHDRAWN for s in (*UNDECIDED, Status.CHANGES_REQUESTED)},
+    # Forward: an undecided initiative goes up because the unit cannot decide (submitted there);
+    # a recognised one is nominated to be recognised again, keeping the recognition it has.
+    **{(s, Action.FORWARD): Status.SUBMITTED for s in UNDECIDED},
+    **{(s, Action.FORWARD): Status.NOMINATED for s in RECOGNISED},
+    **{(s, Action.MARK_APPLIED): s for s in RECOGNISED},
+    # Refusing an initiative recognised below declines to recognise it again: the recognition stands.
+    (Status.NOMINATED, Action.DECLINE): Status.APPROVED,
 }
 
 
@@ -64,12 +74,25 @@ def allowed_actions(current: Status) -> list[Action]:
     return [action for (status, action) in TRANSITIONS if status is current]
 
 
-def council_outcome(approvals: int, rejections: int, *, council: int, quorum: int) -> Action | None:
-    """Council decision: approve with a quorum and ≥ 2/3 of votes cast; reject once out of reach."""
-    cast = approvals + rejections
+def may(current: Status, action: Action) -> bool:
+    """True when `action` is allowed from `current`."""
+    return (current, action) in TRANSITIONS
+
+
+def refusal(current: Status) -> Action:
+    """What a reviewer's "not recognised" means: a rejection, or declining to recognise it again."""
+    return Action.DECLINE if current is Status.NOMINATED else Action.REJECT
+
+
+def council_outcome(votes: Mapping[Action, int], *, council: int, quorum: int) -> Action | None:
+    """A council's decision: the choice with a quorum of votes cast and ≥ 2/3 of them; not
+    recognised (reject) once no choice can reach 2/3 any more; None while it is still open."""
+    cast = sum(votes.values())
     remaining = max(council - cast, 0)
-    if cast >= quorum and 3 * approvals >= 2 * cast:
-        return Action.APPROVE
-    if 3 * (approvals + remaining) < 2 * (cast + remaining) or (remaining == 0 and cast >= quorum):
+    for choice in DECISIONS:
+        if cast >= quorum and 3 * votes.get(choice, 0) >= 2 * cast:
+            return choice
+    reachable = any(3 * (votes.get(c, 0) + remaining) >= 2 * (cast + remaining) for c in DECISIONS)
+    if not reachable or (remaining == 0 and cast >= quorum):
         return Action.REJECT
     return None

@@ -125,6 +125,7 @@ class ReviewQueries(Queries):
                 r.comment,
                 r.scores,
                 r.created_at,
+                by_council=r.actor_id is None,  # only a council's decision has no one person's name on it
             )
             for r in await self.conn.execute(stmt)
         ]

@@ -184,7 +184,7 @@ class ReviewVoteRow(SQLModel, table=True):
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
     round: int
     user_id: int = Field(foreign_key="app_user.id")
-    vote: str = Field(max_length=10)
+    vote: str = Field(max_length=20)
     comment: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
 

@@ -42,6 +42,8 @@ EXAMPLES: list[Callback] = [
     cb.Revise(999999999),
     cb.ReviewAction("apl", 999999999, 12),
     cb.RejectReason(999999999, 12, 3),
+    cb.AppliedAsGiven(999999999, 12, 20250301),
+    cb.CancelQuestion(999999999),
     cb.ShowCard(999999999),
     cb.PendingPage(2, 17, "productivity"),
     cb.GrantPerson(42),

@@ -88,14 +88,14 @@ async def test_a_single_photo_is_sent_as_a_photo_and_several_documents_one_by_on
     assert documents == ["doc0-id", "doc1-id"]
 
 
-async def test_the_card_opened_by_code_brings_the_files_again(tg: TelegramDriver) -> None:
+async def test_the_card_opened_by_code_does_not_send_the_files_again(tg: TelegramDriver) -> None:
+    """The files came with the card at submission; /review (or /pending) shows the card only."""
     await grant(tg, REVIEWER)
     await enroll(tg, WORKER)
     await submit_with(tg, WORKER, photos=3, documents=1)
     calls = await tg.text(REVIEWER, "/review SK-2026-000001")
     assert "<b>Tệp đính kèm:</b> 4" in texts(calls)[0]
-    assert [c.method for c in calls] == ["sendMessage", "sendMediaGroup", "sendDocument"]
-    assert len(media_of(calls[1])) == 3
+    assert [c.method for c in calls] == ["sendMessage"]
 
 
 async def test_a_card_without_files_sends_only_the_card(tg: TelegramDriver) -> None:

@@ -75,21 +75,35 @@ async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_to
     first = await tg.press(REVIEWER, button(got[REVIEWER.id], "✅ Công nhận"))
     # the second member presses the card he received at submission
     second = await tg.press(SECOND, button(got[SECOND.id], "✅ Công nhận"))
-    assert texts(second)[0] == "Đã công nhận sáng kiến SK-2026-000001. Tác giả đã được báo."
+    result = (
+        "🗳 Hội đồng sáng kiến Công đoàn Công ty May 10 đã quyết định về <b>SK-2026-000001</b>"
+        " “Máy cắt vải tự động”: <b>Đã công nhận</b> — 2/2 phiếu tán thành."
+    )
+    assert texts(second)[0] == f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}"
+    assert [c.text for c in sent_to(second, REVIEWER) + sent_to(second, THIRD)] == [result, result]
     card = edits(second)[0]
-    assert "✅ Trần Văn Hùng" in card.text and "✅ Lê Văn Minh" in card.text
-    assert "· Đã công nhận ·" in card.text
+    assert (
+        "· Đã công nhận ·" in card.text
+        and "🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)" in card.text
+    )
+    assert card.text.endswith("(chưa có phiếu)")  # the votes on its next decision (forwarding it up)
     told = sent_to(first + second, WORKER)
-    assert len(told) == 1 and "is <b>recognised</b>" in told[0].text
+    assert [t.text for t in told] == [
+        "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is <b>recognised</b>"
+        " (grassroots level, Công đoàn Công ty May 10).\nBy: Initiative council of Công đoàn Công ty May 10"
+        " — 2/2 votes in favour"
+    ]
     assert await initiative(harness, "status", "recognised_level") == ("approved", "grassroots")
-    assert [row[:3] for row in await audit(harness)] == [
-        ("approve", "submitted", "in_review"),
-        ("approve", "in_review", "approved"),
+    assert await audit(harness) == [
+        ("approve", "submitted", "in_review", "Trần Văn Hùng"),
+        ("approve", "in_review", "in_review", "Lê Văn Minh"),
+        ("approve", "in_review", "approved", None),  # the council's decision, no one person's
     ]
     # the third member comes late: the decision is made
     late = await tg.press(THIRD, button(got[THIRD.id], "✅ Công nhận"))
     assert alert(late)["text"] == "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
-    assert len(await audit(harness)) == 2
+    assert "Sáng kiến này đã được Hội đồng sáng kiến xử lý lúc" in texts(late)[0]
+    assert len(await audit(harness)) == 3
     assert await harness.query("select count(*) from review_vote") == [(2,)]
 
 
@@ -100,8 +114,10 @@ async def test_a_member_cannot_vote_twice(tg: TelegramDriver, harness: Harness) 
         again = await tg.press(REVIEWER, data)
         assert alert(again)["text"] == "Anh/chị đã bỏ phiếu cho sáng kiến này rồi."
         assert "Anh/chị đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
-    asked = await tg.press(REVIEWER, button(edits(calls), "Không công nhận"))
-    again = await tg.press(REVIEWER, button(asked, "Không mới"))
+    for label in ("Không công nhận", "chấm điểm", "Yêu cầu bổ sung"):  # told before being asked why
+        again = await tg.press(REVIEWER, button(edits(calls), label))
+        assert texts(again) == ["Anh/chị đã bỏ phiếu cho sáng kiến này rồi."]
+    again = await tg.press(REVIEWER, f"v1:rr:1:{button(edits(calls), 'Không công nhận').rsplit(':', 1)[1]}:0")
     assert "Anh/chị đã bỏ phiếu cho sáng kiến này rồi." in texts(again)
     assert await harness.query("select vote from review_vote") == [("approve",)]
     assert await initiative(harness, "status") == "in_review"
@@ -116,10 +132,11 @@ async def test_rejected_once_two_thirds_is_out_of_reach(tg: TelegramDriver, harn
     assert await initiative(harness, "status") == "in_review"
     await tg.press(SECOND, button(got[SECOND.id], "Không công nhận"))
     calls = await tg.text(SECOND, "Chưa áp dụng thử")
-    assert texts(calls)[0].startswith("Đã ghi nhận không công nhận SK-2026-000001")
+    assert texts(calls)[0].startswith("Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n🗳 Hội đồng")
     told = sent_to(calls, WORKER)
     assert len(told) == 1 and "<b>Not recognised</b>" in told[0].text
-    assert "Comment: Chưa áp dụng thử" in told[0].text
+    # both reasons of the council's decision, the first in the author's language
+    assert "Comment: Not new within the unit\nChưa áp dụng thử" in told[0].text
     assert await initiative(harness, "status") == "rejected"
     assert sorted(v for (v,) in await harness.query("select vote from review_vote")) == [
         "reject",
@@ -149,7 +166,7 @@ async def test_two_members_voting_at_the_same_moment_both_count_and_decide_once(
     )
     assert await harness.query("select count(*) from review_vote") == [(2,)]
     assert await initiative(harness, "status") == "approved"
-    assert [row[2] for row in await audit(harness)] == ["in_review", "approved"]
+    assert [row[2] for row in await audit(harness)] == ["in_review", "in_review", "approved"]
     assert len(sent_to(tg.api.calls[before:], WORKER)) == 1
 
 

@@ -56,7 +56,7 @@ async def test_the_card_shows_what_a_reviewer_needs_to_decide(tg: TelegramDriver
         "❌ Không công nhận",
         "✏️ Yêu cầu bổ sung",
         "⬆️ Chuyển cấp trên",
-        "ℹ️ Chi tiết",
+        "🕘 Lịch sử xử lý",
     ]
 
 
@@ -73,7 +73,7 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
     assert told[0].text == (
         "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is <b>recognised</b>"
         " (grassroots level, Công đoàn Công ty May 10).\nBy: Trần Văn Hùng"
-    )  # no "Comment: (none)" line when there is no comment
+    )  # no "Comment: (none)"
     assert told[0].buttons == [("Open the initiative", "v1:open:1")]
     status, level, decided_by, decided_at = await initiative(
         harness, "status", "recognised_level", "decided_by", "decided_at"
@@ -93,8 +93,8 @@ async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: Telegra
     rows = await harness.query("select action, scores, comment from review_action where action <> 'submit'")
     assert rows == [("approve", "4/5/3", "Tốt")]
     told = sent_to(calls, WORKER)
-    assert "is <b>recognised</b>" in told[0].text and "Comment: Tốt" in told[0].text
-    calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
+    assert "is <b>recognised</b> (grassroots level" in told[0].text and "Comment: Tốt" in told[0].text
+    calls = await tg.press(REVIEWER, button(calls, "Lịch sử xử lý"))
     assert "tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5 · Tốt" in texts(calls)[0]
 
 
@@ -110,6 +110,7 @@ async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: H
         "Chưa chứng minh được hiệu quả",
         "Trùng với sáng kiến đã có",
         "Không thuộc đối tượng sáng kiến",
+        "↩️ Huỷ, về phiếu",
     ]
     calls = await tg.press(REVIEWER, button(calls, "Không mới"))
     assert "Đã ghi nhận không công nhận SK-2026-000001" in texts(calls)[0]
@@ -214,7 +215,7 @@ async def test_changes_requested_then_revised_and_resubmitted_then_approved(
     )
     calls = await tg.press(REVIEWER, button(back, "✅ Công nhận"))
     told = sent_to(calls, WORKER)
-    assert len(told) == 1 and "is <b>recognised</b>" in told[0].text
+    assert len(told) == 1 and told[0].text.startswith("🎉 Congratulations!")
     assert await initiative(harness, "status") == "approved"
     assert [row[:3] for row in await audit(harness)] == [
         ("request_changes", "submitted", "changes_requested"),
@@ -316,5 +317,5 @@ async def test_the_history_starts_with_the_submission(tg: TelegramDriver, harnes
         " left join app_user u on u.id = a.actor_id order by a.id"
     )
     assert rows == [("submit", "draft", "submitted", "Nguyễn Thị Lan")]
-    details = await tg.press(REVIEWER, button([card], "Chi tiết"))
+    details = await tg.press(REVIEWER, button([card], "Lịch sử xử lý"))
     assert "Nguyễn Thị Lan: gửi (Bản nháp → Đã gửi)" in texts(details)[0]

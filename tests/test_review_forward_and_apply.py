@@ -42,13 +42,19 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
     assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội để xét công nhận."
     told = sent_to(calls, WORKER)
-    assert len(told) == 1
-    assert "<b>Submitted</b> (Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
+    assert [t.text for t in told] == [
+        "📤 Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” was forwarded to Công đoàn các Khu"
+        " công nghiệp Hà Nội to be considered for recognition.\nIt stays recognised at the grassroots level."
+        "\nForwarded by: Trần Văn Hùng"
+    ]
     upper_card = cards(calls, UPPER)
     assert len(upper_card) == 1 and cards(calls, REVIEWER) == []
-    assert "· Đã gửi · cấp trên trực tiếp" in upper_card[0].text
+    text = upper_card[0].text
+    assert "· Đã công nhận, đang xét ở cấp trên · cấp trên trực tiếp (Công đoàn các Khu công nghiệp Hà Nội)" in text
+    assert "<b>Tác giả:</b> Nguyễn Thị Lan (100%) · ☎ +84912345678 · Công đoàn Công ty May 10" in text
+    assert "🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng)" in text
     assert await initiative(harness, "status", "review_level", "recognised_level", "review_round") == (
-        "submitted",
+        "nominated",
         "upper",
         "grassroots",
         1,
@@ -59,16 +65,52 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     calls = await tg.press(UPPER, button(upper_card, "✅ Công nhận"))
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
     told = sent_to(calls, WORKER)
-    assert "<b>recognised</b> (upper level, Công đoàn các Khu công nghiệp Hà Nội)" in told[0].text
-    assert "By: Đỗ Văn Dũng" in told[0].text
+    assert told[0].text.startswith(
+        "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is <b>recognised</b>"
+        " (upper level, Công đoàn các Khu công nghiệp Hà Nội).\nBy: Đỗ Văn Dũng"
+    )
     assert await initiative(harness, "status", "recognised_level") == ("approved", "upper")
     assert await audit(harness) == [
         ("approve", "submitted", "approved", "Trần Văn Hùng"),
-        ("forward", "approved", "submitted", "Trần Văn Hùng"),
-        ("approve", "submitted", "approved", "Đỗ Văn Dũng"),
+        ("forward", "approved", "nominated", "Trần Văn Hùng"),
+        ("approve", "nominated", "approved", "Đỗ Văn Dũng"),
     ]
     levels = await harness.query("select level from review_action where action <> 'submit' order by id")
     assert levels == [("grassroots",), ("upper",), ("upper",)]
+
+
+async def test_a_forwarded_recognition_cannot_be_withdrawn_and_stays_readable_below(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    calls = await approved_card(tg)
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    upper_card = cards(calls, UPPER)
+    version = await initiative(harness, "version")
+    mine = await tg.text(WORKER, "/my")
+    status = "Recognised, under review at the upper level"
+    assert mine[-1].buttons[0][0] == f"SK-2026-000001 · Máy cắt vải tự động · {status}"
+    opened = await tg.press(WORKER, mine[-1].buttons[0][1])
+    assert texts(opened)[0].startswith(f"<b>SK-2026-000001</b> · {status}")
+    assert "Withdraw" not in [label for label, _ in opened[-1].buttons]
+    for forged in ("v1:wd:1", f"v1:wdok:1:{version}"):
+        calls = await tg.press(WORKER, forged)
+        assert texts(calls) == [f"An initiative that is “{status}” cannot be withdrawn."]
+    assert await initiative(harness, "status", "recognised_level") == ("nominated", "grassroots")
+    assert [label for label, _ in upper_card[0].buttons] == [
+        "✅ Công nhận",
+        "📝 Công nhận, chấm điểm",
+        "❌ Không công nhận",  # declines to recognise it again: never a rejection, never sent back
+        "⬆️ Chuyển cấp trên",
+        "🏭 Ghi nhận đã áp dụng",
+        "🕘 Lịch sử xử lý",
+    ]
+    # the grassroots reviewer still opens it, to read
+    calls = await tg.text(REVIEWER, "/review SK-2026-000001")
+    assert "· Đã công nhận, đang xét ở cấp trên ·" in texts(calls)[0]
+    assert [label for label, _ in calls[-1].buttons] == ["🕘 Lịch sử xử lý"]
+    calls = await tg.press(REVIEWER, calls[-1].buttons[0][1])
+    assert texts(calls)[0].startswith("<b>Lịch sử xử lý SK-2026-000001</b>")
+    assert await initiative(harness, "status") == "nominated"
 
 
 async def test_an_undecided_initiative_can_be_forwarded_when_the_unit_cannot_decide(
@@ -103,6 +145,12 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
 ) -> None:
     calls = await approved_card(tg)
     calls = await tg.press(REVIEWER, button(edits(calls), "Ghi nhận đã áp dụng"))
+    assert texts(calls) == [
+        "SK-2026-000001 được áp dụng từ ngày nào? Tác giả ghi 01/02/2026: bấm nút để xác nhận, hoặc gõ ngày khác"
+        " (ngày/tháng/năm, ví dụ 15/03/2026)."
+    ]
+    assert [label for label, _ in calls[-1].buttons] == ["✅ Từ 01/02/2026, như tác giả ghi", "↩️ Huỷ, về phiếu"]
+    calls = await tg.press(REVIEWER, button(calls, "như tác giả ghi"))
     assert texts(calls)[0].startswith("Giá trị làm lợi đo được của SK-2026-000001")
     calls = await tg.text(REVIEWER, "nhiều lắm")
     again = refused(calls, "Chưa đọc được số tiền", "Giá trị làm lợi đo được của SK-2026-000001")
@@ -111,12 +159,20 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     mine = sent_to(calls, REVIEWER)
     assert len(mine) == 1  # the confirmation leads the refreshed card
     assert mine[0].text.startswith("Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n📋 <b>SK-2026-000001</b>")
-    in_order(mine[0].text, "đã được áp dụng.", "\n\n", "✅ Đã áp dụng từ 25/11/2026")
+    in_order(
+        mine[0].text,
+        "đã được áp dụng.",
+        "\n\n",
+        "🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 ₫",
+    )
     buttons = mine[0].buttons
-    assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "ℹ️ Chi tiết"]
+    assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "🕘 Lịch sử xử lý"]
     told = sent_to(calls, WORKER)
     assert len(told) == 1
-    assert "recorded as applied" in told[0].text and "Measured benefit: 120.000.000 ₫" in told[0].text
+    assert told[0].text == (
+        "🏭 Updated: your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is applied since 01/02/2026"
+        " (Công đoàn Công ty May 10).\nMeasured benefit: 120.000.000 ₫\nRecorded by: Trần Văn Hùng"
+    )
     status, benefit, applied_at = await initiative(harness, "status", "applied_benefit_vnd", "applied_at")
     assert (status, benefit) == ("approved", 120_000_000)
     assert applied_at.startswith("2026-11-25")
@@ -126,6 +182,31 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
         ("approve", "submitted", "approved", None),
         ("mark_applied", "approved", "approved", "120000000"),
     ]
+
+    assert await initiative(harness, "applied_since") == "2026-02-01"
+
+
+async def test_mark_applied_takes_the_date_the_unit_found_and_can_be_cancelled(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    calls = await approved_card(tg)
+    asked = await tg.press(REVIEWER, button(edits(calls), "Ghi nhận đã áp dụng"))
+    back = await tg.press(REVIEWER, button(asked, "Huỷ, về phiếu"))
+    assert texts(back)[0].startswith("Đã huỷ, không có gì thay đổi.\n\n📋 <b>SK-2026-000001</b> · Đã công nhận")
+    await tg.text(REVIEWER, "15/03/2026")  # the question was cancelled: not an answer
+    assert await initiative(harness, "applied_at", "applied_since") == (None, "2026-02-01")
+    await tg.press(REVIEWER, button(back, "Ghi nhận đã áp dụng"))
+    calls = await tg.text(REVIEWER, "31/02/2026")
+    assert texts(calls)[0].startswith("Không có ngày 31/2/2026")
+    calls = await tg.text(REVIEWER, "15/03/2026")
+    assert texts(calls)[0].startswith("Giá trị làm lợi đo được của SK-2026-000001")
+    calls = await tg.text(REVIEWER, "không xác định được")
+    assert (
+        "🏭 Đơn vị xác nhận đã áp dụng từ 15/03/2026; giá trị làm lợi đo được: không xác định được" in texts(calls)[0]
+    )
+    assert await initiative(harness, "applied_since", "applied_benefit_vnd") == ("2026-03-15", None)
+    told = sent_to(calls, WORKER)
+    assert "is applied since 15/03/2026" in told[0].text
 
 
 async def test_an_open_initiative_cannot_be_marked_applied(tg: TelegramDriver, harness: Harness) -> None:
@@ -154,7 +235,8 @@ async def test_refused_upstairs_a_forwarded_initiative_stays_recognised_below(
     [told] = sent_to(calls, WORKER)
     assert "was not recognised again by Công đoàn các Khu công nghiệp Hà Nội" in told.text
     assert "stays recognised at the grassroots level" in told.text
-    assert (await audit(harness))[-1][:3] == ("decline", "submitted", "approved")
+    assert (await audit(harness))[-1][:3] == ("decline", "nominated", "approved")
     calls = await tg.press(UPPER, button(edits(calls), "Ghi nhận đã áp dụng"))  # still counts once applied
+    calls = await tg.press(UPPER, button(calls, "như tác giả ghi"))
     calls = await tg.text(UPPER, "120 triệu")
     assert await initiative(harness, "applied_benefit_vnd") == 120_000_000

@@ -87,7 +87,7 @@ async def test_a_reviewer_approves_in_the_group(tg: TelegramDriver, harness: Har
     assert await audit(harness) == [("approve", "submitted", "approved", "Trần Văn Hùng")]
 
 
-@pytest.mark.parametrize("label", ["✅ Công nhận", "Không công nhận", "Chi tiết", "Chuyển cấp"])
+@pytest.mark.parametrize("label", ["✅ Công nhận", "Không công nhận", "Lịch sử xử lý", "Chuyển cấp"])
 async def test_an_outsider_pressing_in_the_group_is_told_privately_and_nothing_changes(
     tg: TelegramDriver, harness: Harness, label: str
 ) -> None:

@@ -158,7 +158,9 @@ async def test_an_admin_sees_the_queue_of_any_unit_and_opens_its_cards(tg: Teleg
     assert texts(calls)[0].startswith("<b>Sáng kiến chờ xét duyệt</b> (4), trang 1/2")
     calls = await tg.press(ADMIN, button(calls, "SK-2026-000002"))
     assert "Khuôn may túi nhanh" in texts(calls)[0]
-    calls = await tg.press(ADMIN, button(calls, "✅ Công nhận"))  # seeing is not deciding
+    assert [label for label, _ in calls[-1].buttons] == ["🕘 Lịch sử xử lý"]  # seeing is not deciding
+    approve = button(calls, "Lịch sử xử lý").replace(":dt:", ":ap:")
+    calls = await tg.press(ADMIN, approve)
     assert alert(calls)["text"] == "Anh/chị không phải người xét duyệt của đơn vị này."
 
 

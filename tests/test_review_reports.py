@@ -27,7 +27,7 @@ async def test_scores_are_labelled_on_the_card_in_the_history_and_in_the_authors
     calls = await tg.text(REVIEWER, "/review SK-2026-000001")
     card = texts(calls)[0]
     assert f"\n⭐ <b>Điểm chấm:</b> {SCORES_VI}" in card
-    calls = await tg.press(REVIEWER, button(calls, "Chi tiết"))
+    calls = await tg.press(REVIEWER, button(calls, "Lịch sử xử lý"))
     history = texts(calls)[0]
     assert history.splitlines()[1] == "• 10:00 25/11/2026 · Nguyễn Thị Lan: gửi (Bản nháp → Đã gửi)"  # from submission
     assert f"Trần Văn Hùng: công nhận (Đã gửi → Đã công nhận) · {SCORES_VI} · Tốt" in history
@@ -52,7 +52,8 @@ async def test_the_measured_benefit_reads_as_money_in_the_history(tg: TelegramDr
     calls = await submit_as(tg, WORKER, english=True)
     calls = await tg.press(REVIEWER, button(cards(calls, REVIEWER), "✅ Công nhận"))
     calls = await tg.press(REVIEWER, button(edits(calls), "Ghi nhận đã áp dụng"))
+    calls = await tg.press(REVIEWER, button(calls, "như tác giả ghi"))
     calls = await tg.text(REVIEWER, "2,5 tỷ")
-    calls = await tg.press(REVIEWER, button(sent_to(calls, REVIEWER), "Chi tiết"))
+    calls = await tg.press(REVIEWER, button(sent_to(calls, REVIEWER), "Lịch sử xử lý"))
     history = texts(calls)[0]
     assert " · 2.500.000.000 ₫" in history and "2500000000" not in history

@@ -20,7 +20,6 @@ OPEN_MOVES = {
     A.REQUEST_CHANGES: S.CHANGES_REQUESTED,
     A.WITHDRAW: S.WITHDRAWN,
     A.FORWARD: S.SUBMITTED,
-    A.DECLINE: S.APPROVED,
 }
 EXPECTED: dict[Status, dict[Action, Status]] = {
     S.DRAFT: {A.SUBMIT: S.SUBMITTED},
@@ -28,7 +27,15 @@ EXPECTED: dict[Status, dict[Action, Status]] = {
     S.IN_REVIEW: OPEN_MOVES,
     S.RESUBMITTED: OPEN_MOVES,
     S.CHANGES_REQUESTED: {A.RESUBMIT: S.RESUBMITTED, A.WITHDRAW: S.WITHDRAWN},
-    S.APPROVED: {A.FORWARD: S.SUBMITTED, A.MARK_APPLIED: S.APPROVED},
+    S.APPROVED: {A.VOTE: S.APPROVED, A.FORWARD: S.NOMINATED, A.MARK_APPLIED: S.APPROVED},
+    # recognised below, under review above: never withdrawn, never sent back, never rejected
+    S.NOMINATED: {
+        A.VOTE: S.NOMINATED,
+        A.APPROVE: S.APPROVED,
+        A.DECLINE: S.APPROVED,
+        A.FORWARD: S.NOMINATED,
+        A.MARK_APPLIED: S.NOMINATED,
+    },
     S.REJECTED: {},
     S.WITHDRAWN: {},
 }
@@ -99,9 +106,27 @@ def test_a_draft_can_only_be_submitted() -> None:
     ],
 )
 def test_council_outcome(approvals: int, rejections: int, council: int, quorum: int, outcome: Action | None) -> None:
-    assert council_outcome(approvals, rejections, council=council, quorum=quorum) is outcome
+    votes = {A.APPROVE: approvals, A.REJECT: rejections}
+    assert council_outcome(votes, council=council, quorum=quorum) is outcome
 
 
 def test_exactly_two_thirds_is_enough() -> None:
-    assert council_outcome(2, 1, council=3, quorum=3) is A.APPROVE
-    assert council_outcome(5, 3, council=8, quorum=8) is A.REJECT  # 62.5 % < 2/3
+    assert council_outcome({A.APPROVE: 2, A.REJECT: 1}, council=3, quorum=3) is A.APPROVE
+    assert council_outcome({A.APPROVE: 5, A.REJECT: 3}, council=8, quorum=8) is A.REJECT  # 62.5 % < 2/3
+
+
+@pytest.mark.parametrize(
+    ("votes", "outcome"),
+    [
+        # requesting changes and forwarding are decided by the same rule as recognising
+        ({A.REQUEST_CHANGES: 1}, None),
+        ({A.REQUEST_CHANGES: 2}, A.REQUEST_CHANGES),
+        ({A.REQUEST_CHANGES: 2, A.APPROVE: 1}, A.REQUEST_CHANGES),
+        ({A.FORWARD: 1, A.APPROVE: 1}, None),
+        ({A.FORWARD: 2, A.REJECT: 1}, A.FORWARD),
+        # no choice reaches 2/3 of a full council: not recognised
+        ({A.APPROVE: 1, A.REQUEST_CHANGES: 1, A.FORWARD: 1}, A.REJECT),
+    ],
+)
+def test_every_council_decision_is_a_vote(votes: dict[Action, int], outcome: Action | None) -> None:
+    assert council_outcome(votes, council=3, quorum=2) is outcome

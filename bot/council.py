@@ -1,0 +1,130 @@
+"""Council mode: every decision is a vote; the tally, the result, and every member told of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from bot.cards import comment_arg
+from bot.domain import Grant, Initiative, Unit, Vote
+from bot.errors import InvalidInput
+from bot.i18n import Lines, Msg
+from bot.messages import Reply, private_chat
+from bot.reviewers import is_own_work, reviewers_for
+from bot.textnorm import display_name
+from bot.turn import Turn
+from bot.views import literal
+from bot.workflow import Action, council_outcome
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """The votes of the current round once one more was cast, and what they decide (None: open)."""
+
+    unit: Unit
+    votes: list[Vote]
+    members: list[Grant]
+    decided: Action | None
+
+    def count(self, choice: Action) -> int:
+        """Votes cast for `choice`."""
+        return sum(v.vote == choice.value for v in self.votes)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A council's decision as the author is told it: by whom (the council, its tally), with the
+    comments of the votes for it."""
+
+    by: Msg
+    comments: Any
+
+
+def choice_of(action: Action) -> Action:
+    """What a vote is counted as: declining to recognise again is a "not recognised" vote."""
+    return Action.REJECT if action is Action.DECLINE else action
+
+
+async def members(turn: Turn, item: Initiative, unit: Unit) -> list[Grant]:
+    """The council members who may vote on `item` (an author or co-author may not)."""
+    await turn.tx.load_children(item)
+    return [g for g in await reviewers_for(turn.tx, unit.id) if not is_own_work(g.user, item)]
+
+
+async def has_voted(turn: Turn, item: Initiative) -> bool:
+    """True when this person already voted in the current round."""
+    return any(v.user_id == turn.user.id for v in await turn.tx.votes_of(item.id, item.review_round))
+
+
+def refuse_second_vote(turn: Turn) -> None:
+    """Tell a member who already voted so (alert and message), and stop."""
+    turn.alert = "error.already_voted"
+    raise InvalidInput("error.already_voted")
+
+
+async def cast(turn: Turn, item: Initiative, unit: Unit, action: Action, comment: str | None) -> Ballot:
+    """Store this member's vote and count the round: quorum and ≥ 2/3 of the votes cast."""
+    choice = choice_of(action)
+    if not await turn.tx.add_vote(item.id, item.review_round, turn.user.id, choice.value, comment, now=turn.now):
+        refuse_second_vote(turn)
+    votes = await turn.tx.votes_of(item.id, item.review_round)
+    council = await members(turn, item, unit)
+    counts = Counter(Action(v.vote) for v in votes)
+    decided = council_outcome(counts, council=len(council), quorum=unit.quorum)
+    return Ballot(unit, votes, council, decided)
+
+
+def tally(ballot: Ballot, decided: Action) -> Msg:
+    """ "2/3 phiếu tán thành": the votes for what was decided (for approving when it was refused)."""
+    choice = decided if decided in (Action.REQUEST_CHANGES, Action.FORWARD) else Action.APPROVE
+    args = {"count": ballot.count(choice), "cast": len(ballot.votes), "choice": Msg(f"council.choice_{choice.value}")}
+    return Msg("council.tally", args)
+
+
+def by(ballot: Ballot, decided: Action) -> Msg:
+    """Who decided: the council of the unit, with its tally."""
+    return Msg("council.by", {"unit": ballot.unit.name, "tally": tally(ballot, decided)})
+
+
+def comments(ballot: Ballot, decided: Action) -> Any:
+    """The comments of the votes for what was decided (never a dissenting one), or None."""
+    said = [v.comment for v in ballot.votes if v.vote == choice_of(decided).value and v.comment]
+    if not said:
+        return None
+    return Lines(tuple(m if isinstance(m, Msg) else literal(m) for m in map(comment_arg, said)))
+
+
+def tell_members(turn: Turn, item: Initiative, ballot: Ballot, decided: Action, *, in_group: bool) -> Reply:
+    """Tell every member (and the review group) the council's result; return it for the voter."""
+    result = Reply(
+        "council.decided",
+        {
+            "council": ballot.unit.name,
+            "code": item.code or "",
+            "title": item.title or "",
+            "status": Msg(f"status.{item.status.value}"),
+            "tally": tally(ballot, decided),
+        },
+    )
+    for grant in ballot.members:
+        if grant.user.id != turn.user.id:
+            turn.notify(private_chat(grant.user.ref), grant.user.locale, result)
+    if ballot.unit.review_chat and not in_group:
+        turn.notify(ballot.unit.review_chat, turn.config.bot.locale, result)
+    return result
+
+
+def tell_group(turn: Turn, item: Initiative, ballot: Ballot, action: Action, *, in_group: bool) -> None:
+    """Keep the review group's tally live: one line per vote cast elsewhere."""
+    if not ballot.unit.review_chat or in_group:
+        return
+    args = {
+        "code": item.code or "",
+        "name": display_name(turn.user.full_name) or "—",
+        "choice": Msg(f"council.choice_{choice_of(action).value}"),
+        "cast": len(ballot.votes),
+        "council": len(ballot.members),
+        "quorum": ballot.unit.quorum,
+    }
+    turn.notify(ballot.unit.review_chat, turn.config.bot.locale, Reply("council.vote_cast", args))

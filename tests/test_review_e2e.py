@@ -1,0 +1,237 @@
+"""Issue 12's whole path, word for word in Vietnamese: a council of three (MAY10, quorum 2, with its
+review group) recognises an initiative despite one dissent, votes to forward it, the upper unit
+recognises it again and marks it applied from the author's date. Every message to every person
+(the author, each member, the group, the upper reviewer) is asserted in full; nobody else hears."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Config
+from tests.conftest import Harness
+from tests.fake_telegram import Call, TelegramDriver, button
+from tests.review_support import (
+    GROUP_ID,
+    REVIEWER,
+    SECOND,
+    THIRD,
+    UPPER,
+    WORKER,
+    audit,
+    edits,
+    enroll,
+    grant,
+    initiative,
+    sent_to,
+    submit_as,
+    units_with,
+)
+
+pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+
+CHATS = {WORKER.id: "Lan", REVIEWER.id: "Hùng", SECOND.id: "Minh", THIRD.id: "Hoa", GROUP_ID: "nhóm", UPPER.id: "Dũng"}
+SK = "<b>SK-2026-000001</b> “Máy cắt vải tự động”"
+COUNCIL = "Hội đồng sáng kiến Công đoàn Công ty May 10"
+KCN = "Công đoàn các Khu công nghiệp Hà Nội"
+BODY = """<b>Máy cắt vải tự động</b>
+<b>Tác giả:</b> Nguyễn Thị Lan (100%){phone} · Công đoàn Công ty May 10
+<b>Đồng tác giả:</b>
+(không có)
+<b>Lĩnh vực:</b> Tăng năng suất lao động · <b>Loại:</b> Giải pháp kỹ thuật
+<b>Hiện trạng / vấn đề:</b> Cắt thủ công, chậm và lệch đường may
+<b>Giải pháp:</b> Gắn cảm biến quang và bàn trượt
+<b>Hiệu quả:</b> Năng suất tăng 20 %
+<b>Giá trị làm lợi:</b> 50.000.000 ₫
+<b>Áp dụng từ:</b> 01/02/2026
+<b>Điều kiện áp dụng:</b> (không có)
+<b>Tệp đính kèm:</b> 0
+<b>Hạn trả lời:</b> 25/02/2027 (còn 92 ngày)"""
+VOTES = "\n🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n"
+AT_MAY10 = "cấp cơ sở (Công đoàn Công ty May 10)"
+AT_KCN = f"cấp trên trực tiếp ({KCN})"
+RECOGNISED_BELOW = "\n🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)"
+RECOGNISED_ABOVE = "\n🏅 Đã công nhận cấp trên trực tiếp ngày 25/11/2026 (Đỗ Văn Dũng)"
+
+
+def card(status: str, where: str, tail: str, *, phone: bool = True) -> str:
+    """A review card: the status and reviewing level, the fixed fields, then what follows the deadline."""
+    body = BODY.format(phone=" · ☎ +84912345678" if phone else "")
+    return f"📋 <b>SK-2026-000001</b> · {status} · {where}\n{body}{tail}"
+
+
+def heard(calls: list[Call]) -> dict[str, list[str]]:
+    """What each person (or the group) was sent or shown, in order; anyone else fails the test."""
+    out: dict[str, list[str]] = {}
+    for call in calls:
+        if call.method in ("sendMessage", "editMessageText"):
+            out.setdefault(CHATS[int(call.params["chat_id"])], []).append(call.text)
+    return out
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """MAY10 decides as a council with a quorum of two, in the group -100500."""
+    units = units_with("MAY10", review_mode="council", quorum=2, review_chat=f"telegram:{GROUP_ID}")
+    return config.model_copy(update={"units": units})
+
+
+async def test_council_forward_upper_approval_and_application_word_for_word(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    await grant(tg, REVIEWER)
+    await grant(tg, SECOND, phone="0912 000 602")
+    await grant(tg, THIRD, phone="0912 000 603")
+    await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc", phone="0912 000 701")
+    await enroll(tg, WORKER)
+
+    # Lan submits: the receipt, a card to each member (with her phone), the group's card (without)
+    sent = await submit_as(tg, WORKER)
+    new_card = card("Đã gửi", AT_MAY10, f"{VOTES}(chưa có phiếu)")
+    assert heard(sent) == {
+        "Lan": [
+            "<b>Biên nhận sáng kiến</b>\nMã: <b>SK-2026-000001</b>\nTên: Máy cắt vải tự động\n"
+            "Lĩnh vực: Tăng năng suất lao động\nGửi lúc: 10:00 25/11/2026\n"
+            "Đơn vị phải xem xét và trả lời trước ngày <b>25/02/2027</b> (trong 3 tháng kể từ khi nhận đơn)."
+            " Bạn sẽ được báo ngay khi trạng thái thay đổi."
+        ],
+        "Minh": [new_card],
+        "Hoa": [new_card],
+        "Hùng": [new_card],
+        "nhóm": [card("Đã gửi", AT_MAY10, f"{VOTES}(chưa có phiếu)", phone=False)],
+    }
+
+    # Hùng approves: his vote is on his card, the group follows the tally, nobody else hears
+    calls = await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "✅ Công nhận"))
+    assert heard(calls) == {
+        "Hùng": [
+            "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
+            card("Đang xét duyệt", AT_MAY10, f"{VOTES}✅ Trần Văn Hùng"),
+        ],
+        "nhóm": [
+            "🗳 <b>SK-2026-000001</b>: Trần Văn Hùng đã bỏ phiếu tán thành"
+            " (1/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
+        ],
+    }
+
+    # Hoa dissents with a reason of her own
+    calls = await tg.press(THIRD, button(sent_to(sent, THIRD), "Không công nhận"))
+    assert heard(calls) == {"Hoa": ["Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."]}
+    calls = await tg.text(THIRD, "Phân xưởng 2 đã làm cách này từ năm 2024")
+    assert heard(calls) == {
+        "Hoa": [
+            "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
+            card("Đang xét duyệt", AT_MAY10, f"{VOTES}✅ Trần Văn Hùng\n❌ Phạm Thị Hoa"),
+        ],
+        "nhóm": [
+            "🗳 <b>SK-2026-000001</b>: Phạm Thị Hoa đã bỏ phiếu không tán thành"
+            " (2/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
+        ],
+    }
+
+    # Minh approves: 2 of 3 votes, the council recognises it; everyone learns it, the dissent stays out
+    result = f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận</b> — 2/3 phiếu tán thành."
+    recognised = await tg.press(SECOND, button(sent_to(sent, SECOND), "✅ Công nhận"))
+    assert heard(recognised) == {
+        "Minh": [
+            f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}",
+            card("Đã công nhận", AT_MAY10, f"{RECOGNISED_BELOW}{VOTES}(chưa có phiếu)"),
+        ],
+        "Lan": [
+            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn đã được công nhận cấp cơ sở (Công đoàn Công ty May 10)."
+            f"\nNgười xét: {COUNCIL} — 2/3 phiếu tán thành"
+        ],
+        "Hoa": [result],
+        "Hùng": [result],
+        "nhóm": [result],
+    }
+
+    # Forwarding is a vote too: Minh votes for it, then Hùng (from /review)
+    calls = await tg.press(SECOND, button(edits(recognised), "Chuyển cấp trên"))
+    forward_vote = f"{RECOGNISED_BELOW}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển cấp trên)"
+    assert heard(calls) == {
+        "Minh": [
+            "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
+            card("Đã công nhận", AT_MAY10, forward_vote),
+        ],
+        "nhóm": [
+            "🗳 <b>SK-2026-000001</b>: Lê Văn Minh đã bỏ phiếu đề nghị chuyển cấp trên"
+            " (1/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
+        ],
+    }
+    opened = await tg.text(REVIEWER, "/review SK-2026-000001")
+    assert heard(opened) == {"Hùng": [card("Đã công nhận", AT_MAY10, forward_vote)]}
+    forwarded = await tg.press(REVIEWER, button(opened, "Chuyển cấp trên"))
+    nominated = card("Đã công nhận, đang xét ở cấp trên", AT_KCN, RECOGNISED_BELOW)
+    result = (
+        f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận, đang xét ở cấp trên</b>"
+        " — 2/2 phiếu đề nghị chuyển cấp trên."
+    )
+    assert heard(forwarded) == {
+        "Hùng": [f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}", nominated],
+        "Lan": [
+            f"📤 Sáng kiến {SK} của bạn đã được chuyển lên {KCN} để xét công nhận."
+            f"\nSáng kiến vẫn giữ công nhận cấp cơ sở.\nNgười chuyển: {COUNCIL} — 2/2 phiếu đề nghị chuyển cấp trên"
+        ],
+        "Dũng": [nominated],
+        "Minh": [result],
+        "Hoa": [result],
+        "nhóm": [result],
+    }
+
+    # Dũng, at the upper unit, recognises it again
+    calls = await tg.press(UPPER, button(sent_to(forwarded, UPPER), "✅ Công nhận"))
+    assert heard(calls) == {
+        "Dũng": [
+            "Đã công nhận sáng kiến SK-2026-000001. Tác giả đã được báo.",
+            card("Đã công nhận", AT_KCN, RECOGNISED_ABOVE),
+        ],
+        "Lan": [
+            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn đã được công nhận cấp trên trực tiếp ({KCN})."
+            "\nNgười xét: Đỗ Văn Dũng"
+        ],
+    }
+
+    # ... and marks it applied since the day Lan gave, with the benefit measured
+    calls = await tg.press(UPPER, button(edits(calls), "Ghi nhận đã áp dụng"))
+    assert heard(calls) == {
+        "Dũng": [
+            "SK-2026-000001 được áp dụng từ ngày nào? Tác giả ghi 01/02/2026: bấm nút để xác nhận,"
+            " hoặc gõ ngày khác (ngày/tháng/năm, ví dụ 15/03/2026)."
+        ]
+    }
+    calls = await tg.press(UPPER, button(calls, "✅ Từ 01/02/2026, như tác giả ghi"))
+    assert heard(calls) == {
+        "Dũng": [
+            "Giá trị làm lợi đo được của SK-2026-000001 khi áp dụng? Ví dụ “120 triệu”, hoặc “không xác định được”."
+        ]
+    }
+    calls = await tg.text(UPPER, "120 triệu")
+    applied = "\n🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 ₫"
+    assert heard(calls) == {
+        "Dũng": [
+            "Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n"
+            + card("Đã công nhận", AT_KCN, f"{RECOGNISED_ABOVE}{applied}")
+        ],
+        "Lan": [
+            f"🏭 Đã cập nhật: sáng kiến {SK} của bạn đã được áp dụng từ 01/02/2026 ({KCN}).\n"
+            "Giá trị làm lợi đo được: 120.000.000 ₫\nNgười ghi nhận: Đỗ Văn Dũng"
+        ],
+    }
+
+    assert await initiative(harness, "status", "recognised_level", "applied_since", "applied_benefit_vnd") == (
+        "approved",
+        "upper",
+        "2026-02-01",
+        120_000_000,
+    )
+    assert [row for row in await audit(harness) if row[0] != "submit"] == [
+        ("approve", "submitted", "in_review", "Trần Văn Hùng"),
+        ("reject", "in_review", "in_review", "Phạm Thị Hoa"),
+        ("approve", "in_review", "in_review", "Lê Văn Minh"),
+        ("approve", "in_review", "approved", None),  # the council's decision
+        ("forward", "approved", "approved", "Lê Văn Minh"),
+        ("forward", "approved", "approved", "Trần Văn Hùng"),
+        ("forward", "approved", "nominated", None),
+        ("approve", "nominated", "approved", "Đỗ Văn Dũng"),
+        ("mark_applied", "approved", "approved", "Đỗ Văn Dũng"),
+    ]

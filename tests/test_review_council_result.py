@@ -68,8 +68,8 @@ async def test_a_dissenter_completing_the_vote_is_not_named_as_the_decider(
         assert [c.text for c in sent_to(calls, member)] == [result]
     assert [c.text for c in sent_to(calls, GROUP_ID)] == [result]
     assert [c.text for c in sent_to(calls, WORKER)] == [
-        f"🎉 Chúc mừng! Sáng kiến {CODE} của bạn đã được công nhận cấp cơ sở (Công đoàn Công ty May 10)."
-        f"\nNgười xét: {COUNCIL} — 2/3 phiếu tán thành"
+        f"🎉 Chúc mừng! Sáng kiến {CODE} của bạn <b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)."
+        f"\nNgười xử lý: {COUNCIL} — 2/3 phiếu tán thành"
     ]
     assert await initiative(harness, "status", "recognised_level") == ("approved", "grassroots")
     assert (await audit(harness))[-2:] == [
@@ -94,7 +94,7 @@ async def test_requesting_changes_is_a_vote_of_the_council(tg: TelegramDriver, h
     [told] = sent_to(calls, WORKER)
     assert told.text == (
         f"🔔 Sáng kiến {CODE}: <b>Cần bổ sung</b> (Công đoàn Công ty May 10).\n"
-        f"Người xét: {COUNCIL} — 2/3 phiếu đề nghị bổ sung\n"
+        f"Người xử lý: {COUNCIL} — 2/3 phiếu đề nghị bổ sung\n"
         "Ý kiến: Bổ sung ảnh trước và sau khi lắp\nGhi rõ số giờ tiết kiệm"
     )
     assert [label for label, _ in told.buttons] == ["✏️ Sửa và gửi lại", "Xem sáng kiến"]

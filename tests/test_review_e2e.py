@@ -115,7 +115,9 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
 
     # Hoa dissents with a reason of her own
     calls = await tg.press(THIRD, button(sent_to(sent, THIRD), "Không công nhận"))
-    assert heard(calls) == {"Hoa": ["Lý do không công nhận SK-2026-000001? Chọn một lý do, hoặc gõ lý do khác."]}
+    assert heard(calls) == {
+        "Hoa": ["Vì sao không công nhận SK-2026-000001? Anh/chị chọn một lý do dưới đây hoặc gõ lý do khác."]
+    }
     calls = await tg.text(THIRD, "Phân xưởng 2 đã làm cách này từ năm 2024")
     assert heard(calls) == {
         "Hoa": [
@@ -137,8 +139,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
             card("Đã công nhận", AT_MAY10, f"{RECOGNISED_BELOW}{VOTES}(chưa có phiếu)"),
         ],
         "Lan": [
-            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn đã được công nhận cấp cơ sở (Công đoàn Công ty May 10)."
-            f"\nNgười xét: {COUNCIL} — 2/3 phiếu tán thành"
+            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)."
+            f"\nNgười xử lý: {COUNCIL} — 2/3 phiếu tán thành"
         ],
         "Hoa": [result],
         "Hùng": [result],
@@ -186,8 +188,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
             card("Đã công nhận", AT_KCN, RECOGNISED_ABOVE),
         ],
         "Lan": [
-            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn đã được công nhận cấp trên trực tiếp ({KCN})."
-            "\nNgười xét: Đỗ Văn Dũng"
+            f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp trên trực tiếp, {KCN})."
+            "\nNgười xử lý: Đỗ Văn Dũng"
         ],
     }
 

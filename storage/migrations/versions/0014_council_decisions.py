@@ -4,8 +4,8 @@ A council now votes on requesting changes and forwarding too, so a vote holds an
 name (up to 20 characters, as the audit log's action). An initiative recognised at one level and
 forwarded up was stored as 'submitted' (which the author could withdraw); it is 'nominated'.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

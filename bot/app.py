@@ -66,7 +66,9 @@ class Runtime:
     jobs: JobRunner
 
     async def close(self) -> None:
-        """Release the database."""
+        """Stop background loading, release the database."""
+        if self.conversation.finder is not None:
+            await self.conversation.finder.close()
         await self.store.close()
 
 
@@ -87,7 +89,7 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
         await upgrade(config.database.url)
     store = SqlStore(Database(config.database.url))
     await seed(store, config.units, config.campaigns, now=clock())
-    finder = DuplicateFinder()
+    finder = DuplicateFinder(store)
     delivery = Delivery(store, clock)
     conversation = Conversation(store, config, delivery, clock, finder=finder)
     jobs = JobRunner(store, config, JOBS, delivery, clock=clock, campaigns=conversation.campaigns, finder=finder)
@@ -95,11 +97,11 @@ async def open_runtime(config: Config, clock: Clock = utc_now, *, migrate: bool 
 
 
 async def warm_up(runtime: Runtime) -> None:
-    """Load the duplicate index of every campaign before the first card needs it (seconds per 100,000)."""
-    finder = runtime.conversation.finder
+    """Start loading the duplicate index of every campaign in the background: polling starts at once,
+    and hints come from what is loaded until it is done (`bot/similar.py`)."""
     async with runtime.store.transaction() as tx:
-        for campaign in await tx.campaigns():
-            await finder.load(tx, campaign.key)
+        keys = [campaign.key for campaign in await tx.campaigns()]
+    runtime.conversation.finder.start(keys)
 
 
 def telegram_application(runtime: Runtime, **kwargs: Any) -> Any:

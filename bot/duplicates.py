@@ -145,7 +145,9 @@ class DuplicateIndex:
         if not key or limit <= 0:
             return []
         floor = max(0, 2 * cutoff - 100)
-        shortlist = process.extract(key, self._keys, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=floor)
+        # a copy: this runs in a worker thread while the loop may add to the index (positions stay valid,
+        # rows are only appended or replaced in place by the same initiative)
+        shortlist = process.extract(key, self._keys[:], scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=floor)
         if not shortlist:
             return []
         # token_set_ratio for the whole shortlist in one call: a score >= cutoff needs

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import URL
 
-from bot.app import Runtime, open_runtime, telegram_application, telegram_sender
+from bot.app import Runtime, open_runtime, telegram_application, telegram_sender, warm_up
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
 from handlers.telegram.limiter import Limits, RateLimiter
 from handlers.telegram.sender import OutboxSender
@@ -140,6 +140,8 @@ class Harness:
         """Open the runtime and a fresh Application; the outbox is drained after every update (by
         the sender production wakes after each commit; here without Telegram's pacing)."""
         self.runtime = await open_runtime(self.config, self.clock, migrate=False)
+        await warm_up(self.runtime)
+        await self.runtime.conversation.finder.loaded()  # hints in tests see every earlier initiative
         app = telegram_application(self.runtime, request=self.api)
         await app.initialize()
         ids = self.driver.update_ids if self.driver else None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,13 +33,25 @@ class Outgoing:
 
 @dataclass
 class JobContext:
-    """What a job needs: the transaction, the time, the configuration and the campaigns."""
+    """What a job needs: the store, the time, the configuration and the campaigns.
 
-    tx: Tx
+    A job holds no transaction of its own: it reads in short read transactions (`read()`, paged
+    where the data is large), computes outside them (CPU-heavy work in a worker thread) and returns
+    its messages, which the runner writes in chunks of short write transactions."""
+
+    store: Store
     now: datetime
     config: Config
     book: CampaignBook
     finder: Any = None
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """A read transaction: one snapshot, never waits for writers (hold it for a page, not a job)."""
+        return self.store.read()
+
+    def write(self) -> AbstractAsyncContextManager[Tx]:
+        """A short write transaction."""
+        return self.store.transaction()
 
     @property
     def local_now(self) -> datetime:
@@ -46,7 +59,7 @@ class JobContext:
         return local(self.now, self.config.bot.timezone)
 
 
-CHUNK = 5000  # notices enqueued per transaction
+CHUNK = 100  # notices enqueued per write transaction (each a few ms, on the loop and holding the lock)
 
 
 def deliverable(config: Config) -> tuple[str, ...]:
@@ -54,7 +67,7 @@ def deliverable(config: Config) -> tuple[str, ...]:
     return ("telegram", "zalo") if config.zalo.token else ("telegram",)
 
 
-JobFunction = Callable[[JobContext], Awaitable[list[Outgoing]]]
+JobFunction = Callable[[JobContext], AsyncIterator[Outgoing]]  # yields messages as it makes them
 RUN_LEASE = timedelta(minutes=5)  # renewed every third of it while the run goes on
 
 
@@ -118,15 +131,16 @@ class JobRunner:
                 await tx.renew_run(run_id, owner=self.delivery.owner, lease_until=self.clock() + self.lease)
 
     async def _run(self, name: str, run_id: int, now: datetime) -> dict[str, Any]:
-        """The body of a claimed run: the job's selection, its messages into the outbox, the report."""
-        async with self.store.transaction() as tx:
-            context = JobContext(tx, now, self.config, await self.campaigns.get(tx, now), self.finder)
-            outgoing = await self.jobs[name](context)
+        """The body of a claimed run: the job reads and makes its messages outside any write
+        transaction, and they go into the outbox a chunk per transaction; then the report."""
+        async with self.store.read() as tx:
+            book = await self.campaigns.get(tx, now)
+        outgoing = self.jobs[name](JobContext(self.store, now, self.config, book, self.finder))
         report: dict[str, Any] = {"job": name, "run_id": run_id, "queued": 0, "repeated": 0, "skipped": 0}
         held = self.quiet.release(now)
         if held > now:
             report["held_until"] = held.isoformat()
-        for item in outgoing:
+        async for item in outgoing:  # each written as it comes: a page of messages is alive at a time
             notices = [n for n in item.notices if n.chat.partition(":")[0] in self.channels]
             for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
                 async with self.store.transaction() as tx:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from bot.clock import local
 from bot.config import Campaign
 from bot.domain import User
@@ -9,8 +11,9 @@ from bot.i18n import LANGUAGES, Catalog, Lines, Msg, format_date
 from bot.jobs import JobContext, Outgoing
 from bot.leaderboard import Board, Ranking, Window
 from bot.messages import FileOut, Notice, Reply, private_chat
+from bot.painter import paint
 
-BATCH = 5000
+PAGE = 200  # people read per read transaction (their messages made between two turns of the loop)
 _catalog: Catalog | None = None
 
 
@@ -29,12 +32,10 @@ def week_span(window: Window, timezone: str) -> str:
     return f"{first}–{format_date(end)}"
 
 
-def chart(board: Board, campaign: Campaign, period: str, locale: str, week: str) -> FileOut:
-    """The chart of one board in one language (matplotlib is imported only when a chart is drawn)."""
-    from bot.charts import render_board
-
+async def chart(board: Board, campaign: Campaign, period: str, locale: str, week: str) -> FileOut:
+    """The chart of one board in one language, drawn in the worker process (`bot/painter.py`)."""
     text = catalog()
-    png = render_board(
+    png = await paint(
         board,
         title=text.render(locale, f"leaderboard.title_{period}", {"campaign": campaign.name, "week": week}),
         people_label=text.render(locale, "leaderboard.people"),
@@ -62,18 +63,27 @@ def caption(week: Ranking, whole: Ranking, person: User, span: str, *, worker: b
     return Reply("leaderboard.caption", {"week": span, "lines": block})
 
 
-async def leaderboard(ctx: JobContext) -> list[Outgoing]:
-    """Post each running campaign's boards to the configured chats and to every participant."""
+async def leaderboard(ctx: JobContext) -> AsyncIterator[Outgoing]:
+    """Post each running campaign's boards to the configured chats and to every participant.
+
+    Read in short read transactions (the boards, each ranking streamed, the readers a page at a
+    time), the charts drawn in a worker process after the data is read."""
     settings, today = ctx.config.leaderboard, ctx.local_now.date()
-    out: list[Outgoing] = []
+    async with ctx.write() as tx:  # rebuilds the tallies only when bot.toml's points changed
+        await tx.use_points(settings.points)
     for campaign in [c for c in ctx.book.items if c.active_on(today)]:
         windows = {"week": Window.week_before(ctx.now), "campaign": Window()}
         span = week_span(windows["week"], ctx.config.bot.timezone)
-        boards = {
-            period: await ctx.tx.leaderboard(campaign.key, window=w, points=settings.points, top_n=settings.top_n)
-            for period, w in windows.items()
-        }
-        charts = {(p, lang): chart(boards[p], campaign, p, lang, span) for p in boards for lang in LANGUAGES}
+        boards: dict[str, Board] = {}
+        rankings: dict[str, Ranking] = {}
+        for period, window in windows.items():
+            async with ctx.read() as tx:
+                boards[period] = await tx.leaderboard(
+                    campaign.key, window=window, points=settings.points, top_n=settings.top_n
+                )
+            async with ctx.read() as tx:
+                rankings[period] = await tx.ranking(campaign.key, window=window, points=settings.points)
+        charts = {(p, lang): await chart(boards[p], campaign, p, lang, span) for p in boards for lang in LANGUAGES}
         stamp = f"{campaign.key}:{today.isoformat()}"
         default = ctx.config.bot.locale
         for_groups = tuple(
@@ -84,12 +94,17 @@ async def leaderboard(ctx: JobContext) -> list[Outgoing]:
         )
         groups = [Notice(chat, default, for_groups) for chat in ctx.config.jobs.leaderboard_chats]
         if groups:
-            out.append(Outgoing(f"{stamp}:groups", groups))
-        week = await ctx.tx.ranking(campaign.key, window=windows["week"], points=settings.points)
-        whole = await ctx.tx.ranking(campaign.key, window=windows["campaign"], points=settings.points)
-        officers = {g.user.id for g in await ctx.tx.grants()}  # reviewers and admins are not urged to submit
-        after, batch = 0, []
-        while people := await ctx.tx.reachable_users(after_id=after, limit=BATCH, reminders=True):
+            yield Outgoing(f"{stamp}:groups", groups)
+        week, whole = rankings["week"], rankings["campaign"]
+        async with ctx.read() as tx:
+            officers = {g.user.id for g in await tx.grants()}  # reviewers and admins are not urged to submit
+        after = 0
+        while True:
+            async with ctx.read() as tx:
+                people = await tx.reachable_users(after_id=after, limit=PAGE, reminders=True)
+            if not people:
+                break
+            batch = []
             for person in people:
                 worker = person.id not in officers and private_chat(person.ref) not in ctx.config.bot.admins
                 reply = caption(week, whole, person, span, worker=worker)
@@ -98,6 +113,4 @@ async def leaderboard(ctx: JobContext) -> list[Outgoing]:
                     Notice(private_chat(person.ref), person.locale, (Reply(reply.key, reply.args, file=picture),))
                 )
             after = people[-1].id
-            out.append(Outgoing(stamp, batch, quiet=True, topic="leaderboard"))
-            batch = []
-    return out
+            yield Outgoing(stamp, batch, quiet=True, topic="leaderboard")

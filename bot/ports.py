@@ -381,6 +381,9 @@ class LeaderboardPort(Protocol):
     async def ranking(self, campaign_key: str, *, window: Window, points: Points) -> Ranking:
         """Everyone's rank, for telling each reader of a broadcast their own place."""
 
+    async def use_points(self, points: Points) -> None:
+        """Make the tallies count `points` (a write: rebuilds them only when the points changed)."""
+
 
 class Tx(
     PeoplePort,

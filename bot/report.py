@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from bot.config import Campaign
 from bot.i18n import Lines, Msg
 from bot.jobs import JobContext, Outgoing
@@ -67,8 +70,19 @@ def _tree(totals: dict[int, Totals]) -> list[tuple[Totals, int]]:
 
 
 async def campaign_progress(tx: Tx, campaign: Campaign) -> Reply:
+    """The progress of one campaign: read in `tx`, added up and written out in a worker thread."""
+    units, counts = await tx.all_units(), await tx.progress_counts(campaign.key)
+    return await asyncio.to_thread(progress_reply, campaign, units, counts, await tx.targets(campaign.key))
+
+
+def progress_reply(
+    campaign: Campaign,
+    units: list[tuple[int, str, str, int | None, str, int]],
+    counts: dict[int, dict[str, int]],
+    targets: list[tuple[int, str | None, int]],
+) -> Reply:
     """The progress of one campaign: the whole, then every unit with something to report, in hierarchy order."""
-    totals = rollup(await tx.all_units(), await tx.progress_counts(campaign.key), await tx.targets(campaign.key))
+    totals = rollup(units, counts, targets)
     roots = [t for t in totals.values() if t.parent_id not in totals]
     overall = sum(t.submitted for t in roots)
     shown = _tree(totals)
@@ -86,13 +100,17 @@ async def campaign_progress(tx: Tx, campaign: Campaign) -> Reply:
     return Reply("report.text", args)
 
 
-async def admin_report(ctx: JobContext) -> list[Outgoing]:
-    """The weekly report to every admin, one message per campaign running or ended this past month."""
+async def admin_report(ctx: JobContext) -> AsyncIterator[Outgoing]:
+    """The weekly report to every admin, one message per campaign running or ended this past month
+    (each campaign read in its own read transaction)."""
     today = ctx.local_now.date()
     campaigns = [c for c in ctx.book.items if c.start <= today and (today - c.end).days <= 31]
-    replies = tuple([await campaign_progress(ctx.tx, c) for c in campaigns])
+    replies = []
+    for campaign in campaigns:
+        async with ctx.read() as tx:
+            replies.append(await campaign_progress(tx, campaign))
     if not replies:
-        return []
+        return
     chats = ctx.config.bot.admins  # `channel:id`, the key of the admin's private chat
     stamp = today.isoformat()
-    return [Outgoing(stamp, [Notice(chat, ctx.config.bot.locale, replies) for chat in chats])]
+    yield Outgoing(stamp, [Notice(chat, ctx.config.bot.locale, tuple(replies)) for chat in chats])

@@ -67,7 +67,7 @@ class DuplicateFinder:
         index = self.indexes.setdefault(campaign_key, DuplicateIndex())
         try:
             while True:
-                async with self.store.transaction() as tx:
+                async with self.store.read() as tx:
                     rows = await tx.duplicate_candidates(
                         campaign_key, after_id=self.cursors.get(campaign_key, 0), limit=PAGE
                     )

@@ -56,6 +56,9 @@ class Conn(Protocol):
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         """Run one statement."""
 
+    def stream(self, statement: Any, parameters: Any = None) -> Any:
+        """Run one statement whose rows are fetched as they are read (awaited: `partitions(n)`)."""
+
     def begin_nested(self) -> Any:
         """Open a savepoint (an async context manager)."""
 

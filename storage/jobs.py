@@ -21,6 +21,7 @@ NEW_RUN = {
     "postgresql": postgresql_insert(runs).on_conflict_do_nothing().returning(runs.c.id),
 }
 OPEN_VALUES = [status.value for status in OPEN]
+PAGE = 200  # rows turned into initiatives between two turns of the event loop
 
 
 def _reachable() -> list[Any]:
@@ -142,11 +143,16 @@ class JobQueries(Queries):
         return [to_user(r) for r in rows]
 
     async def waiting_since(self, *, before: datetime, since: datetime) -> list[Initiative]:
-        """Open initiatives queued at their current unit between `since` and `before` (to escalate)."""
+        """Open initiatives queued at their current unit between `since` and `before` (to escalate),
+        fetched a page at a time (the event loop runs between pages)."""
         stmt = select(initiatives).where(
             initiatives.c.status.in_(OPEN_VALUES), initiatives.c.queued_at < before, initiatives.c.queued_at >= since
         )
-        return [to_initiative(r) for r in await self.conn.execute(stmt.order_by(initiatives.c.queued_at))]
+        found: list[Initiative] = []
+        result = await self.conn.stream(stmt.order_by(initiatives.c.queued_at))
+        async for rows in result.partitions(PAGE):
+            found.extend(to_initiative(r) for r in rows)
+        return found
 
     async def progress_counts(self, campaign_key: str) -> dict[int, dict[str, int]]:
         """Per unit of submission: submitted, recognised, applied, and authors with a recognised one."""

@@ -9,6 +9,7 @@ entries. For a bounded window (the past week) the events are read through the
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import (
@@ -45,6 +46,7 @@ person_scores = metadata.tables["leaderboard_person"]
 unit_scores = metadata.tables["leaderboard_unit"]
 POINT_KINDS = ("submitted", "grassroots", "upper", "city", "applied")
 Order = list[tuple[int, int]]  # (id, points) in rank order
+PAGE = 2000  # rows of a ranking fetched at a time
 
 
 def events(campaign_key: str | None, window: Window, points: Points) -> Any:
@@ -103,12 +105,13 @@ def ahead_of(score: Any, key: Any, points: int, reached_at: Any, own_id: int) ->
     )
 
 
-def ranks(people: Order, units: Order) -> Ranking:
-    """Ranks from orders (position 1 first)."""
-    return Ranking(
-        {key: rank for rank, (key, _) in enumerate(people, start=1)},
-        {key: rank for rank, (key, _) in enumerate(units, start=1)},
-    )
+async def ranks(order: Order) -> dict[int, int]:
+    """Ranks from an order (position 1 first), a page at a time so the event loop runs in between."""
+    result: dict[int, int] = {}
+    for start in range(0, len(order), 5 * PAGE):
+        result.update((key, rank) for rank, (key, _) in enumerate(order[start : start + 5 * PAGE], start=start + 1))
+        await asyncio.sleep(0)
+    return result
 
 
 def place(people: Order, units: Order, user_id: int, unit_id: int | None) -> ReaderRank:
@@ -175,7 +178,7 @@ class LeaderboardQueries(Queries):
             unit_order = await self._tally_order(unit_scores, unit_scores.c.unit_id, campaign_key)
         else:
             people_order, unit_order = await self._window_orders(campaign_key, window, points)
-        return ranks(people_order, unit_order)
+        return Ranking(await ranks(people_order), await ranks(unit_order))
 
     async def _unit_of(self, user_id: int) -> int | None:
         """A person's current unit."""
@@ -234,8 +237,16 @@ class LeaderboardQueries(Queries):
     async def _tally_order(self, score: Any, key: Any, campaign_key: str) -> Order:
         """Every row of a tally in rank order."""
         query = select(key, score.c.points).where(score.c.campaign_key == campaign_key)
-        rows = (await self.conn.execute(ranked(query, key, score))).all()  # one fetchall
-        return [(row[0], row[1]) for row in rows]
+        return await self._order(ranked(query, key, score))
+
+    async def _order(self, query: Any) -> Order:
+        """The (id, points) rows of `query`, fetched a page at a time: the event loop runs between
+        pages, so a ranking of 10⁵ people never holds it for more than a page's few milliseconds."""
+        order: Order = []
+        result = await self.conn.stream(query)
+        async for rows in result.partitions(PAGE):
+            order.extend((row[0], row[1]) for row in rows)
+        return order
 
     async def _count(self, score: Any, campaign_key: str) -> int:
         """How many rows (all with points) a tally has in the campaign."""
@@ -286,7 +297,7 @@ class LeaderboardQueries(Queries):
         orders = []
         for score in (people, unit_rows):
             query = ranked(select(score.c.id, score.c.points).where(score.c.points > 0), score.c.id, score)
-            orders.append([(row[0], row[1]) for row in (await self.conn.execute(query)).all()])
+            orders.append(await self._order(query))
         return orders[0], orders[1]
 
     async def _people_standings(self, order: Order) -> list[Standing]:

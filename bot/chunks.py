@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.ports import Store, Tx
 
-CHUNK = 5000  # rows deleted per transaction
+CHUNK = 1000  # rows deleted per write transaction (a few ms of holding the lock)
 
 
 async def delete_in_chunks(store: Store, remove: Callable[[Tx, int], Awaitable[int]], chunk: int = CHUNK) -> int:

@@ -59,7 +59,7 @@ async def seed_board(harness: Harness) -> None:
         submitted = NOW - timedelta(days=rng.randrange(60), minutes=rng.randrange(1440))
         values: dict[str, Any] = {"submitted_at": submitted, "title": f"Sáng kiến {n}"}
         if rng.random() < 0.5:
-            values.update(recognized_level="grassroots", decided_at=submitted + timedelta(days=2))
+            values.update(recognised_level="grassroots", decided_at=submitted + timedelta(days=2))
         rows.append(initiative_row(author, unit, "approved" if "decided_at" in values else "submitted", **values))
     async with harness.runtime.store.transaction() as tx:
         if tx.dialect == "postgresql":  # row triggers one by one take a minute there: fill the tallies after

@@ -23,6 +23,7 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,10 +99,11 @@ async def run(spec: dict[str, Any]) -> None:
 
         router.route = slow_route  # type: ignore[assignment]
 
-    async def probe(context: JobContext) -> list[Outgoing]:
+    async def probe(context: JobContext) -> AsyncIterator[Outgoing]:
         log("probe ran")
         await asyncio.sleep(0.5)  # long enough for the other process to try the same run
-        return []
+        for outgoing in ():  # a job yields its messages: this one has none
+            yield outgoing
 
     jobs = JobRunner(runtime.store, config, {"probe": probe}, runtime.delivery, lease=lease)
     log("ready")

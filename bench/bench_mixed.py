@@ -588,6 +588,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
         "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+        "submit_presses": len(measured_submits),
         "submit_p50_ms": round(percentile(sorted(measured_submits), 0.50) * 1000, 1),
         "submit_max_ms": round(max(measured_submits, default=float("nan")) * 1000, 1),
         "longest_stall_ms": round(worst[0][1] * 1000, 1) if worst else 0.0,
@@ -619,7 +620,8 @@ def summary(result: dict[str, Any]) -> str:
             f" from {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
             f" {r['unanswered']} still waiting at the end",
             f"  latency from arrival: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms;"
-            f" Submit p50 {r['submit_p50_ms']} ms, max {r['submit_max_ms']} ms",
+            f" Submit ({r.get('submit_presses', '?')} presses) p50 {r['submit_p50_ms']} ms,"
+            f" max {r['submit_max_ms']} ms",
             f"  longest event-loop stall {r['longest_stall_ms']} ms ({r['stalls_over_50ms']} over 50 ms);"
             f" worst (s after start, ms): {r['worst_stalls']}",
             f"  errors: {errors} (error replies {r['error_replies']}, logged {r['errors_logged']},"

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from bench.machine import describe  # noqa: E402
 from bot.delivery import Delivery, Enqueued  # noqa: E402
 from bot.i18n import Catalog  # noqa: E402
 from bot.messages import Button, FileOut, Notice, Reply, rows  # noqa: E402
@@ -204,20 +204,6 @@ def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         return run_virtual(broadcast(args, db, chats, blockers))
 
 
-def machine() -> str:
-    """nproc, CPU model, RAM and Python of this machine."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    ram = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
-    return f"{os.cpu_count()} CPUs ({model}), {ram / 2**20:.0f} GB RAM, Python {platform.python_version()}"
-
-
 def markdown(results: list[dict[str, Any]], command: str) -> str:
     """The "Broadcast" section of BENCHMARKS.md."""
     first = results[0]
@@ -262,7 +248,7 @@ def markdown(results: list[dict[str, Any]], command: str) -> str:
         f"right after Telegram's answer): mean {first['mark_us_mean']} µs, p99 {first['mark_us_p99']} µs.",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {machine()}; {datetime.now(UTC):%Y-%m-%d}.",
+        f"Machine: {describe()}; {datetime.now(UTC):%Y-%m-%d}.",
         "",
     ]
     return "\n".join(lines)

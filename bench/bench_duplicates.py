@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import difflib
 import heapq
-import os
-import platform
 import random
 import resource
 import statistics
@@ -38,6 +36,7 @@ import rapidfuzz  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench.machine import describe  # noqa: E402
 from bot.duplicates import DEFAULT_CUTOFF, Candidate, DuplicateIndex, similarity_key  # noqa: E402
 from bot.textnorm import fold  # noqa: E402
 from storage.duplicates import candidates_since  # noqa: E402
@@ -338,19 +337,6 @@ async def bench_sqlite(items: list[Item]) -> dict[str, Any]:
     }
 
 
-def machine() -> str:
-    """CPU count and model, RAM, Python and rapidfuzz versions."""
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 2**20:.1f} GiB RAM, "
-        f"Python {platform.python_version()}, rapidfuzz {rapidfuzz.__version__}; load average at the end {load}"
-    )
-
-
 def table(header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
     """A two-column Markdown table."""
     lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
@@ -397,7 +383,7 @@ existing one. Baselines measured in the same run.
 
     .venv/bin/python bench/bench_duplicates.py --size {args.size} --queries {args.queries}
 
-Machine: {machine()}.
+Machine: {describe(f"rapidfuzz {rapidfuzz.__version__}")}.
 
 {speed}
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
-import platform
 import sqlite3
 import statistics
 import sys
@@ -30,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.leaderboard_data import CAMPAIGN, NOW, build, stamp  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from bot.leaderboard import Board, Points, ReaderRank, Standing, Window  # noqa: E402
 from storage.engine import Database  # noqa: E402
 from storage.migrate import MIGRATIONS, upgrade_sync  # noqa: E402
@@ -146,24 +145,6 @@ def place(reader: Any) -> str:
     return f"{rank}/{reader.of:,}, unit {unit}/{reader.units:,}"
 
 
-def machine() -> str:
-    """CPU count and model, RAM, Python and SQLite versions."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()},"
-        f" SQLite {sqlite3.sqlite_version}; load average at the end {load} (other work shared the machine)"
-    )
-
-
 async def measure(path: Path, repeat: int) -> list[tuple[str, str]]:
     """Run every measurement; return (measure, result) lines."""
     points = Points()
@@ -253,7 +234,7 @@ def main() -> None:
         )
     upgrade_sync(f"sqlite:///{path}")
     lines = asyncio.run(measure(path, args.repeat))
-    print(f"Machine: {machine()}. {built}\n\n| measure | result |\n|---|---|")
+    print(f"Machine: {describe()}. {built}\n\n| measure | result |\n|---|---|")
     for name, value in lines:
         print(f"| {name} | {value} |")
 

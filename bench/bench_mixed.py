@@ -34,7 +34,6 @@ import inspect
 import json
 import logging
 import os
-import platform
 import random
 import resource
 import shutil
@@ -633,24 +632,6 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
-def machine() -> str:
-    """CPU, RAM, Python and SQLite versions, load."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {ram:.1f} GiB RAM, Python {platform.python_version()},"
-        f" SQLite {sqlite3.sqlite_version}; load average {load}"
-    )
-
-
 def main() -> None:
     """Build or reuse the database, copy it, run the mixed load, print a summary and JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -702,7 +683,7 @@ def main() -> None:
         finally:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{work}{suffix}").unlink(missing_ok=True)
-    result["machine"] = machine()
+    result["machine"] = load_sibling("machine").describe()
     result["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(summary(result))
     print(json.dumps(result, ensure_ascii=False))

@@ -8,7 +8,8 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TextIO
@@ -165,8 +166,10 @@ class ZaloPolling:
         """Stop polling and sending once the updates and the message in hand are done; close the connections."""
         self.stop.set()
         for task in self.tasks:
-            with contextlib.suppress(Exception):
+            try:
                 await task
+            except Exception:  # shutting down anyway: say what failed, close the rest
+                log.exception("a Zalo task ended with an error")
         await self.client.close()
 
 
@@ -190,20 +193,29 @@ async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:
     """Serve Zalo alone by long polling until interrupted (or `stop` is set)."""
     runtime = await open_runtime(config)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        polling = await start_zalo_polling(runtime)
-        await warm_up(runtime)
-        await stop.wait()
-        await polling.close()
+        with stopped_by_signals(stop):
+            polling = await start_zalo_polling(runtime)
+            await warm_up(runtime)
+            await stop.wait()
+            await polling.close()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
         await runtime.close()
+
+
+@contextlib.contextmanager
+def stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` while inside; off the main thread (where Python delivers no
+    signals) nothing is installed."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:

@@ -3,6 +3,7 @@ clock, the real Application."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL
 
 from bot.app import Runtime, open_runtime, telegram_application, telegram_sender, warm_up
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection, UnitSeed
+from handlers.telegram import outbound
 from handlers.telegram.limiter import Limits, RateLimiter
 from handlers.telegram.sender import OutboxSender
 from storage.migrate import upgrade_sync
@@ -307,3 +309,17 @@ async def draft_row(harness: Harness, *columns: str) -> tuple[Any, ...]:
     rows = await harness.query(f"select {', '.join(columns)} from initiative where status='draft'")
     assert len(rows) == 1, rows
     return rows[0]
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Flood-control waits of direct answers are recorded instead of slept."""
+    waited: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        waited.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(outbound.asyncio, "sleep", fake_sleep)
+    return waited

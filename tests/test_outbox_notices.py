@@ -23,19 +23,6 @@ COLLEAGUE = Person(502, first_name="Cúc")
 FILED = "đã được nộp lúc"
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Flood-control waits of direct answers are recorded instead of slept."""
-    waited: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        waited.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(outbound.asyncio, "sleep", fake_sleep)
-    return waited
-
 
 async def test_a_decisions_notice_is_committed_with_it_and_sent_after_a_restart(
     tg: TelegramDriver, harness: Harness

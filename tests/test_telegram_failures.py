@@ -21,19 +21,6 @@ APOLOGY = "bot gặp lỗi"
 FLOOD = (429, "Too Many Requests: retry after 1")
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Flood-control waits are recorded instead of slept."""
-    waited: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        waited.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(outbound.asyncio, "sleep", fake_sleep)
-    return waited
-
 
 @pytest.mark.parametrize(("status", "description"), [FLOOD, (502, "Bad Gateway")])
 async def test_a_card_that_cannot_be_edited_after_a_decision_still_tells_the_author(

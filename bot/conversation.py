@@ -19,7 +19,19 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.domain import RegStep
 from bot.errors import InvalidInput
-from bot.messages import PRIVATE_CHAT_LINK, Button, Command, Inbound, Notice, Outcome, Press, Reply, private_chat, rows
+from bot.messages import (
+    PRIVATE_CHAT_LINK,
+    Button,
+    Command,
+    Inbound,
+    Notice,
+    Outcome,
+    Press,
+    Reply,
+    Text,
+    private_chat,
+    rows,
+)
 from bot.ports import Store, Tx
 from bot.receipts import RECEIPT_GRACE
 from bot.turn import Turn
@@ -38,6 +50,11 @@ def notice_prefix(event: Inbound, now: datetime) -> str:
     if not event.seq:
         return f"notice:{event.ref.channel}:{uuid.uuid4().hex}"
     return f"notice:{event.ref.channel}:{event.seq}:{int(now.timestamp())}"
+
+
+def menu_chat(event: Inbound) -> str:
+    """The chat whose numbered menu an update answers."""
+    return event.chat_key or private_chat(event.ref)
 
 
 class Conversation:
@@ -115,6 +132,7 @@ class Conversation:
         if not event.private:
             return await self._group(tx, event, user)
         user = user or await tx.create_user(event.ref, locale=default, now=now)
+        event = await self._read_number(tx, event)
         if user.blocked:
             await tx.unblock(user.id)
             user.blocked = False
@@ -132,7 +150,20 @@ class Conversation:
             await tx.save_user(user, now=now)
         if turn.campaigns_changed:
             self.campaigns.invalidate()
+        if event.numbering is not None:  # the menu these replies show is what a number means next time
+            offered = event.numbering.offered(user.locale, replies)
+            if offered is not None:
+                await tx.offer_menu(menu_chat(event), offered, now=now)
         return Outcome(user.locale, replies, turn.alert), turn
+
+    @staticmethod
+    async def _read_number(tx: Tx, event: Inbound) -> Inbound:
+        """On a channel without buttons, a typed number or option text is a press of the option it
+        names in the menu the chat was offered last (kept in the database, so any process reads it)."""
+        if event.numbering is None or not isinstance(event.payload, Text):
+            return event
+        picked = event.numbering.pick(event.payload.text, await tx.offered_menu(menu_chat(event)))
+        return replace(event, payload=Press(picked)) if picked is not None else event
 
     async def _group(self, tx: Tx, event: Inbound, user: Any) -> tuple[Outcome, Turn | None]:
         """In a group: the council's card buttons, /reviewgroup by an admin, else one notice."""

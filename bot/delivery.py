@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chunks import CHUNK, delete_in_chunks
 from bot.clock import Clock, local
-from bot.messages import Notice, Reply
+from bot.messages import Choice, Notice, Reply
 from bot.serialize import Blobs, blob_refs, dump_replies, load_replies
 
 if TYPE_CHECKING:
@@ -247,11 +247,14 @@ class Delivery:
                 self._blobs.popitem(last=False)
         return load_replies(item.payload, blobs=self._blobs)
 
-    async def sent(self, id: int) -> None:
-        """The channel confirmed the message."""
+    async def sent(self, id: int, *, chat: str = "", menu: list[Choice] | None = None) -> None:
+        """The channel confirmed the message; on a channel without buttons, `menu` is what it
+        numbered in `chat` (kept with the confirmation: a typed number means it from now on)."""
         async with self.store.transaction() as tx:
             if not await tx.mark_sent(id, self.clock(), owner=self.owner):
                 log.warning("outbox item %s was sent after its claim passed to another process", id)
+            if menu is not None:
+                await tx.offer_menu(chat, menu, now=self.clock())
 
     async def blocked(self, id: int, user_id: int | None) -> None:
         """The recipient blocked the bot; later enqueues skip them."""

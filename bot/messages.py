@@ -61,6 +61,25 @@ Payload = Text | Command | Press | Contact | Upload | Other | Edited
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One numbered option of a channel without buttons: its label as shown, and the data it stands for."""
+
+    label: str
+    data: str
+
+
+class Numbering(Protocol):
+    """How a channel without buttons numbers the buttons of its replies and reads an answer back."""
+
+    def offered(self, locale: str, replies: list[Reply]) -> list[Choice] | None:
+        """The options `replies` show, numbered in order ([]: a menu is no longer shown; None:
+        nothing was shown, the menu stays)."""
+
+    def pick(self, answer: str, shown: list[Choice]) -> str | None:
+        """The data of the option a typed answer names, or None."""
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One update from a channel, translated at the edge."""
 
@@ -71,6 +90,7 @@ class Inbound:
     chat_key: str = ""
     username: str | None = None
     reply_to: UserRef | None = None
+    numbering: Numbering | None = None  # a channel without buttons: its menus are kept per chat
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from bot.config import Campaign
 from bot.domain import Attachment, AuditEntry, Grant, Initiative, Status, Unit, User, UserRef, Vote
 from bot.leaderboard import Board, Points, Ranking, ReaderRank, Window
+from bot.messages import Choice
 
 if TYPE_CHECKING:
     from bot.delivery import NewMessage, OutboxItem, Recipient
@@ -367,6 +368,16 @@ class LinkPort(Protocol):
         """True when the person filed an initiative or holds reviewer rights."""
 
 
+class MenuPort(Protocol):
+    """The numbered menu each chat without buttons was offered last."""
+
+    async def offered_menu(self, chat_key: str) -> list[Choice]:
+        """The options last numbered in `chat_key` (none: no menu is shown there)."""
+
+    async def offer_menu(self, chat_key: str, options: list[Choice], *, now: datetime) -> None:
+        """Make `options` the chat's menu (an empty list: it has none)."""
+
+
 class LeaderboardPort(Protocol):
     """Scores of people and units in a campaign (rules in bot/leaderboard.py)."""
 
@@ -394,6 +405,7 @@ class Tx(
     OutboxPort,
     LeaderboardPort,
     LinkPort,
+    MenuPort,
     Protocol,
 ):
     """One transaction: everything done through it commits together or not at all."""

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from functools import partial
 
-from bot.messages import PRIVATE_CHAT_LINK, Button, Reply
+from bot.i18n import Catalog
+from bot.messages import PRIVATE_CHAT_LINK, Button, Choice, Reply
 from bot.textnorm import search_words
 from handlers.plain import plain
 
 Render = Callable[[str, dict[str, object]], str]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One numbered option: its label as shown, and the callback data it stands for."""
-
-    label: str
-    data: str
 
 
 def choices(replies: Iterable[Reply], render: Render) -> list[Choice]:
@@ -48,3 +42,24 @@ def pick(answer: str, shown: list[Choice]) -> str | None:
 def reply_buttons(reply: Reply) -> list[Button]:
     """The buttons of one reply, row after row."""
     return [button for row in reply.buttons for button in row]
+
+
+def labels(catalog: Catalog, locale: str) -> Render:
+    """How a label (or any text) of these channels is rendered: markup escaped, then dropped."""
+    return partial(catalog.render, locale, escape=html.escape)
+
+
+class NumberedMenus:
+    """The core's `Numbering` for channels without buttons: the options of the replies, numbered
+    across them; an answer read back by number or text (the core keeps each chat's menu)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def offered(self, locale: str, replies: list[Reply]) -> list[Choice] | None:
+        """The options these replies number; None when nothing is shown (the menu stays)."""
+        return choices(replies, labels(self.catalog, locale)) if replies else None
+
+    def pick(self, answer: str, shown: list[Choice]) -> str | None:
+        """The data of the option `answer` names."""
+        return pick(answer, shown)

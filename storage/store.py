@@ -13,6 +13,7 @@ from storage.initiatives import InitiativeQueries
 from storage.jobs import JobQueries
 from storage.leaderboard import LeaderboardQueries
 from storage.linking import LinkQueries
+from storage.menus import MenuQueries
 from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
@@ -27,6 +28,7 @@ class SqlTx(
     JobQueries,
     OutboxQueries,
     LeaderboardQueries,
+    MenuQueries,
 ):
     """One database transaction offering every operation the core needs."""
 
@@ -45,6 +47,7 @@ class SqlTx(
     async def forget_person(self, user_id: int, *, now: datetime) -> None:
         """Delete a person's drafts and personal data; submitted initiatives stay, anonymised."""
         await self.delete_drafts_of(user_id)
+        await self.forget_menus(user_id)
         await self.forget_user(user_id, now=now)
 
 

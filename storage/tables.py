@@ -316,6 +316,16 @@ class GroupNoticeRow(SQLModel, table=True):
     created_at: datetime
 
 
+class OfferedMenuRow(SQLModel, table=True):
+    """The numbered menu a chat without buttons (Zalo, console) was shown last: what "2" means there."""
+
+    __tablename__ = "offered_menu"
+
+    chat_key: str = Field(primary_key=True, max_length=80)
+    options: str = Field(sa_column=Column(Text, nullable=False))  # JSON: [[label, data], …]
+    offered_at: datetime
+
+
 class AccountLinkRow(SQLModel, table=True):
     """Another app's identity of a person (Zalo beside Telegram): it acts as that person."""
 

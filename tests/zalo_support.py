@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,19 @@ def zalo_server() -> Iterator[FakeZaloServer]:
     server.stop()
 
 
+@asynccontextmanager
+async def zalo_process(config: Config, clock: FakeClock, server: FakeZaloServer) -> AsyncIterator[ZaloDriver]:
+    """One bot process serving Zalo on the configured database (a test may start a second one)."""
+    runtime = await open_runtime(config, clock, migrate=False)
+    client = ZaloClient(TOKEN, server.url, timeout=5, max_backoff=0.01)
+    channel = zalo_channel(runtime, client, bot_id=BOT_ID)
+    try:
+        yield ZaloDriver(runtime, channel, server.fake, ZaloSender(channel, runtime.delivery, per_second=1000))
+    finally:
+        await client.close()
+        await runtime.close()
+
+
 @pytest.fixture
 async def zalo(
     config: Config, clock: FakeClock, zalo_server: FakeZaloServer, tmp_path: Path
@@ -89,10 +103,5 @@ async def zalo(
     """The bot's Zalo channel on a fresh database."""
     config.zalo.token, config.zalo.base_url = TOKEN, zalo_server.url
     config.zalo.files_dir = str(tmp_path / "files")
-    runtime = await open_runtime(config, clock, migrate=False)
-    client = ZaloClient(TOKEN, zalo_server.url, timeout=5, max_backoff=0.01)
-    channel = zalo_channel(runtime, client, bot_id=BOT_ID)
-    driver = ZaloDriver(runtime, channel, zalo_server.fake, ZaloSender(channel, runtime.delivery, per_second=1000))
-    yield driver
-    await client.close()
-    await runtime.close()
+    async with zalo_process(config, clock, zalo_server) as driver:
+        yield driver

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import mimetypes
-from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from bot.delivery import Delivery
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Command, Core, Inbound, Payload, Press, Reply, Text, Upload
-from handlers.choices import Choice, choices, pick
+from bot.messages import Choice, Command, Core, Inbound, Payload, Reply, Text, Upload
+from handlers.choices import NumberedMenus, choices, labels
 from handlers.plain import plain
 
 CHANNEL = "console"
@@ -57,15 +55,13 @@ class ConsoleChannel:
         self.ref = UserRef(CHANNEL, person)
         self.stdin = stdin
         self.stdout = stdout
-        self.choices: list[Choice] = []
+        self.numbering = NumberedMenus(catalog)
         self.locale = "vi"
 
     def parse(self, line: str) -> Payload:
-        """Turn a typed line into a payload: a number or an option's text picks a shown button."""
+        """Turn a typed line into a payload (a number or an option's text is read by the core
+        against the menu shown last)."""
         stripped = line.strip()
-        picked = pick(stripped, self.choices)
-        if picked is not None:
-            return Press(picked)
         if stripped.startswith((":photo ", ":file ")):
             return upload(stripped)
         if stripped.startswith("/") and len(stripped) > 1:
@@ -75,7 +71,7 @@ class ConsoleChannel:
 
     def show(self, replies: list[Reply]) -> None:
         """Print replies, numbering their buttons."""
-        render = partial(self.catalog.render, self.locale, escape=html.escape)
+        render = labels(self.catalog, self.locale)
         shown: list[Choice] = []
         for reply in replies:
             self.stdout.write(plain(render(reply.key, reply.args)) + "\n")
@@ -88,8 +84,6 @@ class ConsoleChannel:
                 self.stdout.write(f"  -> {target}\n")
             for item in reply.media:
                 self.stdout.write(f"  📎 {item.file_name or item.file_id}\n")
-        if shown or replies:
-            self.choices = shown
         self.stdout.write("> ")
         self.stdout.flush()
 
@@ -98,11 +92,11 @@ class ConsoleChannel:
         try:
             payload = self.parse(line)
         except NoSuchFile as missing:
-            text = self.catalog.render(self.locale, "console.no_file", {"path": str(missing)}, escape=html.escape)
+            text = labels(self.catalog, self.locale)("console.no_file", {"path": str(missing)})
             self.stdout.write(plain(text) + "\n> ")
             self.stdout.flush()
             return
-        outcome = await self.core.handle(Inbound(self.ref, payload, private=True))
+        outcome = await self.core.handle(Inbound(self.ref, payload, private=True, numbering=self.numbering))
         self.locale = outcome.locale
         if outcome.alert:
             self.stdout.write(f"(!) {plain(self.catalog.render(self.locale, outcome.alert))}\n")
@@ -124,7 +118,7 @@ class ConsoleChannel:
         """Print what the bot sends to another chat (a reviewer, an author), indented."""
         self.stdout.write(f"  ── → {chat}\n")
         for reply in replies:
-            text = plain(self.catalog.render(locale, reply.key, reply.args, escape=html.escape))
+            text = plain(labels(self.catalog, locale)(reply.key, reply.args))
             self.stdout.write("".join(f"  │ {line}\n" for line in text.split("\n")))
 
     async def run(self) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain import Attachment, UserRef
 from bot.i18n import Catalog
-from bot.messages import Command, Core, Inbound, Other, Payload, Press, Reply, Text, Upload
-from handlers.choices import Choice, pick
+from bot.messages import Command, Core, Inbound, Other, Payload, Reply, Text, Upload
+from handlers.choices import NumberedMenus
 from handlers.files import PREFIX, FileStore, image_suffix
 from handlers.pictures import PictureLinks
 from handlers.zalo.client import Forbidden, QuotaExceeded, ZaloClient, ZaloError
@@ -19,13 +18,13 @@ from handlers.zalo.inbound import CHANNEL, ZaloMessage, read
 from handlers.zalo.outbound import Rendered, is_picture, render
 
 log = logging.getLogger(__name__)
-MENUS_KEPT = 10_000  # chats whose last menu is remembered (the oldest is forgotten first)
 QUOTA_TRIES = 3
 SENT, QUOTA, BLOCKED, FAILED = "sent", "quota", "blocked", "failed"  # what became of a send
 
 
 class ZaloChannel:
-    """Serves one Zalo bot: each person's updates in order, menus read back by number or text."""
+    """Serves one Zalo bot: each person's updates in order, menus read back by number or text (the
+    core keeps each chat's menu in the database)."""
 
     def __init__(
         self,
@@ -45,7 +44,7 @@ class ZaloChannel:
         self.bot_id = bot_id
         self.pictures = pictures
         self.on_send = on_send or (lambda _ok: None)
-        self.menus: OrderedDict[str, list[Choice]] = OrderedDict()
+        self.numbering = NumberedMenus(catalog)
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
 
@@ -72,7 +71,14 @@ class ZaloChannel:
         payload = await self._payload(message)
         ref = UserRef(CHANNEL, message.user_id)
         outcome = await self.core.handle(
-            Inbound(ref, payload, seq=message.seq, private=True, chat_key=f"{CHANNEL}:{message.chat_id}")
+            Inbound(
+                ref,
+                payload,
+                seq=message.seq,
+                private=True,
+                chat_key=f"{CHANNEL}:{message.chat_id}",
+                numbering=self.numbering,
+            )
         )
         replies = list(outcome.replies)
         if outcome.alert:
@@ -85,10 +91,7 @@ class ZaloChannel:
     async def _payload(self, message: ZaloMessage) -> Payload:
         """What the message carries, in the core's terms."""
         if message.kind == "text":
-            text = message.text.strip()
-            picked = pick(text, self.menus.get(message.chat_id, []))
-            if picked is not None:
-                return Press(picked)
+            text = message.text.strip()  # a number or an option's text: the core reads it against the menu
             if text.startswith("/") and len(text) > 1:
                 head, _, rest = text[1:].partition(" ")
                 return Command(head.lower(), rest.strip())
@@ -106,16 +109,9 @@ class ZaloChannel:
         return Other(message.kind)
 
     async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> str:
-        """Send replies as one text (in parts of 2,000 characters), then their pictures; the chat's
-        menu becomes the options numbered in it. Returns SENT, or why not: QUOTA, BLOCKED, FAILED."""
+        """Send replies as one text (in parts of 2,000 characters), then their pictures. Returns
+        SENT, or why not: QUOTA, BLOCKED, FAILED."""
         rendered = render(self.catalog, locale, replies)
-        if rendered.options:
-            self.menus[chat_id] = rendered.options
-            self.menus.move_to_end(chat_id)
-            while len(self.menus) > MENUS_KEPT:
-                self.menus.popitem(last=False)
-        elif rendered.text:
-            self.menus.pop(chat_id, None)
         if rendered.text:
             result = await self._guarded(chat_id, self.client.send_message, chat_id, rendered.text)
             if result != SENT:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from functools import partial
 
 from bot.domain import Attachment
 from bot.i18n import Catalog
-from bot.messages import FileOut, Reply
-from handlers.choices import Choice, choices
+from bot.messages import Choice, FileOut, Reply
+from handlers.choices import choices, labels
 from handlers.plain import plain
 
 IMAGE_NAMES = (".png", ".jpg", ".jpeg", ".webp")
@@ -37,7 +35,7 @@ def hint(catalog: Catalog, locale: str, count: int) -> str:
 
 def render(catalog: Catalog, locale: str, replies: list[Reply]) -> Rendered:
     """Every reply in order as one text; the buttons numbered across them, then what to type."""
-    text_of = partial(catalog.render, locale, escape=html.escape)
+    text_of = labels(catalog, locale)
     blocks: list[str] = []
     shown: list[Choice] = []
     for reply in replies:

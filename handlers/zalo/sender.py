@@ -96,8 +96,9 @@ class ZaloSender:
                 await self._pace()
                 result = await self.channel.send(item.chat.partition(":")[2], item.locale, replies)
                 stats[result] += 1
-                if result == SENT:
-                    await self.delivery.sent(item.id)
+                if result == SENT:  # a card's numbered decisions are what a number means there next
+                    menu = self.channel.numbering.offered(item.locale, replies)
+                    await self.delivery.sent(item.id, chat=item.chat, menu=menu)
                 elif result == BLOCKED:
                     await self.delivery.blocked(item.id, item.user_id)
                 elif result == QUOTA:

@@ -6,9 +6,9 @@ queues, cached under `--cache-dir`, copied for each run). For `--seconds` (60) u
 open loop at `--rate` (100/s, Poisson): registration then a full submission of many distinct
 people (each answers 0.5–2.5 s after the bot's last answer; when nobody is ready a new person
 starts), through real dispatch (`Application.process_update`, the tests' fake Bot API), while
-the weekly leaderboard, the reviewer digest and the admin report run inside the bot through the
-scheduler's own job callbacks (python-telegram-bot's `Job.run`), the outbox drain runs every 2 s
-as scheduled, and another process holds the database's write lock for 3 s twice (SQLite:
+the weekly leaderboard, the reviewer digest and the admin report run inside the bot through its
+job runner (`JobRunner.run`, what the scheduler's cron jobs call), the outbox drain runs every 2 s
+as scheduled (bot/scheduler.py), and another process holds the database's write lock for 3 s twice (SQLite:
 `BEGIN IMMEDIATE` in a subprocess). The bot's clock is the data's "now" (Monday 08:00 in Hà Nội,
 outside the quiet hours) moving with real time.
 
@@ -446,7 +446,6 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     from bot import app as composition
     from bot.config import load_config
     from bot.i18n import Catalog
-    from handlers.telegram.scheduling import schedule_jobs
     from handlers.telegram.sender import OutboxSender
     from tests.fake_telegram import FakeBotApi, Person, TelegramDriver
 
@@ -472,11 +471,10 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     app: Application[Any, Any, Any, Any, Any, Any] = composition.telegram_application(runtime, request=api)
     await app.initialize()
     sender = OutboxSender(app.bot, runtime.catalog, runtime.delivery)
-    schedule_jobs(app, runtime.jobs, sender, lambda: composition.housekeeping(runtime))
-    await composition.warm_up(runtime)
+    scheduler = await composition.start_background(runtime, {"telegram": sender}, catch_up=False)
     warm = time.perf_counter() - opened
     rss_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    await app.start()  # the job queue: the outbox drain every 2 s
+    await app.start()
     driver = TelegramDriver(app, api)
 
     rng = random.Random(args.seed)
@@ -515,8 +513,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
         began = time.perf_counter()
         events.append((f"job {name} started", began - start))
-        (scheduled,) = app.job_queue.get_jobs_by_name(name) if app.job_queue else ()
-        await scheduled.run(app)
+        await runtime.jobs.run(name)
         job_times[name] = time.perf_counter() - began
         events.append((f"job {name} finished", time.perf_counter() - start))
 
@@ -564,7 +561,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     stop.set()
     logging.getLogger().removeHandler(errors)  # what shutting down logs is not the run's
     await tick
-    sender.stop()  # as the bot's post_stop does: the drain ends after its current message
+    await scheduler.close()  # as the bot's post_stop does: the drain ends after its current message
     await app.stop()
     await app.shutdown()
     submitted = await count_submitted(url)

@@ -29,13 +29,13 @@ from bot.leaderboard_job import leaderboard
 from bot.messages import Notice, Reply
 from bot.reminders import reminders
 from bot.report import admin_report
+from bot.scheduler import Scheduler, Sender
 from bot.similar import DuplicateFinder
 from handlers.console.channel import ConsoleChannel
 from handlers.files import FileStore
 from handlers.pictures import PictureLinks
 from handlers.plain import plain
 from handlers.telegram.application import Services, build_application, publish_commands
-from handlers.telegram.scheduling import schedule_jobs
 from handlers.telegram.sender import CHANNEL as TELEGRAM
 from handlers.telegram.sender import OutboxSender
 from handlers.zalo.channel import ZaloChannel
@@ -155,15 +155,17 @@ def zalo_sender(runtime: Runtime, channel: ZaloChannel) -> ZaloSender:
 
 @dataclass
 class ZaloPolling:
-    """Zalo served by long polling beside whatever else runs in the process."""
+    """Zalo served by long polling beside whatever else runs in the process; its outbox sender is
+    drained by the process's scheduler (closed first)."""
 
     client: ZaloClient
     channel: ZaloChannel
+    sender: ZaloSender
     stop: asyncio.Event
     tasks: list[asyncio.Task[None]]
 
     async def close(self) -> None:
-        """Stop polling and sending once the updates and the message in hand are done; close the connections."""
+        """Stop polling once the updates in hand are done; close the connections."""
         self.stop.set()
         for task in self.tasks:
             try:
@@ -181,12 +183,9 @@ async def start_zalo_polling(runtime: Runtime) -> ZaloPolling:
     await client.delete_webhook()
     channel = zalo_channel(runtime, client, bot_id=str(me.get("id") or ""))
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout)),
-        asyncio.create_task(zalo_sender(runtime, channel).run(stop)),
-    ]
+    tasks = [asyncio.create_task(poll(client, channel, stop, timeout=zalo.poll_timeout))]
     log.info("Zalo bot %s is polling", me.get("account_name") or me.get("id"))
-    return ZaloPolling(client, channel, stop, tasks)
+    return ZaloPolling(client, channel, zalo_sender(runtime, channel), stop, tasks)
 
 
 async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:
@@ -196,8 +195,9 @@ async def run_zalo(config: Config, stop: asyncio.Event | None = None) -> None:
     try:
         with stopped_by_signals(stop):
             polling = await start_zalo_polling(runtime)
-            await warm_up(runtime)
+            scheduler = await start_background(runtime, {ZALO: polling.sender})
             await stop.wait()
+            await scheduler.close()
             await polling.close()
     finally:
         await runtime.close()
@@ -219,15 +219,21 @@ def stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
 
 
 async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:
-    """The command menu, the outbox sender and the scheduled jobs; the duplicate index loaded and the
-    runs missed while the bot was down made up."""
+    """The command menu and the outbox sender of Telegram chats (drained by the scheduler)."""
     await publish_commands(application.bot, runtime.catalog)
     sender = telegram_sender(runtime, application.bot)
-    schedule_jobs(application, runtime.jobs, sender, lambda: housekeeping(runtime))
-    await warm_up(runtime)
-    made_up = await runtime.jobs.catch_up()
-    log.info("bot @%s is up; runs made up after downtime: %s", application.bot.username, made_up or "none")
+    log.info("bot @%s is up", application.bot.username)
     return sender
+
+
+async def start_background(runtime: Runtime, senders: dict[str, Sender], *, catch_up: bool = True) -> Scheduler:
+    """What runs once per process, whichever channels it serves: the duplicate index loading, and the
+    scheduler (cron jobs, runs missed while down made up at once, housekeeping, each channel's outbox
+    drain); `catch_up=False` leaves the first making up of missed runs to its interval (benches)."""
+    await warm_up(runtime)
+    scheduler = Scheduler(runtime.jobs, senders, lambda: housekeeping(runtime))
+    scheduler.start(catch_up=catch_up)
+    return scheduler
 
 
 def telegram_sender(runtime: Runtime, bot: Any, *, wake: bool = True, **options: Any) -> OutboxSender:
@@ -250,14 +256,17 @@ def run_telegram(config: Config, request: Any = None, *, signals: bool = True) -
         runtime = await open_runtime(config)
         holder["runtime"] = runtime
         services = Services(runtime.conversation, runtime.catalog, files=FileStore(runtime.config.zalo.files_dir))
+        senders: dict[str, Sender] = {}
         if config.zalo.token:  # Zalo in the same process: each channel's sender sends its chats' notices
             holder["zalo"] = await start_zalo_polling(runtime)
+            senders[ZALO] = holder["zalo"].sender
         application.bot_data["services"] = services
-        holder["sender"] = await start_telegram(application, runtime)
+        senders[TELEGRAM] = await start_telegram(application, runtime)
+        holder["scheduler"] = await start_background(runtime, senders)
 
     async def post_stop(_application: Any) -> None:
-        if "sender" in holder:
-            holder["sender"].stop()
+        if "scheduler" in holder:  # stops the senders once their message in hand is done
+            await holder["scheduler"].close()
         if "zalo" in holder:
             await holder["zalo"].close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import secrets
@@ -13,17 +12,28 @@ from typing import Any
 
 from telegram.request import HTTPXRequest
 
-from bot.app import Runtime, open_runtime, start_telegram, telegram_application, zalo_channel, zalo_sender
+from bot.app import (
+    Runtime,
+    open_runtime,
+    start_background,
+    start_telegram,
+    telegram_application,
+    zalo_channel,
+    zalo_sender,
+)
 from bot.clock import Clock, utc_now
 from bot.config import Config
+from bot.scheduler import Scheduler, Sender
 from handlers.files import FileStore
 from handlers.pictures import PictureLinks
 from handlers.telegram.application import process_posted, update_kind
 from handlers.telegram.counting import CountedRequest
+from handlers.telegram.sender import CHANNEL as TELEGRAM
 from handlers.web.app import Webhook, web_app
 from handlers.web.metrics import Metrics
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
+from handlers.zalo.inbound import CHANNEL as ZALO
 from handlers.zalo.inbound import event_kind
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,7 @@ class Served:
     metrics: Metrics
     telegram: Any = None
     zalo: ZaloChannel | None = None
+    scheduler: Scheduler | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
@@ -54,16 +65,15 @@ class Served:
         await self.runtime.close()
 
 
-async def health(runtime: Runtime, telegram: Any, metrics: Metrics) -> dict[str, Any]:
+async def health(runtime: Runtime, scheduler: Scheduler, metrics: Metrics) -> dict[str, Any]:
     """Database reachable (the outbox backlog is read from it), scheduler running, backlog size and age."""
     count, age = await runtime.delivery.backlog()
     metrics.backlog.set(count)
     metrics.backlog_age.set(age)
-    scheduler = telegram.job_queue.scheduler.running if telegram is not None and telegram.job_queue else None
     return {
-        "ok": scheduler is not False,
+        "ok": scheduler.alive,
         "database": "ok",
-        "scheduler": {True: "running", False: "stopped", None: "none"}[scheduler],
+        "scheduler": "running" if scheduler.alive else "stopped",
         "outbox": {"backlog": count, "oldest_seconds": round(age, 1)},
     }
 
@@ -87,6 +97,7 @@ async def open_webhook(
         raise ValueError("--webhook needs [webhook] public_url (or SANGKIEN_PUBLIC_URL)")
     pictures = PictureLinks(public, config.webhook.picture_minutes) if public else None
     hooks: list[Webhook] = []
+    senders: dict[str, Sender] = {}
     try:
         if config.telegram.token:
             secret = config.telegram.webhook_secret or secrets.token_urlsafe(32)
@@ -95,9 +106,9 @@ async def open_webhook(
             telegram = served.telegram = telegram_application(runtime, request=counted)
             await telegram.initialize()
             served.closers.append(telegram.shutdown)
-            sender = await start_telegram(telegram, runtime)
+            senders[TELEGRAM] = await start_telegram(telegram, runtime)
             await telegram.start()
-            served.closers += [telegram.stop, sender.stop]
+            served.closers.append(telegram.stop)
             if register:
                 await telegram.bot.set_webhook(
                     f"{public}/telegram", secret_token=secret, allowed_updates=ALLOWED_UPDATES
@@ -118,20 +129,20 @@ async def open_webhook(
                 pictures=pictures,
                 on_send=partial(metrics.sent, "zalo"),
             )
-            stop = asyncio.Event()
-            sending = asyncio.create_task(zalo_sender(runtime, channel).run(stop))
-            served.closers += [lambda: sending, stop.set]  # closed last first: stop, then wait
+            senders[ZALO] = zalo_sender(runtime, channel)
             if register:
                 await client.set_webhook(f"{public}/zalo", secret)
             hooks.append(Webhook("zalo", "/zalo", ZALO_HEADER, secret, channel.process, event_kind))
             served.secrets["zalo"] = secret
+        scheduler = served.scheduler = await start_background(runtime, senders)
+        served.closers.append(scheduler.close)  # closed first: the senders finish before the channels go
     except BaseException:
         await served.close()
         raise
     served.app = web_app(
         hooks,
         metrics=metrics,
-        health=partial(health, runtime, served.telegram, metrics),
+        health=partial(health, runtime, scheduler, metrics),
         files=FileStore(config.zalo.files_dir),
         pictures=pictures,
         concurrency=config.webhook.concurrency,

@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.app import run_telegram, run_zalo
 from bot.config import Config, TelegramSection
+from tests.conftest import FakeClock
 from tests.fake_telegram import FakeBotApi, Person
 from tests.fake_zalo import TOKEN, FakeZalo, FakeZaloServer
+from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
+
+__all__ = ["zalo", "zalo_server"]  # fixtures
 
 LAN = Person(501)
+MAI = "zl-2002"
 START = {
     "update_id": 1,
     "message": {
@@ -132,3 +138,29 @@ async def test_run_serves_zalo_alone_when_only_zalo_has_a_token(config: Config, 
     await task
     server.stop()
     assert "Chọn ngôn ngữ" in server.fake.texts("zl-1")[0]
+
+
+async def test_zalo_alone_runs_the_scheduled_jobs_and_delivers_what_they_queue(
+    zalo: ZaloDriver, clock: FakeClock, config: Config
+) -> None:
+    clock.now = datetime.now(UTC) - timedelta(hours=25)  # a draft left a day ago
+    await zalo.say(MAI, *REGISTRATION, *CORE[:4])
+    config.telegram.token = ""  # `sangkien run` with only SANGKIEN_ZALO_TOKEN
+    config.zalo.poll_timeout = 1
+    config.jobs.quiet_start = config.jobs.quiet_end  # no quiet hours, whatever the time the test runs
+    config.jobs.reminders.cron, config.jobs.reminders.grace_minutes = "* * * * *", 10  # due this minute
+    for other in ("leaderboard", "reviewer_digest", "admin_report"):
+        config.jobs.spec(other).enabled = False
+    before = len(zalo.fake.texts(MAI))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_zalo(config, stop))
+    for _ in range(300):  # the run made up at start queues the reminder, the Zalo drain sends it
+        if len(zalo.fake.texts(MAI)) > before or task.done():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    [reminder] = zalo.fake.texts(MAI)[before:]
+    assert "Bạn còn một sáng kiến chưa gửi xong (“Máy cắt vải tự động”, đang ở bước 4/" in reminder
+    assert await zalo.query("select chat, status from outbox") == [(f"zalo:{MAI}", "sent")]
+    assert [name for (name,) in await zalo.query("select job from job_run")] == ["reminders"]

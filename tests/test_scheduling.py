@@ -1,4 +1,4 @@
-"""The scheduler on python-telegram-bot's JobQueue, and a job run delivered through the outbox."""
+"""The process's scheduler (APScheduler 3, whatever the channels), and a job run delivered through the outbox."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from apscheduler.executors.base import run_coroutine_job
 
 from bot.app import housekeeping
 from bot.schedule import missed_run, next_fire
-from handlers.telegram.scheduling import EXECUTOR_LOG, schedule_jobs
+from bot.scheduler import EXECUTOR_LOG, Scheduler
 from handlers.telegram.sender import OutboxSender
 from tests.conftest import ADMIN_ID, Harness, register, submit
 from tests.fake_telegram import Person, TelegramDriver, button
@@ -42,20 +42,30 @@ def test_only_the_latest_missed_run_within_grace_is_made_up() -> None:
     assert missed_run(daily, "Asia/Ho_Chi_Minh", now, grace=timedelta(hours=3), last_run=done) is None
 
 
-async def test_every_enabled_job_is_scheduled_on_the_job_queue(tg: TelegramDriver, harness: Harness) -> None:
+async def test_every_enabled_job_is_scheduled(tg: TelegramDriver, harness: Harness) -> None:
     runtime = harness.runtime
     assert runtime is not None
     harness.config.jobs.admin_report.enabled = False
     sender = OutboxSender(tg.app.bot, runtime.catalog, runtime.delivery)
-    schedule_jobs(tg.app, runtime.jobs, sender, lambda: housekeeping(runtime))
-    await tg.app.start()
+    scheduler = Scheduler(runtime.jobs, {"telegram": sender}, lambda: housekeeping(runtime))
+    scheduler.start(catch_up=False)
     try:
-        jobs = {job.name: job for job in tg.app.job_queue.jobs()}  # type: ignore[union-attr]
-        assert set(jobs) == {"leaderboard", "reminders", "reviewer_digest", "outbox", "catch_up", "housekeeping"}
-        reminder = jobs["reminders"].next_t
+        jobs = {job.name: job for job in scheduler.scheduler.get_jobs()}
+        assert set(jobs) == {
+            "leaderboard",
+            "reminders",
+            "reviewer_digest",
+            "outbox:telegram",
+            "outbox:reports",
+            "catch_up",
+            "housekeeping",
+        }
+        reminder = jobs["reminders"].next_run_time
         assert reminder is not None and reminder.astimezone(HANOI).hour == 9 and reminder.astimezone(HANOI).minute == 0
+        assert scheduler.alive
     finally:
-        await tg.app.stop()
+        await scheduler.close()
+    assert not scheduler.alive
 
 
 async def test_a_job_run_is_delivered_and_admins_get_the_delivery_report(tg: TelegramDriver, harness: Harness) -> None:
@@ -116,10 +126,10 @@ async def test_the_outbox_drain_every_two_seconds_is_not_logged_at_info(
     runtime = harness.runtime
     assert runtime is not None
     sender = OutboxSender(tg.app.bot, runtime.catalog, runtime.delivery, sleep=_no_wait)
-    schedule_jobs(tg.app, runtime.jobs, sender, lambda: housekeeping(runtime))
-    await tg.app.start()
+    scheduler = Scheduler(runtime.jobs, {"telegram": sender}, lambda: housekeeping(runtime))
+    scheduler.start(catch_up=False)
     try:
-        jobs = {job.name: job for job in tg.app.job_queue.scheduler.get_jobs()}  # type: ignore[union-attr]
+        jobs = {job.name: job for job in scheduler.scheduler.get_jobs()}
 
         async def run(name: str, level: int) -> list[logging.LogRecord]:
             """Run one job through APScheduler's own executor code, as the scheduler does; its log lines."""
@@ -128,9 +138,10 @@ async def test_the_outbox_drain_every_two_seconds_is_not_logged_at_info(
                 await run_coroutine_job(jobs[name], "default", [datetime.now(UTC)], EXECUTOR_LOG)
             return [r for r in caplog.records if r.name == EXECUTOR_LOG]
 
-        assert await run("outbox", logging.INFO) == []
+        assert await run("outbox:telegram", logging.INFO) == []
+        assert await run("outbox:reports", logging.INFO) == []
         assert [r.levelname for r in await run("housekeeping", logging.INFO)] == ["INFO", "INFO"]  # others stay
-        shown = await run("outbox", logging.DEBUG)  # with -v
+        shown = await run("outbox:telegram", logging.DEBUG)  # with -v
         assert [r.levelname for r in shown] == ["DEBUG", "DEBUG"] and "Running job" in shown[0].getMessage()
     finally:
-        await tg.app.stop()
+        await scheduler.close()

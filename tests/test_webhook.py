@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -132,10 +134,15 @@ async def test_health_and_metrics_report_and_health_fails_without_the_database(
     assert "sangkien_outbox_backlog 0.0" in metrics
     if not config.database.url.startswith("sqlite"):
         return
+    assert served[0].scheduler is not None
+    await served[0].scheduler.close()  # no job reopens the file meanwhile; the database fails first
     await served[0].runtime.store.close()
     shutil.rmtree(Path(config.database.url.removeprefix("sqlite+aiosqlite:///")).parent)
     gone = await web.get("/healthz")
-    assert gone.status_code == 503 and gone.json()["ok"] is False
+    assert gone.status_code == 503 and gone.json() == {"ok": False, "error": "OperationalError"}
+    for thread in threading.enumerate():  # aiosqlite ends a failed connection's thread without waiting:
+        if "_connection_worker_thread" in thread.name:  # let it end before the loop closes
+            await asyncio.to_thread(thread.join, 5)
 
 
 async def test_a_picture_link_serves_the_stored_file_until_it_expires(
@@ -155,3 +162,15 @@ async def test_a_picture_link_serves_the_stored_file_until_it_expires(
     assert (await web.get(forged)).status_code == 404
     app.zalo.pictures.clock = lambda: 10**12  # long after the link expired
     assert (await web.get(path)).status_code == 404
+
+
+async def test_health_fails_once_the_scheduler_has_stopped(
+    served: tuple[Served, FakeBotApi], web: httpx.AsyncClient
+) -> None:
+    app = served[0]
+    assert app.scheduler is not None and "outbox:zalo" in app.scheduler.names()
+    assert "outbox:telegram" in app.scheduler.names() and "reminders" in app.scheduler.names()
+    await app.scheduler.close()
+    health = await web.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["ok"] is False and health.json()["scheduler"] == "stopped"

@@ -147,7 +147,8 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application; `request` replaces the network (tests, benchmarks)."""
     bot = make_bot(token, base_url=base_url, base_file_url=base_file_url, request=request)
-    builder = ApplicationBuilder().bot(bot).concurrent_updates(PerUserProcessor())
+    # no JobQueue: one channel-free scheduler per process runs the jobs and drains (bot/scheduler.py)
+    builder = ApplicationBuilder().bot(bot).concurrent_updates(PerUserProcessor()).job_queue(None)
     if post_init is not None:
         builder = builder.post_init(post_init)
     if post_stop is not None:

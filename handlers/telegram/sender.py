@@ -68,6 +68,10 @@ class DrainStats:
     floods: int = 0
     timeouts: int = 0
 
+    def __bool__(self) -> bool:
+        """Whether the drain took anything."""
+        return bool(self.taken)
+
 
 def chat_id_of(chat: str) -> int | str:
     """The Telegram chat id in a chat key such as "telegram:12345" (or "telegram:@channel")."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -14,7 +13,6 @@ from handlers.zalo.channel import BLOCKED, QUOTA, SENT, ZaloChannel
 from handlers.zalo.inbound import CHANNEL
 
 log = logging.getLogger(__name__)
-DRAIN_EVERY = 2.0
 
 
 class ZaloSender:
@@ -107,15 +105,3 @@ class ZaloSender:
                 else:
                     await self.delivery.failed(item.id, "refused by Zalo", item.attempts, permanent=True)
         return stats
-
-    async def run(self, stop: asyncio.Event, every: float = DRAIN_EVERY) -> None:
-        """Drain every `every` seconds until `stop` is set."""
-        while not stop.is_set() and not self.stopping:
-            try:
-                stats = await self.drain()
-                if stats:
-                    log.info("Zalo outbox: %s", dict(stats))
-            except Exception:
-                log.exception("the Zalo outbox drain failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)

@@ -35,16 +35,16 @@ class Lines:
 
 @dataclass(frozen=True)
 class Vnd:
-    """An amount of money in VND, shown as `1.234.567 ₫`."""
+    """An amount of money in VND, shown as `1.234.567 đ`."""
 
     amount: int
 
 
 @lru_cache(maxsize=4096)
 def format_vnd(amount: int) -> str:
-    """Format VND the Vietnamese way: dots between thousands, then ₫ (cached: Babel takes 24 µs,
+    """Format VND the Vietnamese way: dots between thousands, then đ (cached: Babel takes 24 µs,
     and a draft's value is shown again on every summary)."""
-    return f"{format_decimal(amount, locale='vi', group_separator=True)} ₫"
+    return f"{format_decimal(amount, locale='vi', group_separator=True)} đ"
 
 
 def format_int(value: int, locale: str) -> str:

@@ -94,7 +94,7 @@ def test_keys_built_from_names_exist_in_both_catalogues(catalog: Catalog) -> Non
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [(1_234_567, "1.234.567 ₫"), (50_000_000, "50.000.000 ₫"), (999, "999 ₫"), (0, "0 ₫")],
+    [(1_234_567, "1.234.567 đ"), (50_000_000, "50.000.000 đ"), (999, "999 đ"), (0, "0 đ")],
 )
 def test_money_is_formatted_the_vietnamese_way(amount: int, text: str) -> None:
     assert format_vnd(amount) == text
@@ -104,7 +104,7 @@ def test_money_is_formatted_the_vietnamese_way(amount: int, text: str) -> None:
 def test_money_and_dates_render_the_same_in_every_locale(catalog: Catalog, lang: str) -> None:
     value = catalog.render(lang, "common.literal", {"text": Vnd(1_234_567)})
     day = catalog.render(lang, "common.literal", {"text": date(2026, 3, 5)})
-    assert (value, day) == ("1.234.567 ₫", "05/03/2026")
+    assert (value, day) == ("1.234.567 đ", "05/03/2026")
 
 
 def test_dates_are_dd_mm_yyyy() -> None:

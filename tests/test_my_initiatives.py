@@ -94,7 +94,7 @@ async def test_worker_opens_an_initiative_and_sees_every_field_and_attachments(
         "<b>Hiện trạng / vấn đề:</b> Cắt thủ công, chậm và lệch đường may",
         "<b>Giải pháp:</b> Gắn cảm biến quang và bàn trượt",
         "<b>Hiệu quả:</b> Năng suất tăng 20 %",
-        "<b>Giá trị làm lợi:</b> 50.000.000 ₫",
+        "<b>Giá trị làm lợi:</b> 50.000.000 đ",
         "<b>Áp dụng từ:</b> 01/02/2026",
         "<b>Tác giả (bạn):</b> 100%",
         "<b>Tệp đính kèm:</b> 3",

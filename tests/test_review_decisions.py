@@ -44,7 +44,7 @@ async def test_the_card_shows_what_a_reviewer_needs_to_decide(tg: TelegramDriver
         "Giải pháp kỹ thuật",
         "Cắt thủ công, chậm và lệch đường may",
         "Gắn cảm biến quang và bàn trượt",
-        "50.000.000 ₫",
+        "50.000.000 đ",
         "01/02/2026",
         "25/02/2027",
     ):

@@ -41,7 +41,7 @@ BODY = """<b>Máy cắt vải tự động</b>
 <b>Hiện trạng / vấn đề:</b> Cắt thủ công, chậm và lệch đường may
 <b>Giải pháp:</b> Gắn cảm biến quang và bàn trượt
 <b>Hiệu quả:</b> Năng suất tăng 20 %
-<b>Giá trị làm lợi:</b> 50.000.000 ₫
+<b>Giá trị làm lợi:</b> 50.000.000 đ
 <b>Áp dụng từ:</b> 01/02/2026
 <b>Điều kiện áp dụng:</b> (không có)
 <b>Tệp đính kèm:</b> 0
@@ -208,7 +208,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         ]
     }
     calls = await tg.text(UPPER, "120 triệu")
-    applied = "\n🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 ₫"
+    applied = "\n🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 đ"
     assert heard(calls) == {
         "Dũng": [
             "Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n"
@@ -216,7 +216,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         ],
         "Lan": [
             f"🏭 Đã cập nhật: sáng kiến {SK} của bạn đã được áp dụng từ 01/02/2026 ({KCN}).\n"
-            "Giá trị làm lợi đo được: 120.000.000 ₫\nNgười ghi nhận: Đỗ Văn Dũng"
+            "Giá trị làm lợi đo được: 120.000.000 đ\nNgười ghi nhận: Đỗ Văn Dũng"
         ],
     }
 

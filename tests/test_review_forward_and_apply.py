@@ -163,7 +163,7 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
         mine[0].text,
         "đã được áp dụng.",
         "\n\n",
-        "🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 ₫",
+        "🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 đ",
     )
     buttons = mine[0].buttons
     assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "🕘 Lịch sử xử lý"]
@@ -171,7 +171,7 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     assert len(told) == 1
     assert told[0].text == (
         "🏭 Updated: your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is applied since 01/02/2026"
-        " (Công đoàn Công ty May 10).\nMeasured benefit: 120.000.000 ₫\nRecorded by: Trần Văn Hùng"
+        " (Công đoàn Công ty May 10).\nMeasured benefit: 120.000.000 đ\nRecorded by: Trần Văn Hùng"
     )
     status, benefit, applied_at = await initiative(harness, "status", "applied_benefit_vnd", "applied_at")
     assert (status, benefit) == ("approved", 120_000_000)

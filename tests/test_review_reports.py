@@ -56,4 +56,4 @@ async def test_the_measured_benefit_reads_as_money_in_the_history(tg: TelegramDr
     calls = await tg.text(REVIEWER, "2,5 tỷ")
     calls = await tg.press(REVIEWER, button(sent_to(calls, REVIEWER), "Lịch sử xử lý"))
     history = texts(calls)[0]
-    assert " · 2.500.000.000 ₫" in history and "2500000000" not in history
+    assert " · 2.500.000.000 đ" in history and "2500000000" not in history

@@ -39,7 +39,7 @@ async def test_full_submission_stores_every_answer_and_gives_a_receipt(
         "Cắt thủ công, chậm và lệch đường may",
         "Gắn cảm biến quang và bàn trượt",
         "Năng suất tăng 20 %",
-        "50.000.000 ₫",
+        "50.000.000 đ",
         "01/02/2026",
         "<b>Tác giả (bạn):</b> 50%",
         "• Nguyễn Văn Bình: 30%",
@@ -166,7 +166,7 @@ async def test_back_goes_one_step_back_keeping_answers(tg: TelegramDriver, harne
     ("label", "answer", "column", "stored", "shown"),
     [
         ("Tên", "Bàn ủi hơi cải tiến", "title", "Bàn ủi hơi cải tiến", "Bàn ủi hơi cải tiến"),
-        ("Giá trị làm lợi", "1,5 tỷ", "benefit_vnd", 1_500_000_000, "1.500.000.000 ₫"),
+        ("Giá trị làm lợi", "1,5 tỷ", "benefit_vnd", 1_500_000_000, "1.500.000.000 đ"),
         ("Ngày áp dụng", "chưa áp dụng", "applied_since", None, "Áp dụng từ:</b> chưa áp dụng"),
     ],
 )
@@ -200,8 +200,8 @@ async def test_edit_from_summary_returns_to_summary_with_new_value(
 @pytest.mark.parametrize(
     ("field", "typed", "stored", "shown"),
     [
-        ("benefit_vnd", "1,5 tỷ", 1_500_000_000, "<b>Giá trị làm lợi:</b> 1.500.000.000 ₫"),
-        ("benefit_vnd", "50.000.000đ", 50_000_000, "<b>Giá trị làm lợi:</b> 50.000.000 ₫"),
+        ("benefit_vnd", "1,5 tỷ", 1_500_000_000, "<b>Giá trị làm lợi:</b> 1.500.000.000 đ"),
+        ("benefit_vnd", "50.000.000đ", 50_000_000, "<b>Giá trị làm lợi:</b> 50.000.000 đ"),
         ("benefit_vnd", "không xác định được", None, "Giá trị làm lợi:</b> không xác định được"),
         ("applied_since", "chưa áp dụng", None, "<b>Áp dụng từ:</b> chưa áp dụng"),
         ("applied_since", "15/03/2026", "2026-03-15", "<b>Áp dụng từ:</b> 15/03/2026"),

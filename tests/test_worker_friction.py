@@ -26,9 +26,9 @@ async def lan(tg: TelegramDriver) -> Person:
 @pytest.mark.parametrize(
     ("typed", "stored", "shown"),
     [
-        ("khoảng 2 tỷ rưỡi", 2_500_000_000, "<b>Giá trị làm lợi:</b> 2.500.000.000 ₫"),
-        ("~50tr", 50_000_000, "<b>Giá trị làm lợi:</b> 50.000.000 ₫"),
-        ("hơn 100 triệu", 100_000_000, "<b>Giá trị làm lợi:</b> 100.000.000 ₫"),
+        ("khoảng 2 tỷ rưỡi", 2_500_000_000, "<b>Giá trị làm lợi:</b> 2.500.000.000 đ"),
+        ("~50tr", 50_000_000, "<b>Giá trị làm lợi:</b> 50.000.000 đ"),
+        ("hơn 100 triệu", 100_000_000, "<b>Giá trị làm lợi:</b> 100.000.000 đ"),
         ("không rõ", None, "<b>Giá trị làm lợi:</b> không xác định được"),
     ],
 )
@@ -46,7 +46,7 @@ async def test_a_monthly_amount_is_converted_to_a_year_and_the_worker_is_told(
     await answer_until(tg, lan, "benefit_vnd")
     calls = await tg.text(lan, "100.000đ/tháng")
     assert texts(calls)[0].startswith(
-        "Bot đã quy ra giá trị một năm: 100.000 ₫/tháng × 12 = <b>1.200.000 ₫</b>."
+        "Bot đã quy ra giá trị một năm: 100.000 đ/tháng × 12 = <b>1.200.000 đ</b>."
         " Nếu chưa đúng, sửa lại ở bản tóm tắt.\n\nBước 8/12."
     )
     assert await draft_row(harness, "benefit_vnd", "step") == (1_200_000, "applied_since")

@@ -124,7 +124,7 @@ async def test_bad_answer_is_explained_and_draft_stays_at_its_step(
 async def test_a_hundred_percent_alone_means_no_co_authors(tg: TelegramDriver, harness: Harness, lan: Person) -> None:
     await answer_until(tg, lan, "coauthors")
     calls = await tg.text(lan, "100")
-    assert "Điều kiện cần thiết" in one_message(calls).text
+    assert "Cần <b>điều kiện</b> gì để áp dụng" in one_message(calls).text
     assert await draft_row(harness, "author_percent", "step") == (100, "conditions")
     assert await harness.query("select name from coauthor") == []
 

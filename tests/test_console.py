@@ -146,7 +146,7 @@ async def test_each_console_user_is_a_separate_person(config: Config) -> None:
 async def test_co_authors_are_typed_on_one_line_separated_by_semicolons(config: Config) -> None:
     core = SUBMISSION[: SUBMISSION.index("01/02/2026") + 1]
     out = await console(config, *REGISTRATION, *core, "50; Nguyễn Văn Bình – 30; Trần Thị Cúc – 20")
-    assert "Điều kiện cần thiết" in out.rsplit(">", 2)[-2]
+    assert "Cần điều kiện gì để áp dụng" in out.rsplit(">", 2)[-2]
     assert await query(config, "select name, percent from coauthor order by id") == [
         ("Nguyễn Văn Bình", 30),
         ("Trần Thị Cúc", 20),

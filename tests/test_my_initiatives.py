@@ -210,5 +210,5 @@ async def test_the_main_menu_button_starts_a_new_initiative(tg: TelegramDriver, 
     lan = Person(807)
     calls = await register(tg, lan)
     calls = await tg.press(lan, button(calls, "Gửi sáng kiến mới"))
-    assert "Bước 1/12. <b>Tên sáng kiến</b>?" in texts(calls)[-1]
+    assert "Bước 1/12. <b>Tên sáng kiến</b> của bạn là gì?" in texts(calls)[-1]
     assert await harness.query("select step, status from initiative") == [("title", "draft")]

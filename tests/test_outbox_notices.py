@@ -20,7 +20,7 @@ from tests.review_support import REVIEWER, WORKER, cards, enroll, grant, sent_to
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
 COLLEAGUE = Person(502, first_name="Cúc")
-FILED = "đã được nộp lúc"
+FILED = "đã được gửi lúc"
 
 
 

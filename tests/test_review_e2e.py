@@ -91,7 +91,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         "Lan": [
             "<b>Biên nhận sáng kiến</b>\nMã: <b>SK-2026-000001</b>\nTên: Máy cắt vải tự động\n"
             "Lĩnh vực: Tăng năng suất lao động\nGửi lúc: 10:00 25/11/2026\n"
-            "Đơn vị phải xem xét và trả lời trước ngày <b>25/02/2027</b> (trong 3 tháng kể từ khi nhận đơn)."
+            "Đơn vị phải xem xét và trả lời trước ngày <b>25/02/2027</b> (trong 3 tháng kể từ ngày nhận sáng kiến)."
             " Bạn sẽ được báo ngay khi trạng thái thay đổi."
         ],
         "Minh": [new_card],

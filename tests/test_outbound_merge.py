@@ -40,7 +40,7 @@ async def test_a_plain_reply_leads_the_next_new_message_and_stays_apart_before_a
     mine = [c for c in messages(calls) if int(c.params["chat_id"]) == REVIEWER.id]
     assert [c.method for c in mine] == ["sendMessage", "editMessageText"]
     done, refreshed = mine
-    assert done.text == "Đã ghi nhận không công nhận SK-2026-000001. Tác giả đã được báo."
+    assert done.text == "Đã ghi nhận: SK-2026-000001 không được công nhận. Tác giả đã được báo."
     assert "reply_markup" not in done.params
     assert refreshed.text.startswith("📋 <b>SK-2026-000001</b> · Không được công nhận")
     assert len(sent_to(calls, WORKER)) == 1  # the author is told apart, in his own chat

@@ -123,7 +123,7 @@ async def test_grant_finds_nobody_or_needs_an_argument(tg: TelegramDriver) -> No
     calls = await tg.text(ADMIN, "/grant Không Ai Cả")
     assert texts(calls) == ["Không tìm thấy người đã đăng ký phù hợp."]
     calls = await tg.text(ADMIN, "/grant")
-    assert texts(calls)[0].startswith("Dùng: trả lời (reply) một tin nhắn của người đó bằng /grant")
+    assert texts(calls)[0].startswith("Cách dùng: trả lời (reply) một tin nhắn của người đó bằng /grant")
 
 
 async def test_granting_twice_says_so(tg: TelegramDriver, harness: Harness) -> None:

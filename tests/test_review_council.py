@@ -84,7 +84,7 @@ async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_to
     card = edits(second)[0]
     assert (
         "· Đã công nhận ·" in card.text
-        and "🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)" in card.text
+        and "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)" in card.text
     )
     assert card.text.endswith("(chưa có phiếu)")  # the votes on its next decision (forwarding it up)
     told = sent_to(first + second, WORKER)

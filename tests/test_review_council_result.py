@@ -93,7 +93,7 @@ async def test_requesting_changes_is_a_vote_of_the_council(tg: TelegramDriver, h
     assert await initiative(harness, "status") == "changes_requested"  # 2 of 3 votes: 2/3
     [told] = sent_to(calls, WORKER)
     assert told.text == (
-        f"🔔 Sáng kiến {CODE}: <b>Cần bổ sung</b> (Công đoàn Công ty May 10).\n"
+        f"🔔 Sáng kiến {CODE} của bạn: <b>Cần bổ sung</b> (Công đoàn Công ty May 10).\n"
         f"Người xử lý: {COUNCIL} — 2/3 phiếu đề nghị bổ sung\n"
         "Ý kiến: Bổ sung ảnh trước và sau khi lắp\nGhi rõ số giờ tiết kiệm"
     )
@@ -102,14 +102,14 @@ async def test_requesting_changes_is_a_vote_of_the_council(tg: TelegramDriver, h
 
 async def test_forwarding_is_a_vote_of_the_council(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
-    calls = await tg.press(REVIEWER, button(got[REVIEWER.id], "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(got[REVIEWER.id], "Chuyển lên cấp trên"))
     assert texts(calls)[0] == "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001."
     assert cards(calls, UPPER) == [] and sent_to(calls, WORKER) == []
-    await tg.press(SECOND, button(got[SECOND.id], "Chuyển cấp trên"))
-    calls = await tg.press(THIRD, button(got[THIRD.id], "Chuyển cấp trên"))
+    await tg.press(SECOND, button(got[SECOND.id], "Chuyển lên cấp trên"))
+    calls = await tg.press(THIRD, button(got[THIRD.id], "Chuyển lên cấp trên"))
     assert len(cards(calls, UPPER)) == 1
     assert await initiative(harness, "status", "review_level", "recognised_level") == ("submitted", "upper", None)
     assert [c.text for c in sent_to(calls, WORKER)] == [
         f"📤 Sáng kiến {CODE} của bạn đã được chuyển lên Công đoàn các Khu công nghiệp Hà Nội để xét công nhận."
-        f"\nNgười chuyển: {COUNCIL} — 3/3 phiếu đề nghị chuyển cấp trên"
+        f"\nNgười chuyển: {COUNCIL} — 3/3 phiếu đề nghị chuyển lên cấp trên"
     ]

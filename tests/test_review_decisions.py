@@ -55,7 +55,7 @@ async def test_the_card_shows_what_a_reviewer_needs_to_decide(tg: TelegramDriver
         "📝 Công nhận, chấm điểm",
         "❌ Không công nhận",
         "✏️ Yêu cầu bổ sung",
-        "⬆️ Chuyển cấp trên",
+        "⬆️ Chuyển lên cấp trên",
         "🕘 Lịch sử xử lý",
     ]
 
@@ -86,7 +86,7 @@ async def test_approve_records_the_decision_and_tells_the_author_in_english(
 async def test_approve_with_scores_stores_the_scores_and_the_comment(tg: TelegramDriver, harness: Harness) -> None:
     card = await first_card(tg)
     calls = await tg.press(REVIEWER, button([card], "chấm điểm"))
-    assert texts(calls)[0].startswith("Chấm điểm SK-2026-000001 theo thang 1–5")
+    assert texts(calls)[0].startswith("Anh/chị chấm điểm SK-2026-000001 theo thang 1–5")
     assert await initiative(harness, "status") == "submitted"  # nothing decided yet
     calls = await tg.text(REVIEWER, "4 5 3 Tốt")
     assert "Đã công nhận sáng kiến SK-2026-000001" in texts(calls)[0]
@@ -113,7 +113,7 @@ async def test_reject_with_a_common_reason_button(tg: TelegramDriver, harness: H
         "↩️ Huỷ, về phiếu",
     ]
     calls = await tg.press(REVIEWER, button(calls, "Không mới"))
-    assert "Đã ghi nhận không công nhận SK-2026-000001" in texts(calls)[0]
+    assert "Đã ghi nhận: SK-2026-000001 không được công nhận" in texts(calls)[0]
     told = sent_to(calls, WORKER)
     assert "<b>Not recognised</b>" in told[0].text
     assert "Comment: Not new within the unit" in told[0].text  # the reason in his language
@@ -254,7 +254,7 @@ async def test_scores_outside_one_to_five_or_missing_are_refused_and_asked_again
     card = await first_card(tg)
     await tg.press(REVIEWER, button([card], "chấm điểm"))
     calls = await tg.text(REVIEWER, typed)
-    refused(calls, "Hãy bắt đầu bằng ba điểm từ 1 đến 5", "Chấm điểm SK-2026-000001")
+    refused(calls, "Hãy bắt đầu bằng ba điểm từ 1 đến 5", "Anh/chị chấm điểm SK-2026-000001")
     assert await initiative(harness, "status") == "submitted"
     calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")
     assert await initiative(harness, "status") == "approved"

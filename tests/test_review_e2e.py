@@ -49,8 +49,8 @@ BODY = """<b>Máy cắt vải tự động</b>
 VOTES = "\n🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n"
 AT_MAY10 = "cấp cơ sở (Công đoàn Công ty May 10)"
 AT_KCN = f"cấp trên trực tiếp ({KCN})"
-RECOGNISED_BELOW = "\n🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)"
-RECOGNISED_ABOVE = "\n🏅 Đã công nhận cấp trên trực tiếp ngày 25/11/2026 (Đỗ Văn Dũng)"
+RECOGNISED_BELOW = "\n🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)"
+RECOGNISED_ABOVE = "\n🏅 Đã được công nhận ở cấp trên trực tiếp ngày 25/11/2026 (Đỗ Văn Dũng)"
 
 
 def card(status: str, where: str, tail: str, *, phone: bool = True) -> str:
@@ -148,31 +148,32 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     }
 
     # Forwarding is a vote too: Minh votes for it, then Hùng (from /review)
-    calls = await tg.press(SECOND, button(edits(recognised), "Chuyển cấp trên"))
-    forward_vote = f"{RECOGNISED_BELOW}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển cấp trên)"
+    calls = await tg.press(SECOND, button(edits(recognised), "Chuyển lên cấp trên"))
+    forward_vote = f"{RECOGNISED_BELOW}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển lên cấp trên)"
     assert heard(calls) == {
         "Minh": [
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
             card("Đã công nhận", AT_MAY10, forward_vote),
         ],
         "nhóm": [
-            "🗳 <b>SK-2026-000001</b>: Lê Văn Minh đã bỏ phiếu đề nghị chuyển cấp trên"
+            "🗳 <b>SK-2026-000001</b>: Lê Văn Minh đã bỏ phiếu đề nghị chuyển lên cấp trên"
             " (1/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
         ],
     }
     opened = await tg.text(REVIEWER, "/review SK-2026-000001")
     assert heard(opened) == {"Hùng": [card("Đã công nhận", AT_MAY10, forward_vote)]}
-    forwarded = await tg.press(REVIEWER, button(opened, "Chuyển cấp trên"))
+    forwarded = await tg.press(REVIEWER, button(opened, "Chuyển lên cấp trên"))
     nominated = card("Đã công nhận, đang xét ở cấp trên", AT_KCN, RECOGNISED_BELOW)
     result = (
         f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận, đang xét ở cấp trên</b>"
-        " — 2/2 phiếu đề nghị chuyển cấp trên."
+        " — 2/2 phiếu đề nghị chuyển lên cấp trên."
     )
     assert heard(forwarded) == {
         "Hùng": [f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}", nominated],
         "Lan": [
             f"📤 Sáng kiến {SK} của bạn đã được chuyển lên {KCN} để xét công nhận."
-            f"\nSáng kiến vẫn giữ công nhận cấp cơ sở.\nNgười chuyển: {COUNCIL} — 2/2 phiếu đề nghị chuyển cấp trên"
+            "\nSáng kiến vẫn được công nhận ở cấp cơ sở."
+            f"\nNgười chuyển: {COUNCIL} — 2/2 phiếu đề nghị chuyển lên cấp trên"
         ],
         "Dũng": [nominated],
         "Minh": [result],
@@ -204,7 +205,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     calls = await tg.press(UPPER, button(calls, "✅ Từ 01/02/2026, như tác giả ghi"))
     assert heard(calls) == {
         "Dũng": [
-            "Giá trị làm lợi đo được của SK-2026-000001 khi áp dụng? Ví dụ “120 triệu”, hoặc “không xác định được”."
+            "Giá trị làm lợi đo được khi áp dụng SK-2026-000001 là bao nhiêu?"
+            " Ví dụ: “120 triệu”, hoặc “không xác định được”."
         ]
     }
     calls = await tg.text(UPPER, "120 triệu")

@@ -39,7 +39,7 @@ async def approved_card(tg: TelegramDriver) -> list[Call]:
 
 async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: TelegramDriver, harness: Harness) -> None:
     calls = await approved_card(tg)
-    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển lên cấp trên"))
     assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Công đoàn các Khu công nghiệp Hà Nội để xét công nhận."
     told = sent_to(calls, WORKER)
     assert [t.text for t in told] == [
@@ -52,7 +52,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     text = upper_card[0].text
     assert "· Đã công nhận, đang xét ở cấp trên · cấp trên trực tiếp (Công đoàn các Khu công nghiệp Hà Nội)" in text
     assert "<b>Tác giả:</b> Nguyễn Thị Lan (100%) · ☎ +84912345678 · Công đoàn Công ty May 10" in text
-    assert "🏅 Đã công nhận cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng)" in text
+    assert "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng)" in text
     assert await initiative(harness, "status", "review_level", "recognised_level", "review_round") == (
         "nominated",
         "upper",
@@ -83,7 +83,7 @@ async def test_a_forwarded_recognition_cannot_be_withdrawn_and_stays_readable_be
     tg: TelegramDriver, harness: Harness
 ) -> None:
     calls = await approved_card(tg)
-    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển lên cấp trên"))
     upper_card = cards(calls, UPPER)
     version = await initiative(harness, "version")
     mine = await tg.text(WORKER, "/my")
@@ -100,7 +100,7 @@ async def test_a_forwarded_recognition_cannot_be_withdrawn_and_stays_readable_be
         "✅ Công nhận",
         "📝 Công nhận, chấm điểm",
         "❌ Không công nhận",  # declines to recognise it again: never a rejection, never sent back
-        "⬆️ Chuyển cấp trên",
+        "⬆️ Chuyển lên cấp trên",
         "🏭 Ghi nhận đã áp dụng",
         "🕘 Lịch sử xử lý",
     ]
@@ -120,7 +120,7 @@ async def test_an_undecided_initiative_can_be_forwarded_when_the_unit_cannot_dec
     await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc")
     await enroll(tg, WORKER)
     card = cards(await submit_as(tg, WORKER), REVIEWER)
-    calls = await tg.press(REVIEWER, button(card, "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(card, "Chuyển lên cấp trên"))
     assert len(cards(calls, UPPER)) == 1
     assert await initiative(harness, "status", "review_level", "recognised_level") == (
         "submitted",
@@ -134,7 +134,7 @@ async def test_forward_is_refused_where_there_is_no_upper_unit(tg: TelegramDrive
     await enroll(tg, CITY_WORKER, unit_query="lien doan lao dong", phone="0913 000 521", name="Lý Thị Cúc")
     card = cards(await submit_as(tg, CITY_WORKER), CITY_REVIEWER)
     calls = await tg.press(CITY_REVIEWER, button(card, "✅ Công nhận"))
-    calls = await tg.press(CITY_REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    calls = await tg.press(CITY_REVIEWER, button(edits(calls), "Chuyển lên cấp trên"))
     assert texts(calls) == ["Đơn vị này không có cấp trên để chuyển."]
     assert await initiative(harness, "status", "review_level") == ("approved", "city")
     assert [row[0] for row in await audit(harness)] == ["approve"]
@@ -151,9 +151,9 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
     ]
     assert [label for label, _ in calls[-1].buttons] == ["✅ Từ 01/02/2026, như tác giả ghi", "↩️ Huỷ, về phiếu"]
     calls = await tg.press(REVIEWER, button(calls, "như tác giả ghi"))
-    assert texts(calls)[0].startswith("Giá trị làm lợi đo được của SK-2026-000001")
+    assert texts(calls)[0].startswith("Giá trị làm lợi đo được khi áp dụng SK-2026-000001")
     calls = await tg.text(REVIEWER, "nhiều lắm")
-    again = refused(calls, "Chưa đọc được số tiền", "Giá trị làm lợi đo được của SK-2026-000001")
+    again = refused(calls, "Chưa đọc được số tiền", "Giá trị làm lợi đo được khi áp dụng SK-2026-000001")
     assert again.text.startswith("Chưa đọc được số tiền")
     calls = await tg.text(REVIEWER, "120 triệu")
     mine = sent_to(calls, REVIEWER)
@@ -166,11 +166,11 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
         "🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 đ",
     )
     buttons = mine[0].buttons
-    assert [label for label, _ in buttons] == ["⬆️ Chuyển cấp trên", "🕘 Lịch sử xử lý"]
+    assert [label for label, _ in buttons] == ["⬆️ Chuyển lên cấp trên", "🕘 Lịch sử xử lý"]
     told = sent_to(calls, WORKER)
     assert len(told) == 1
     assert told[0].text == (
-        "🏭 Updated: your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is applied since 01/02/2026"
+        "🏭 Updated: your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” has been applied since 01/02/2026"
         " (Công đoàn Công ty May 10).\nMeasured benefit: 120.000.000 đ\nRecorded by: Trần Văn Hùng"
     )
     status, benefit, applied_at = await initiative(harness, "status", "applied_benefit_vnd", "applied_at")
@@ -199,14 +199,14 @@ async def test_mark_applied_takes_the_date_the_unit_found_and_can_be_cancelled(
     calls = await tg.text(REVIEWER, "31/02/2026")
     assert texts(calls)[0].startswith("Không có ngày 31/2/2026")
     calls = await tg.text(REVIEWER, "15/03/2026")
-    assert texts(calls)[0].startswith("Giá trị làm lợi đo được của SK-2026-000001")
+    assert texts(calls)[0].startswith("Giá trị làm lợi đo được khi áp dụng SK-2026-000001")
     calls = await tg.text(REVIEWER, "không xác định được")
     assert (
         "🏭 Đơn vị xác nhận đã áp dụng từ 15/03/2026; giá trị làm lợi đo được: không xác định được" in texts(calls)[0]
     )
     assert await initiative(harness, "applied_since", "applied_benefit_vnd") == ("2026-03-15", None)
     told = sent_to(calls, WORKER)
-    assert "is applied since 15/03/2026" in told[0].text
+    assert "has been applied since 15/03/2026" in told[0].text
 
 
 async def test_an_open_initiative_cannot_be_marked_applied(tg: TelegramDriver, harness: Harness) -> None:
@@ -227,13 +227,13 @@ async def test_refused_upstairs_a_forwarded_initiative_stays_recognised_below(
 ) -> None:
     calls = await approved_card(tg)
     decided = await initiative(harness, "decided_at")
-    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển lên cấp trên"))
     asked = await tg.press(UPPER, button(cards(calls, UPPER), "Không công nhận"))
     calls = await tg.press(UPPER, button(asked, "Không mới"))
-    assert texts(calls)[0].startswith("Đã ghi nhận cấp này không công nhận SK-2026-000001; sáng kiến vẫn")
+    assert texts(calls)[0].startswith("Đã ghi nhận: cấp này không công nhận SK-2026-000001; sáng kiến vẫn")
     assert await initiative(harness, "status", "recognised_level", "decided_at") == ("approved", "grassroots", decided)
     [told] = sent_to(calls, WORKER)
-    assert "was not recognised again by Công đoàn các Khu công nghiệp Hà Nội" in told.text
+    assert "Công đoàn các Khu công nghiệp Hà Nội did not recognise your initiative" in told.text
     assert "stays recognised at the grassroots level" in told.text
     assert (await audit(harness))[-1][:3] == ("decline", "nominated", "approved")
     calls = await tg.press(UPPER, button(edits(calls), "Ghi nhận đã áp dụng"))  # still counts once applied

@@ -87,7 +87,7 @@ async def test_a_reviewer_approves_in_the_group(tg: TelegramDriver, harness: Har
     assert await audit(harness) == [("approve", "submitted", "approved", "Trần Văn Hùng")]
 
 
-@pytest.mark.parametrize("label", ["✅ Công nhận", "Không công nhận", "Lịch sử xử lý", "Chuyển cấp"])
+@pytest.mark.parametrize("label", ["✅ Công nhận", "Không công nhận", "Lịch sử xử lý", "Chuyển lên cấp"])
 async def test_an_outsider_pressing_in_the_group_is_told_privately_and_nothing_changes(
     tg: TelegramDriver, harness: Harness, label: str
 ) -> None:
@@ -128,7 +128,7 @@ async def test_reject_in_the_group_asks_for_the_reason_in_private(tg: TelegramDr
     assert len(asked) == 1 and asked[0].text.startswith("Vì sao không công nhận SK-2026-000001?")
     assert await initiative(harness, "status") == "submitted"
     calls = await tg.text(REVIEWER, "Chưa có số liệu kiểm chứng")
-    assert texts(calls)[0].startswith("Đã ghi nhận không công nhận SK-2026-000001")
+    assert texts(calls)[0].startswith("Đã ghi nhận: SK-2026-000001 không được công nhận")
     assert await initiative(harness, "status") == "rejected"
     assert "Chưa có số liệu kiểm chứng" in sent_to(calls, WORKER)[0].text
 
@@ -174,7 +174,7 @@ async def test_reviewgroup_is_refused_to_non_admins_and_needs_a_unit_code(tg: Te
     assert texts(calls) == ["Lệnh này chỉ dành cho quản trị viên."]
     await enroll_admin(tg)
     calls = await text_in_group(tg, ADMIN, "/reviewgroup")
-    usage = "Dùng trong nhóm của Hội đồng: /reviewgroup MÃ_ĐƠN_VỊ"
+    usage = "Cách dùng (trong nhóm của Hội đồng sáng kiến): /reviewgroup MÃ_ĐƠN_VỊ"
     assert texts(calls) == [usage]
     calls = await text_in_group(tg, ADMIN, "/reviewgroup KHONGCO")
     assert texts(calls) == [usage]

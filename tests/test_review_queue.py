@@ -178,7 +178,7 @@ async def test_pending_refuses_unknown_filters_and_non_reviewers(tg: TelegramDri
     await four_waiting(tg, clock)
     calls = await tg.text(REVIEWER, "/pending abc<b>")
     assert texts(calls) == [
-        "Không hiểu bộ lọc “abc&lt;b&gt;”: dùng mã đơn vị, tên đơn vị hoặc mã lĩnh vực,"
+        "Không hiểu bộ lọc “abc&lt;b&gt;”. Anh/chị hãy gõ mã đơn vị, tên đơn vị hoặc mã lĩnh vực,"
         " ví dụ /pending MAY10 hoặc /pending may 10."
     ]
     calls = await tg.text(WORKER, "/pending")

@@ -109,7 +109,7 @@ async def test_a_stale_card_says_who_decided_when_and_refreshes_the_card(tg: Tel
     calls = await two_reviewers_and_a_card(tg)
     old = cards(calls, SECOND)
     await tg.press(REVIEWER, approve_data(cards(calls, REVIEWER)))
-    for label in ("✅ Công nhận", "Không công nhận", "Yêu cầu bổ sung", "Chuyển cấp trên"):
+    for label in ("✅ Công nhận", "Không công nhận", "Yêu cầu bổ sung", "Chuyển lên cấp trên"):
         calls = await tg.press(SECOND, button(old, label))
         assert alert(calls) | {"callback_query_id": ""} == {
             "callback_query_id": "",

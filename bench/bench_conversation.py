@@ -11,6 +11,11 @@ answer). Each mode runs in its own process so peak RSS is its own.
 
     .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3] [--synchronous normal]
     .venv/bin/python bench/bench_conversation.py --database postgresql [--database-url postgresql+asyncpg://…]
+    .venv/bin/python bench/bench_conversation.py --count [--database postgresql]
+
+`--count` runs one worker alone and prints, for each of its updates, the statements it sent by kind
+and the round trips to the driver's thread (bench/statements.py), then the mean per update of each
+phase (registration, draft, submit): counts the noisy host cannot change.
 
 `--synchronous` sets SQLite's `PRAGMA synchronous` on every connection the bot opens (an SQLAlchemy
 `checkout` listener on every pool, after the bot's own `connect` pragmas), to measure what FULL
@@ -32,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +56,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bench.postgresql import durable_server  # noqa: E402
+from bench.statements import HOPS, STATEMENTS, StatementCounter  # noqa: E402
 from tests.fake_telegram import FakeBotApi, Person, TelegramDriver  # noqa: E402
 
 BASELINE_DATA = "v1:x:0"
@@ -107,6 +114,8 @@ class Worker:
         self.person = Person(10_000_000 + index, first_name=f"Worker {index}")
         self.driver, self.api, self.timings = driver, api, timings
         self.trace: list[tuple[str, list[str]]] = []  # per update: text or press, the methods called for the chat
+        self.counter: StatementCounter | None = None  # with --count: the statements of each update
+        self.counts: list[tuple[str, Counter[str]]] = []
 
     async def _timed(self, kind: str, coro: Any) -> None:
         before = len(self.api.sent.get(self.person.id, ()))
@@ -115,15 +124,22 @@ class Worker:
         self.timings.append(time.perf_counter() - start)
         self.trace.append((kind, self.api.sent.get(self.person.id, [])[before:]))
 
+    async def _counted(self, kind: str, label: str, coro: Any) -> None:
+        await self._timed(kind, coro)
+        if self.counter is not None:
+            await asyncio.sleep(0.05)  # what the update woke (the outbox sender) counts with it
+            self.counts.append((label, self.counter.take()))
+
     async def text(self, text: str) -> None:
-        await self._timed("text", self.driver.text(self.person, text))
+        await self._counted("text", text[:24], self.driver.text(self.person, text))
 
     async def press(self, index: int) -> None:
-        await self._timed("press", self.driver.press(self.person, self.api.buttons[self.person.id][index]))
+        data = self.api.buttons[self.person.id][index]
+        await self._counted("press", data[:24], self.driver.press(self.person, data))
 
     async def press_label(self, prefix: str) -> None:
         data = next(d for d in self.api.buttons[self.person.id] if d.startswith(prefix))
-        await self._timed("press", self.driver.press(self.person, data))
+        await self._counted("press", data[:24], self.driver.press(self.person, data))
 
     async def replay(self, trace: list[tuple[str, list[str]]], plans: dict[int, Any]) -> None:
         """Baseline: the same kinds of update as the bot's run, each answered with the same calls."""
@@ -249,6 +265,51 @@ async def storage_in_effect(runtime: Any) -> str:
     return f"sqlite {journal} sync={['off', 'normal', 'full', 'extra'][int(level)]}"
 
 
+async def open_bot(api: BenchApi, database_url: str | None) -> tuple[Any, Any]:
+    """The bot's runtime and Telegram application on `database_url` (a fresh SQLite file if None)."""
+    from bot.app import open_runtime, telegram_application
+    from bot.config import load_config
+
+    tmp = Path(tempfile.mkdtemp(prefix="sangkien-bench-"))
+    config = load_config(
+        ROOT / "bot.toml",
+        env={
+            "SANGKIEN_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+            "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH",
+        },
+    )
+    runtime = await open_runtime(config)
+    return runtime, telegram_application(runtime, request=api)
+
+
+PHASES = (("registration", 0, 7), ("draft", 7, 20), ("submit", 20, None))  # slices of a worker's updates
+
+
+async def count_statements(database_url: str | None) -> dict[str, Any]:
+    """One worker alone: the statements and thread round trips of each of its updates, printed,
+    and the mean per update of each phase, returned."""
+    api = BenchApi()
+    runtime, app = await open_bot(api, database_url)
+    await app.initialize()
+    worker = Worker(TelegramDriver(app, api), api, 0, [])
+    worker.counter = StatementCounter.install(asyncio.get_running_loop())
+    await asyncio.sleep(0.2)  # let start-up work settle
+    worker.counter.take()
+    await worker.run()
+    await app.shutdown()
+    await runtime.close()
+    for label, counts in worker.counts:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()) if k not in (STATEMENTS, HOPS))
+        print(f"{label:>24} {counts[STATEMENTS]:>3} statements {counts[HOPS]:>3} hops: {kinds}", file=sys.stderr)
+    summary: dict[str, Any] = {}
+    for phase, first, last in (*PHASES, ("all", 0, None)):
+        part = [counts for _, counts in worker.counts[first:last]]
+        total: Counter[str] = sum(part, Counter())
+        summary[phase] = {k: round(n / len(part), 1) for k, n in sorted(total.items())}
+        summary[phase]["updates"] = len(part)
+    return summary
+
+
 async def run_mode(
     mode: str, workers: int, trace: Path, database_url: str | None = None, synchronous: str | None = None
 ) -> dict[str, Any]:
@@ -259,21 +320,9 @@ async def run_mode(
     runtime = None
     storage = "-"
     if mode == "bot":
-        from bot.app import open_runtime, telegram_application
-        from bot.config import load_config
-
         if synchronous:
             force_synchronous(synchronous)
-        tmp = Path(tempfile.mkdtemp(prefix="sangkien-bench-"))
-        config = load_config(
-            ROOT / "bot.toml",
-            env={
-                "SANGKIEN_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-                "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH",
-            },
-        )
-        runtime = await open_runtime(config)
-        app = telegram_application(runtime, request=api)
+        runtime, app = await open_bot(api, database_url)
     else:
         app = (
             ApplicationBuilder().token("1:BENCH").request(api).get_updates_request(api).concurrent_updates(True).build()
@@ -327,6 +376,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--database-url", help="a PostgreSQL server of your own (postgresql+asyncpg://…)")
     parser.add_argument("--synchronous", choices=["off", "normal", "full"], help="SQLite's PRAGMA synchronous")
+    parser.add_argument("--count", action="store_true", help="statements per update of one worker alone")
     parser.add_argument("--mode", choices=["bot", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--trace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -338,6 +388,26 @@ def main() -> None:
     if args.database == "postgresql" and not args.database_url:
         server = durable_server()
         args.database_url = server.start().render_as_string(hide_password=False)
+    if args.count:
+        try:
+            url = args.database_url
+            if args.database == "postgresql":
+                from sqlalchemy.engine import make_url
+
+                from tests.postgresql_server import create_database
+
+                url = create_database(make_url(url), f"bench_count_{os.getpid()}")
+            summary = asyncio.run(count_statements(url))
+        finally:
+            if server is not None:
+                server.stop()
+        print(f"{'per update':>13} {'updates':>8} {'statements':>11} {'hops':>6}  by kind")
+        for phase, counts in summary.items():
+            kinds = ", ".join(f"{k} {n}" for k, n in counts.items() if k not in (STATEMENTS, HOPS, "updates"))
+            figures = f"{counts['updates']:>8} {counts.get(STATEMENTS, 0):>11} {counts.get(HOPS, 0):>6}"
+            print(f"{phase:>13} {figures}  {kinds}")
+        print(json.dumps(summary))
+        return
     results: list[dict[str, Any]] = []
     try:
         for round_ in range(args.rounds):

@@ -7,7 +7,9 @@ before the reply), through the tests' fake Bot API. Then, in the same round, the
 python-telegram-bot ConversationHandler (state in memory, no storage) replaying the bot's run
 update for update: the same kinds of update (text or button) for the same workers, each answered
 with the same Bot API calls the bot made for it (a question with buttons, an edit, a callback
-answer). Each mode runs in its own process so peak RSS is its own.
+answer). Each mode runs in its own process so peak RSS is its own. Beside the rates: statements,
+commits and round trips to the driver's thread per update (bench/statements.py), which the noise of
+a shared host cannot change.
 
     .venv/bin/python bench/bench_conversation.py [--workers 200] [--rounds 3] [--synchronous normal]
     .venv/bin/python bench/bench_conversation.py --database postgresql [--database-url postgresql+asyncpg://…]
@@ -70,6 +72,9 @@ COLUMNS = (
     "p50_ms",
     "p99_ms",
     "peak_rss_mb",
+    "statements",
+    "commits",
+    "hops",
     "submitted",
     "storage",
 )
@@ -330,6 +335,7 @@ async def run_mode(
         app.add_handler(bare_conversation())
         app.bot_data["plans"] = {}
     await app.initialize()
+    counter = StatementCounter.install(asyncio.get_running_loop())
     driver = TelegramDriver(app, api)
     crew = [Worker(driver, api, i, timings) for i in range(workers)]
     start, cpu = time.perf_counter(), time.thread_time()
@@ -339,6 +345,7 @@ async def run_mode(
         traces = json.loads(trace.read_text())
         await asyncio.gather(*(w.replay(t, app.bot_data["plans"]) for w, t in zip(crew, traces, strict=True)))
     elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    counts = counter.take()
     await app.shutdown()
     if mode == "bot":
         trace.write_text(json.dumps([w.trace for w in crew]))
@@ -363,6 +370,9 @@ async def run_mode(
         "p99_ms": round(timings[int(len(timings) * 0.99) - 1] * 1000, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "bot_api_calls": api.count,
+        "statements": round(counts[STATEMENTS] / len(timings), 2),
+        "commits": round(counts["COMMIT"] / len(timings), 3),
+        "hops": round(counts[HOPS] / len(timings), 2),
         "submitted": stored,
         "storage": storage,
     }

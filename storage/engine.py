@@ -21,9 +21,13 @@ and savepoints and DDL are transactional). Read transactions come from connectio
 opened with `PRAGMA query_only`, and begin with a plain deferred `BEGIN`: in WAL mode they never
 wait for a writer and see the database as it was at their first read. Write
 transactions of this process take turns behind an asyncio lock (SQLite has one writer; waiting
-on the lock costs nothing, while SQLite's busy handler polls). When another process (`sangkien
-jobs run …`) holds the write lock longer than the busy timeout, BEGIN is retried a few times and
-logged; nothing has run yet at that point, so a retry is always safe.
+on the lock costs nothing, while SQLite's busy handler polls), and those queued at the same moment
+share one SQLite transaction and one commit (group commit: one fsync instead of one each, at most
+`GROUP_COMMIT_MAX`): each but the first starts at a savepoint of its own and, if it fails, rolls
+back to it, so a failure loses nobody else's work; `begin()` returns only once the commit holding
+its work is done, so an answer is still sent only after what it confirms is on disk. When another
+process (`sangkien jobs run …`) holds the write lock longer than the busy timeout, BEGIN is retried
+a few times and logged; nothing has run yet at that point, so a retry is always safe.
 
 PostgreSQL (`postgresql+asyncpg://…`): `begin()` is the engine's `begin()`; `read()` is a
 `REPEATABLE READ, READ ONLY` transaction (one snapshot) of an engine of its own.
@@ -34,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's lock, in aiosqlite's thread
 BEGIN_ATTEMPTS = 3  # a write transaction waits up to three busy timeouts before the error is raised
+GROUP_COMMIT_MAX = 32  # write transactions of this process sharing one SQLite commit, at most
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -92,7 +97,9 @@ def make_engine(url: str, *, foreign_keys: bool = True, read_only: bool = False,
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **options)
+    # every transaction ends in a commit or a rollback before its connection goes back to the
+    # pool (Connection.close rolls back one left open): no reset, a round trip to aiosqlite's thread less
+    engine = create_async_engine(url, pool_reset_on_return=None, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -118,6 +125,31 @@ def is_locked(error: OperationalError) -> bool:
     return "database is locked" in str(error.orig)
 
 
+async def begun(conn: AsyncConnection) -> Any:
+    """Begin a transaction on `conn`, retrying while another process holds SQLite's write lock
+    (nothing has run yet, so a retry is always safe)."""
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
+        try:
+            return await conn.begin()
+        except OperationalError as error:
+            if not is_locked(error) or attempt == BEGIN_ATTEMPTS:
+                raise
+            log.warning("database locked by another process for %d ms; waiting again", BUSY_TIMEOUT_MS)
+    raise AssertionError("unreachable")
+
+
+class Batch:
+    """One SQLite write transaction shared by the write transactions of this process that queued
+    for the lock meanwhile (group commit: one fsync for all of them)."""
+
+    def __init__(self, conn: AsyncConnection, transaction: Any) -> None:
+        self.conn = conn
+        self.transaction = transaction
+        self.members = 1
+        self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.closer: asyncio.Task[None] | None = None  # the task that commits it
+
+
 class Database:
     """Hands out write and read transactions on one database (see the module's docstring)."""
 
@@ -126,36 +158,108 @@ class Database:
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = make_engine(self.url)
         self.reader = make_engine(self.url, read_only=True)
-        self._writers: AbstractAsyncContextManager[Any] = asyncio.Lock() if self.dialect == "sqlite" else nullcontext()
+        self._writers = asyncio.Lock()
+        self._batch: Batch | None = None
 
     def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A write transaction that commits on success and rolls back on error."""
-        return self._transaction(self.engine, self._writers)
+        if self.dialect == "sqlite":
+            return self._grouped()
+        return self._transaction(self.engine)
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A read transaction: one consistent snapshot, never waits for writers; a write is refused."""
-        return self._transaction(self.reader, nullcontext())
+        return self._transaction(self.reader)
 
     @asynccontextmanager
-    async def _transaction(
-        self, engine: AsyncEngine, turn: AbstractAsyncContextManager[Any]
-    ) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         """Begin (retrying while another process holds SQLite's lock), yield, commit or roll back."""
-        async with turn, engine.connect() as conn:
-            for attempt in range(1, BEGIN_ATTEMPTS + 1):
-                try:
-                    transaction = await conn.begin()
-                    break
-                except OperationalError as error:
-                    if not is_locked(error) or attempt == BEGIN_ATTEMPTS:
-                        raise
-                    log.warning("database locked by another process for %d ms; waiting again", BUSY_TIMEOUT_MS)
+        async with engine.connect() as conn:
+            transaction = await begun(conn)
             try:
                 yield conn
             except BaseException:
                 await transaction.rollback()
                 raise
             await transaction.commit()
+
+    @asynccontextmanager
+    async def _grouped(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on SQLite: taking turns behind the lock, each inside the batch that
+        the first of them opened, committed once by whoever queued for the lock right after that
+        first one (so everyone queued meanwhile joins it). Each later member starts at a savepoint
+        of its own, rolled back to if it fails; none is released (a release is another round trip
+        to SQLite's thread): the commit ends them all, and a member rolling back to its own
+        savepoint undoes nobody else's work, since the members after it have not run yet."""
+        async with self._writers:
+            batch = self._batch
+            if batch is not None and batch.members >= GROUP_COMMIT_MAX:
+                await self._commit(batch)
+                batch = None
+            if batch is None:
+                conn = await self.engine.connect()
+                try:
+                    batch = self._batch = Batch(conn, await begun(conn))
+                except BaseException:
+                    await conn.close()
+                    raise
+                batch.closer = asyncio.get_running_loop().create_task(self._commit_later(batch))
+                try:
+                    yield batch.conn
+                except BaseException:
+                    await self._abort(batch)  # alone in it so far: nothing of another is lost
+                    raise
+            else:
+                batch.members += 1
+                savepoint = f"member_{batch.members}"
+                try:
+                    await batch.conn.exec_driver_sql(f"SAVEPOINT {savepoint}")
+                except BaseException as error:
+                    await self._abort(batch, error)
+                    raise
+                try:
+                    yield batch.conn
+                except BaseException:
+                    try:
+                        await batch.conn.exec_driver_sql(f"ROLLBACK TO {savepoint}")
+                    except BaseException as error:
+                        await self._abort(batch, error)
+                    raise
+        await asyncio.shield(batch.committed)  # the answer waits for the commit
+
+    async def _commit_later(self, batch: Batch) -> None:
+        """Commit the batch once everyone queued for the lock when it opened has had their turn."""
+        async with self._writers:
+            if self._batch is batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: Batch) -> None:
+        """Commit the batch (holding the lock); its members learn the result."""
+        self._batch = None
+        try:
+            await batch.transaction.commit()
+        except BaseException as error:
+            await self._abort(batch, error)
+            return
+        await batch.conn.close()
+        batch.committed.set_result(None)
+
+    async def _abort(self, batch: Batch, error: BaseException | None = None) -> None:
+        """Roll the batch back (holding the lock); its members get the error (none when its only
+        member failed), and a connection that failed is not used again."""
+        if self._batch is batch:
+            self._batch = None
+        try:
+            await batch.transaction.rollback()
+            await batch.conn.close()
+        except Exception:
+            log.exception("rolling back a write transaction failed")
+            await batch.conn.invalidate()
+        if not batch.committed.done():
+            if error is None:
+                batch.committed.set_result(None)
+            else:
+                batch.committed.set_exception(error)
 
     async def dispose(self) -> None:
         """Close every connection."""

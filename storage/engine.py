@@ -260,6 +260,7 @@ class Database:
                 batch.committed.set_result(None)
             else:
                 batch.committed.set_exception(error)
+                batch.committed.exception()  # retrieved: no member may be left to await it
 
     async def dispose(self) -> None:
         """Close every connection."""

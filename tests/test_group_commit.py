@@ -70,3 +70,28 @@ async def test_one_person_failing_loses_nothing_of_the_others_and_can_try_again(
     monkeypatch.setattr(SqlTx, "create_user", create_user)
     assert texts(await tg.text(unlucky, "/start"))[-1].endswith(WELCOME)
     assert len(await harness.query("select id from app_user")) == len(people)
+
+
+async def test_when_the_shared_commit_fails_nobody_is_told_their_answer_was_kept(
+    harness: Harness, tg: TelegramDriver
+) -> None:
+    people = [Person(7300 + i) for i in range(5)]
+    assert harness.runtime is not None
+    engine = harness.runtime.store.database.engine.sync_engine
+    failures = [OSError("disk full")]
+
+    def failing_once(_conn: Any) -> None:
+        if failures:
+            raise failures.pop()
+
+    event.listen(engine, "commit", failing_once)
+    answers = await asyncio.gather(*(tg.text(p, "/start") for p in people))
+    event.remove(engine, "commit", failing_once)
+    told = [last_text_to(p, calls) for p, calls in zip(people, answers, strict=True)]
+    sorry = [p for p, text in zip(people, told, strict=True) if text.startswith(SORRY)]
+    welcomed = [p for p, text in zip(people, told, strict=True) if text.endswith(WELCOME)]
+    assert sorry and len(sorry) + len(welcomed) == len(people)
+    stored = await harness.query("select external_id from app_user order by external_id")
+    assert stored == [(str(p.id),) for p in welcomed]  # welcomed exactly those whose rows were kept
+    for person in sorry:  # trying again works
+        assert texts(await tg.text(person, "/start"))[-1].endswith(WELCOME)

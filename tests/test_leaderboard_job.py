@@ -89,7 +89,7 @@ async def test_only_ranks_a_reader_holds_are_shown_and_only_workers_are_urged_to
     week = "🏆 Bảng xếp hạng tuần 19/11–26/11/2026."
     assert captions[ADMIN_ID] == week  # not on the board, nor is the unit: no "thứ —/2", no urging
     assert captions[reviewer.id] == week + "\nĐơn vị: thứ 1/1."
-    assert captions[MAI.id] == week + "\nTuần này bạn chưa có điểm; gửi một sáng kiến để có tên trên bảng!"
+    assert captions[MAI.id] == week + "\nTuần này bạn chưa có điểm; hãy gửi một sáng kiến để có tên trên bảng!"
     assert "Bảng xếp hạng tuần 19/11–26/11/2026 · Phong trào 2026" in titles
     assert "Leaderboard, week 19/11–26/11/2026 · Phong trào 2026" in titles
 

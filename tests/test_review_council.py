@@ -29,7 +29,7 @@ from tests.review_support import (
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 
-NO_VOTES = "🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n(chưa có phiếu)"
+NO_VOTES = "🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu; thông qua khi đạt từ 2/3 số phiếu):\n(chưa có phiếu)"
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ BODY = """<b>Máy cắt vải tự động</b>
 <b>Điều kiện áp dụng:</b> (không có)
 <b>Tệp đính kèm:</b> 0
 <b>Hạn trả lời:</b> 25/02/2027 (còn 92 ngày)"""
-VOTES = "\n🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n"
+VOTES = "\n🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu; thông qua khi đạt từ 2/3 số phiếu):\n"
 AT_MAY10 = "cấp cơ sở (Công đoàn Công ty May 10)"
 AT_KCN = f"cấp trên trực tiếp ({KCN})"
 RECOGNISED_BELOW = "\n🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)"

@@ -2,19 +2,25 @@
 
 A federation's bot as it runs: 1,000,000 initiatives, 200,000 people, 5,000 units with a reviewer
 each (built once with bulk inserts by `bench/leaderboard_data.py` plus reviewers and review
-queues, cached under `--cache-dir`, copied for each run). For `--seconds` (60) updates arrive
-open loop at `--rate` (100/s, Poisson): registration then a full submission of many distinct
-people (each answers 0.5–2.5 s after the bot's last answer; when nobody is ready a new person
-starts), through real dispatch (`Application.process_update`, the tests' fake Bot API), while
-the weekly leaderboard, the reviewer digest and the admin report run inside the bot through its
-job runner (`JobRunner.run`, what the scheduler's cron jobs call), the outbox drain runs every 2 s
+queues, cached under `--cache-dir`, copied for each run). For `--seconds` (60) people arrive open
+loop (Poisson) at the rate that offers `--rate` (100) updates/s: half of them register and then
+submit an initiative, the others are registered people of the data who submit one; each person
+answers 0.3–1.5 s after the bot's last answer, as a person does (a slow answer delays that person's
+next update, never anyone else's), through real dispatch (`Application.process_update`, the tests'
+fake Bot API). (Earlier versions handed a fixed 100 updates/s to whichever person was ready and
+started a new person whenever nobody was: every slow moment added people who then shared the same
+100/s, so most people were still at their first steps at the end and almost nobody reached Submit.)
+Meanwhile the weekly leaderboard, the reviewer digest and the admin report run inside the bot through
+its job runner (`JobRunner.run`, what the scheduler's cron jobs call), the outbox drain runs every 2 s
 as scheduled (bot/scheduler.py), and another process holds the database's write lock for 3 s twice (SQLite:
 `BEGIN IMMEDIATE` in a subprocess). The bot's clock is the data's "now" (Monday 08:00 in Hà Nội,
 outside the quiet hours) moving with real time.
 
 Reported: answer latency p50/p99/max counted from each update's scheduled arrival (so queueing
-counts), the longest event-loop stall (a 5 ms ticker), errors (an "error.internal" or "database is
-locked" reply, an exception logged, a flow that could not go on), each job's wall time, peak RSS.
+counts), also apart for the updates that arrived while the other process held the write lock and for
+the others, the bot's answers to Submit (receipts, look-alike warnings), the longest event-loop
+stall (a 5 ms ticker), errors (an "error.internal" or "database is locked" reply, an exception
+logged, a flow that could not go on), each job's wall time, peak RSS.
 
 Run it from the root of the worktree under test, with that worktree's venv; the script may live
 elsewhere (the code before issue 11 runs it unchanged):
@@ -28,7 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import heapq
 import importlib.util
 import inspect
 import json
@@ -41,6 +46,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -321,6 +327,7 @@ def bench_api(base: type, bad: tuple[str, ...]) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.buttons: dict[int, list[str]] = {}
+            self.texts: dict[int, str] = {}  # the last text or caption sent to each chat
             self.count = 0
             self.error_replies: list[str] = []
 
@@ -330,10 +337,11 @@ def bench_api(base: type, bad: tuple[str, ...]) -> Any:
             self.count += 1
             if any(b in call.text for b in bad):
                 self.error_replies.append(call.text[:200])
-            if call.buttons:
-                chat = call.params.get("chat_id")
-                if str(chat).lstrip("-").isdigit():
-                    self.buttons[int(chat)] = [data for _, data in call.buttons]
+            chat = call.params.get("chat_id")
+            if call.text and str(chat).lstrip("-").isdigit():
+                self.texts[int(chat)] = call.text
+            if call.buttons and str(chat).lstrip("-").isdigit():
+                self.buttons[int(chat)] = [data for _, data in call.buttons]
             return answer
 
     return BenchApi()
@@ -433,6 +441,17 @@ def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * share + 0.5) - 1))] if ordered else float("nan")
 
 
+def summary_ms(ordered: list[float]) -> dict[str, float | None]:
+    """p50, p99 and max of sorted latencies, in milliseconds."""
+    if not ordered:
+        return {"p50_ms": None, "p99_ms": None, "max_ms": None}
+    return {
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
 def call_with_known(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call with the keyword arguments `function` accepts (the APIs differ between versions)."""
     accepted = inspect.signature(function).parameters
@@ -479,35 +498,42 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
 
     rng = random.Random(args.seed)
     registered = registered_people(source, rng)
-    people = round(args.rate * sum(THINK) / 2)  # people writing at once; more join while all wait for answers
-    finished = [0]
-    latencies: list[float] = []
+    steps = args.new_share * 21 + (1 - args.new_share) * 14 + 1  # updates per person (+1: "submit anyway")
+    person_rate = args.rate / steps  # people arriving per second, so that `--rate` updates/s are offered
+    sent: list[tuple[float, float]] = []  # (arrival after the start, latency) of every update
     submits: list[float] = []
+    submit_answers: Counter[str] = Counter()  # the first line of the bot's answer to each Submit press
     failures: list[str] = []
     stalls: list[tuple[float, float]] = []
     events: list[tuple[str, float]] = []
     job_times: dict[str, float] = {}
-    ready: list[tuple[float, int, Flow]] = []  # (ready at, tie-break, flow)
     flows: list[Flow] = []
+    waiting: dict[Flow, float] = {}  # the update each person is waiting on: its arrival
     stop = asyncio.Event()
     start = time.perf_counter()
+    end = start + args.seconds
     tick = asyncio.create_task(ticker(stalls, stop, start))
 
-    async def answer(flow: Flow, arrival: float) -> None:
-        submitting = flow.done == flow.submit_step
-        try:
-            await flow.next()
-        except Exception as exc:  # the flow could not go on (no such button…): an error of the run
-            failures.append(f"{type(exc).__name__}: {exc}"[:200])
-            return
-        done = time.perf_counter()
-        latencies.append(done - arrival)
-        if submitting:
-            submits.append(done - arrival)
-        if flow.finished:
-            finished[0] += 1
-        else:
-            heapq.heappush(ready, (done + rng.uniform(*THINK), flow.person.id, flow))
+    async def person(flow: Flow, arrival: float) -> None:
+        """One person: an update, the bot's answer, a moment to read and think, the next update."""
+        while arrival < end and not flow.finished:
+            await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+            submitting = flow.done >= flow.submit_step
+            waiting[flow] = arrival
+            try:
+                await flow.next()
+            except Exception as exc:  # the flow could not go on (no such button…): an error of the run
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+                return
+            finally:
+                waiting.pop(flow, None)
+            done = time.perf_counter()
+            sent.append((arrival - start, done - arrival))
+            if submitting:  # Submit, or "submit anyway" after the look-alikes
+                submits.append(done - arrival)
+                answer_text = api.texts.get(flow.person.id, "")
+                submit_answers[answer_text.split("\n", 1)[0][:60]] += 1
+            arrival = done + rng.uniform(*THINK)
 
     async def job(name: str, at: float) -> None:
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
@@ -524,32 +550,27 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     jobs = {} if args.updates_only else {name: at for name, at in JOBS.items() if at < args.seconds}
     side = [asyncio.create_task(job(name, at)) for name, at in jobs.items()]
     side += [asyncio.create_task(lock(at)) for at in LOCKS if at < args.seconds and not args.updates_only]
-    pending: dict[asyncio.Task[None], float] = {}  # answer in progress: its arrival time
-    arrival, arrivals = start, 0
-    while True:
-        arrival += rng.expovariate(args.rate)
-        if arrival >= start + args.seconds:
+    people: list[asyncio.Task[None]] = []
+    arrival = start
+    while True:  # people arrive open loop (Poisson); each then answers the bot as a person does
+        arrival += rng.expovariate(person_rate)
+        if arrival >= end:
             break
         await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
-        if ready and (ready[0][0] <= arrival or len(flows) - finished[0] >= people):
-            flow = heapq.heappop(ready)[2]  # the next ready person (or one about to be: enough people already)
-        elif registered and rng.random() >= args.new_share:
-            person = Person(registered.pop(), first_name=f"Người lao động {len(flows)}")
-            flow = Flow(driver, api, person, register=False)
-            flows.append(flow)
+        if registered and rng.random() >= args.new_share:
+            known = Person(registered.pop(), first_name=f"Người lao động {len(flows)}")
+            flow = Flow(driver, api, known, register=False)
         else:
-            person = Person(PERSON_BASE + len(flows), first_name=f"Công nhân {len(flows)}")
-            flow = Flow(driver, api, person, register=True)
-            flows.append(flow)
-        task = asyncio.create_task(answer(flow, arrival))
-        pending[task] = arrival
-        task.add_done_callback(lambda done: pending.pop(done, None))
-        arrivals += 1
+            newcomer = Person(PERSON_BASE + len(flows), first_name=f"Công nhân {len(flows)}")
+            flow = Flow(driver, api, newcomer, register=True)
+        flows.append(flow)
+        people.append(asyncio.create_task(person(flow, arrival)))
+    await asyncio.sleep(max(0.0, end - time.perf_counter()))
     offered = time.perf_counter() - start
     deadline = time.perf_counter() + args.grace
-    _, unfinished = await asyncio.wait(list(pending), timeout=args.grace) if pending else (set(), set())
-    latencies += [time.perf_counter() - pending[task] for task in unfinished]  # at least that long
-    measured, measured_submits = list(latencies), list(submits)  # answers after this moment don't count
+    _, unfinished = await asyncio.wait(people, timeout=args.grace) if people else (set(), set())
+    late = [(at - start, time.perf_counter() - at) for at in waiting.values()]  # at least that long
+    measured, measured_submits = sent + late, list(submits)  # answers after this moment don't count
     for task in unfinished:
         task.cancel()
     _, running = await asyncio.wait(side, timeout=max(0.1, deadline - time.perf_counter())) if side else ((), ())
@@ -567,25 +588,41 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     submitted = await count_submitted(url)
     await runtime.close()
 
-    ordered = sorted(measured)
+    ordered = sorted(latency for _, latency in measured)
+    taken = [t for name, t in events if name == "write lock taken"]
+    released = [t for name, t in events if name == "write lock released"]
+    windows = list(zip(taken, released, strict=False))
+
+    def locked(at: float) -> bool:
+        """True for an update that arrived while the other process held the write lock."""
+        return any(begin <= at <= end for begin, end in windows)
+
+    inside = sorted(latency for at, latency in measured if locked(at))
+    outside = sorted(latency for at, latency in measured if not locked(at))
     worst = sorted(stalls, key=lambda s: -s[1])[:5]
+    receipts = sum(n for text, n in submit_answers.items() if "receipt" in text.lower() or "Biên nhận" in text)
     return {
         "label": args.label,
         "database": url.split(":", 1)[0],
         "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "rate": args.rate,
         "seconds": args.seconds,
-        "arrivals": arrivals,
+        "arrivals": len(measured),
         "last_issued_s": round(offered, 1),
-        "answered": len(measured) - len(unfinished),
-        "unanswered": len(unfinished),
+        "answered": len(sent),
+        "unanswered": len(late),
         "people": len(flows),
         "submitted": submitted,
         "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
         "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+        "outside_locks": {"updates": len(outside), **summary_ms(outside)},
+        "inside_locks": {"updates": len(inside), **summary_ms(inside)},
+        "receipts": receipts,
         "submit_presses": len(measured_submits),
         "submit_p50_ms": round(percentile(sorted(measured_submits), 0.50) * 1000, 1),
+        "submit_answers": dict(submit_answers.most_common(6)),
+        "steps_reached": dict(sorted(Counter(f"{f.done}/{len(f.steps)}" for f in flows if not f.finished).items())),
         "submit_max_ms": round(max(measured_submits, default=float("nan")) * 1000, 1),
         "longest_stall_ms": round(worst[0][1] * 1000, 1) if worst else 0.0,
         "stalls_over_50ms": sum(1 for _, s in stalls if s > 0.05),
@@ -616,13 +653,15 @@ def summary(result: dict[str, Any]) -> str:
             f" from {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
             f" {r['unanswered']} still waiting at the end",
             f"  latency from arrival: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms;"
-            f" Submit ({r.get('submit_presses', '?')} presses) p50 {r['submit_p50_ms']} ms,"
-            f" max {r['submit_max_ms']} ms",
+            f" outside the other process's locks {r.get('outside_locks')}, inside them {r.get('inside_locks')}",
+            f"  Submit and 'submit anyway' ({r.get('submit_presses', '?')} presses, {r.get('receipts', '?')} receipts)"
+            f" p50 {r['submit_p50_ms']} ms, max {r['submit_max_ms']} ms",
             f"  longest event-loop stall {r['longest_stall_ms']} ms ({r['stalls_over_50ms']} over 50 ms);"
             f" worst (s after start, ms): {r['worst_stalls']}",
             f"  errors: {errors} (error replies {r['error_replies']}, logged {r['errors_logged']},"
             f" flows stuck {r['flow_failures']}) {r['error_reply_samples'] + r['error_log_samples']}"
             f" {r['flow_failure_samples']}",
+            f"  answers to Submit: {r.get('submit_answers')}; unfinished flows by step: {r.get('steps_reached')}",
             f"  jobs (s): {r['job_seconds']}; events (s after start): {r['events']}",
             f"  start-up {r['start_up_s']} s; peak RSS {r['peak_rss_mb']} MB ({r['rss_ready_mb']} MB when ready)",
         ]

@@ -8,7 +8,7 @@ import socket
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -85,6 +85,15 @@ class Enqueued:
     repeated: int = 0
     blocked: int = 0
     opted_out: int = 0
+
+
+@dataclass
+class Prepared:
+    """Outbox rows made ahead of their write transaction, the files they share, what was skipped."""
+
+    rows: list[NewMessage] = field(default_factory=list)
+    blobs: Blobs = field(default_factory=Blobs)
+    outcome: Enqueued = field(default_factory=Enqueued)
 
 
 @dataclass(frozen=True)
@@ -171,34 +180,62 @@ class Delivery:
         `numbered`), skipping blocked people (and, when asked with a topic, those who turned that
         topic off: "reminders" or "leaderboard"); reminders (`quiet` given) wait for the quiet
         hours' end, others for `delay`."""
+        known = await tx.recipients(sorted({n.chat for n in notices}))
+        batch = self.prepare(
+            notices,
+            known,
+            job_run_id=job_run_id,
+            key_prefix=key_prefix,
+            quiet=quiet,
+            respect_opt_out=respect_opt_out,
+            numbered=numbered,
+            delay=delay,
+        )
+        for start in range(0, len(batch.rows), ENQUEUE_CHUNK):
+            chunk = batch.rows[start : start + ENQUEUE_CHUNK]
+            added = await tx.enqueue_many(chunk, self.clock())
+            batch.outcome.added += added
+            batch.outcome.repeated += len(chunk) - added
+        await self.store_blobs(tx, batch.blobs)
+        return batch.outcome
+
+    def prepare(
+        self,
+        notices: list[Notice],
+        known: dict[str, Recipient],
+        *,
+        job_run_id: int | None,
+        key_prefix: str,
+        quiet: QuietHours | None = None,
+        respect_opt_out: str | None = None,
+        numbered: bool = False,
+        delay: timedelta = timedelta(0),
+    ) -> Prepared:
+        """The outbox rows of `notices` (see `enqueue_notices`), made without a transaction from the
+        recipients read beforehand (`known`): a job makes them before it takes the write lock."""
         now = self.clock()
         not_before = quiet.release(now) if quiet is not None else now + delay
-        known = await tx.recipients(sorted({n.chat for n in notices}))
-        outcome = Enqueued()
-        blobs = Blobs()
-        batch: list[NewMessage] = []
+        batch = Prepared()
         for index, notice in enumerate(notices):
             key = f"{key_prefix}:{index}:{notice.chat}" if numbered else f"{key_prefix}:{notice.chat}"
             if len(key) > KEY_MAX:
                 raise ValueError(f"outbox key longer than {KEY_MAX}: {key!r}")
             person = known.get(notice.chat)
             if person is not None and person.blocked:
-                outcome.blocked += 1
+                batch.outcome.blocked += 1
                 continue
             if person is not None and respect_opt_out and person.declines(respect_opt_out):
-                outcome.opted_out += 1
+                batch.outcome.opted_out += 1
                 continue
-            payload = dump_replies(notice.replies, blobs=blobs)
+            payload = dump_replies(notice.replies, blobs=batch.blobs)
             user_id = person.user_id if person is not None else None
-            batch.append(NewMessage(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id))
-        for start in range(0, len(batch), ENQUEUE_CHUNK):
-            chunk = batch[start : start + ENQUEUE_CHUNK]
-            added = await tx.enqueue_many(chunk, now)
-            outcome.added += added
-            outcome.repeated += len(chunk) - added
+            batch.rows.append(NewMessage(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id))
+        return batch
+
+    async def store_blobs(self, tx: Tx, blobs: dict[str, bytes]) -> None:
+        """Keep the files the rows refer to (a file already kept stays as it is)."""
         for digest, content in blobs.items():
-            await tx.store_blob(digest, content, now)
-        return outcome
+            await tx.store_blob(digest, content, self.clock())
 
     async def next_batch(
         self, limit: int, *, exclude: list[int] | None = None, channel: str | None = None

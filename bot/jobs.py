@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 from bot.campaigns import CampaignBook, CampaignCache
 from bot.clock import Clock, local, utc_now
 from bot.config import JOB_NAMES, Config
-from bot.delivery import Delivery, Enqueued, QuietHours
+from bot.delivery import Delivery, Enqueued, Prepared, QuietHours
 from bot.i18n import Msg
 from bot.messages import Notice, Reply
 from bot.ports import Store, Tx
@@ -59,7 +60,9 @@ class JobContext:
         return local(self.now, self.config.bot.timezone)
 
 
-CHUNK = 100  # notices enqueued per write transaction (each a few ms, on the loop and holding the lock)
+BATCH = 1_000  # messages made by a job before they are written (the rows of a page of readers or more)
+STEP = 50  # outbox rows per INSERT (one executemany)
+WRITE_BUDGET = 0.02  # seconds a job's write transaction goes on adding rows before it commits and lets others in
 
 
 def deliverable(config: Config) -> tuple[str, ...]:
@@ -140,24 +143,66 @@ class JobRunner:
         held = self.quiet.release(now)
         if held > now:
             report["held_until"] = held.isoformat()
-        async for item in outgoing:  # each written as it comes: a page of messages is alive at a time
-            notices = [n for n in item.notices if n.chat.partition(":")[0] in self.channels]
-            for start in range(0, len(notices), CHUNK):  # short transactions: updates keep flowing meanwhile
-                async with self.store.transaction() as tx:
-                    done = await self.enqueue(
-                        tx,
-                        notices[start : start + CHUNK],
-                        run_id,
-                        f"{name}:{item.key}",
-                        opt_out=item.topic if item.quiet else None,
-                    )
-                report["queued"] += done.added
-                report["repeated"] += done.repeated
-                report["skipped"] += done.blocked + done.opted_out
-                await asyncio.sleep(0)
+        waiting: list[Outgoing] = []  # messages made and not written yet
+        kept: set[str] = set()  # files (charts) written by this run already
+        async for item in outgoing:
+            waiting.append(item)
+            if sum(len(w.notices) for w in waiting) >= BATCH:
+                await self._write(waiting, name, run_id, report, kept)
+                waiting = []
+        await self._write(waiting, name, run_id, report, kept)
         async with self.store.transaction() as tx:
             await tx.finish_run(run_id, report, now=self.clock())
         return report
+
+    async def _write(
+        self, items: list[Outgoing], name: str, run_id: int, report: dict[str, Any], kept: set[str]
+    ) -> None:
+        """Write a job's messages to the outbox: the recipients read in one read transaction, the
+        rows made in a worker thread, then written in write transactions of about `WRITE_BUDGET`
+        each (as many rows as fit), so that updates waiting for the write lock wait little."""
+        items = [
+            Outgoing(i.key, [n for n in i.notices if n.chat.partition(":")[0] in self.channels], i.quiet, i.topic)
+            for i in items
+        ]
+        chats = sorted({n.chat for item in items for n in item.notices})
+        if not chats:
+            return
+        async with self.store.read() as tx:
+            known = await tx.recipients(chats)
+        batches = await asyncio.to_thread(self._prepare, items, name, run_id, known)
+        rows = [row for batch in batches for row in batch.rows]
+        files = {d: c for batch in batches for d, c in batch.blobs.items() if d not in kept}
+        for batch in batches:
+            report["skipped"] += batch.outcome.blocked + batch.outcome.opted_out
+        done = 0
+        while done < len(rows) or files:
+            async with self.store.transaction() as tx:
+                began = time.perf_counter()
+                await self.delivery.store_blobs(tx, files)  # a chart once per run, before the rows naming it
+                kept.update(files)
+                files = {}
+                while done < len(rows) and time.perf_counter() - began < WRITE_BUDGET:
+                    piece = rows[done : done + STEP]
+                    added = await tx.enqueue_many(piece, self.clock())
+                    report["queued"] += added
+                    report["repeated"] += len(piece) - added
+                    done += len(piece)
+            await asyncio.sleep(0)
+
+    def _prepare(self, items: list[Outgoing], name: str, run_id: int, known: dict[str, Any]) -> list[Prepared]:
+        """The outbox rows of each item (run in a worker thread: serialising 10⁵ messages takes seconds)."""
+        return [
+            self.delivery.prepare(
+                item.notices,
+                known,
+                job_run_id=run_id,
+                key_prefix=f"{name}:{item.key}",
+                quiet=self.quiet,
+                respect_opt_out=item.topic if item.quiet else None,
+            )
+            for item in items
+        ]
 
     async def report_deliveries(self) -> int:
         """Tell admins how each finished run's messages went once none is pending; returns reports sent."""

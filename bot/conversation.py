@@ -128,7 +128,7 @@ class Conversation:
         if event.seq and not await tx.claim_update(event.ref.channel, event.seq, now=now, seen_after=seen_after):
             return Outcome(default, []), None
         # one person's updates, one at a time: their row stays locked until the commit
-        user = await tx.user_by_ref(event.ref, for_update=True) or await tx.linked_user(event.ref)
+        user = await tx.user_by_ref(event.ref, for_update=True) or await tx.linked_user(event.ref, for_update=True)
         if not event.private:
             return await self._group(tx, event, user)
         user = user or await tx.create_user(event.ref, locale=default, now=now)

@@ -340,8 +340,8 @@ class OutboxPort(Protocol):
 class LinkPort(Protocol):
     """Account linking: another app's identity of a person, one-time codes, wrong tries."""
 
-    async def linked_user(self, ref: UserRef) -> User | None:
-        """The person whose account `ref` was linked to, if it was."""
+    async def linked_user(self, ref: UserRef, *, for_update: bool = False) -> User | None:
+        """The person whose account `ref` was linked to, if it was (their row locked until commit if asked)."""
 
     async def link_identity(self, ref: UserRef, user_id: int, *, now: datetime) -> None:
         """Let `ref` act as the person `user_id` from now on."""

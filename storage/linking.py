@@ -25,13 +25,16 @@ INSERT_CODE = {
 class LinkQueries(PeopleQueries):
     """Account links, link codes and the lock after wrong codes."""
 
-    async def linked_user(self, ref: UserRef) -> User | None:
-        """The person whose account `ref` was linked to, if it was."""
+    async def linked_user(self, ref: UserRef, *, for_update: bool = False) -> User | None:
+        """The person whose account `ref` was linked to, if it was (their row locked until commit if
+        asked: the person's row, the one every app's updates of that person lock, not the link's)."""
         stmt = (
             select(users)
             .join(links, links.c.user_id == users.c.id)
             .where(links.c.channel == ref.channel, links.c.external_id == ref.external_id)
         )
+        if for_update:
+            stmt = stmt.with_for_update(of=users)
         return self._read_user((await self.conn.execute(stmt)).first())
 
     async def link_identity(self, ref: UserRef, user_id: int, *, now: datetime) -> None:

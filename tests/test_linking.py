@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
 import pytest
 
+from bot.domain import UserRef
 from tests.conftest import FakeClock, register, submit
 from tests.fake_telegram import Person, TelegramDriver, texts
 from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
@@ -87,3 +89,20 @@ async def test_linking_two_accounts_of_the_same_app_is_refused(tg: TelegramDrive
     code = await code_on_telegram(tg)
     answer = texts(await tg.text(Person(502), f"/link {code}"))
     assert "cùng một ứng dụng" in answer[0]
+
+
+async def test_a_message_from_the_linked_app_waits_while_the_person_is_locked_by_another_update(
+    tg: TelegramDriver, zalo: ZaloDriver
+) -> None:
+    """One person's updates are handled one at a time whichever app they come from: while another
+    transaction holds Lan's row (an update of hers from Telegram, maybe in another process), her
+    message on the linked Zalo account waits for it, then is answered."""
+    await register(tg, LAN)
+    linking = await code_on_telegram(tg)
+    await zalo.say(LAN_ZALO, f"/link {linking}")
+    async with zalo.runtime.store.transaction() as tx:
+        await tx.user_by_ref(UserRef("telegram", str(LAN.id)), for_update=True)
+        answer = asyncio.create_task(zalo.say(LAN_ZALO, "/my"))
+        await asyncio.sleep(0.5)
+        assert not answer.done()
+    assert await answer

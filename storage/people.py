@@ -33,6 +33,7 @@ USER_BY_REF_LOCKED = USER_BY_REF.with_for_update()  # SQLite leaves FOR UPDATE o
 USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
 INSERT_USER = insert(users)
 UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
+UNITS_PER_QUERY = 500
 # Unit fields bot.toml only seeds: set in chat too (/reviewgroup), so a stored value wins.
 SEEDED_ONLY = frozenset({"review_chat"})
 
@@ -266,14 +267,16 @@ class PeopleQueries(Queries):
             if user_id is not None:
                 stmt = stmt.where(reviewers.c.user_id == user_id)
             rows = (await self.conn.execute(stmt.order_by(reviewers.c.unit_id, users.c.full_name))).all()
+        found = await self.units_by_id(sorted({row.g_unit_id for row in rows}))
+        return [Grant(row.grant_id, to_user(row), found[row.g_unit_id]) for row in rows]
+
+    async def units_by_id(self, unit_ids: list[int]) -> dict[int, Unit]:
+        """The units of these ids, read a few hundred per query."""
         found: dict[int, Unit] = {}
-        result = []
-        for row in rows:
-            unit = found.get(row.g_unit_id) or await self.unit(row.g_unit_id)
-            assert unit is not None
-            found[unit.id] = unit
-            result.append(Grant(row.grant_id, to_user(row), unit))
-        return result
+        for start in range(0, len(unit_ids), UNITS_PER_QUERY):
+            stmt = select(units).where(units.c.id.in_(unit_ids[start : start + UNITS_PER_QUERY]))
+            found.update((row.id, to_unit(row)) for row in await self.conn.execute(stmt))
+        return found
 
     async def forget_user(self, user_id: int, *, now: datetime) -> None:
         """Delete personal data; initiatives stay with the author anonymised."""

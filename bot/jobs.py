@@ -144,12 +144,14 @@ class JobRunner:
         if held > now:
             report["held_until"] = held.isoformat()
         waiting: list[Outgoing] = []  # messages made and not written yet
+        count = 0
         kept: set[str] = set()  # files (charts) written by this run already
         async for item in outgoing:
             waiting.append(item)
-            if sum(len(w.notices) for w in waiting) >= BATCH:
+            count += len(item.notices)
+            if count >= BATCH:
                 await self._write(waiting, name, run_id, report, kept)
-                waiting = []
+                waiting, count = [], 0
         await self._write(waiting, name, run_id, report, kept)
         async with self.store.transaction() as tx:
             await tx.finish_run(run_id, report, now=self.clock())

@@ -161,15 +161,55 @@ def ensure_database(args: argparse.Namespace) -> Path:
 class Postgres:
     """A PostgreSQL server for the run: a throwaway one like the tests' but with fsync on, or `--database-url`'s."""
 
-    def __init__(self, given: str | None) -> None:
+    def __init__(self, given: str | None, keep: Path | None = None) -> None:
         from sqlalchemy.engine import make_url
 
         self.server: Any = None
         if given:
             self.url = make_url(given)
             return
-        self.server = load_sibling("postgresql").durable_server()
+        self.server = load_sibling("postgresql").durable_server(keep)
         self.url = self.server.start()
+
+    def exists(self, name: str) -> bool:
+        """True if database `name` exists."""
+        import asyncpg
+
+        async def look() -> bool:
+            conn = await asyncpg.connect(plain_dsn(self.url.set(database="postgres").render_as_string(False)))
+            try:
+                return bool(await conn.fetchval("select 1 from pg_database where datname = $1", name))
+            finally:
+                await conn.close()
+
+        return asyncio.run(look())
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename database `old` to `new`."""
+        import asyncpg
+
+        async def rename() -> None:
+            conn = await asyncpg.connect(plain_dsn(self.url.set(database="postgres").render_as_string(False)))
+            try:
+                await conn.execute(f"drop database if exists {new}")
+                await conn.execute(f"alter database {old} rename to {new}")
+            finally:
+                await conn.close()
+
+        asyncio.run(rename())
+
+    def drop(self, name: str) -> None:
+        """Drop database `name` (a run's copy)."""
+        import asyncpg
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(plain_dsn(self.url.set(database="postgres").render_as_string(False)))
+            try:
+                await conn.execute(f"drop database if exists {name}")
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
 
     def database(self, name: str, template: str | None = None) -> str:
         """Create database `name` (a copy of `template`) and return its URL."""
@@ -223,13 +263,28 @@ def prepare_postgresql(postgres: Postgres, source: Path) -> str:
     from storage.migrate import alembic_config, upgrade_sync
 
     name = f"mixed_{source.stem.replace('-', '_')}"
+    if postgres.exists(name):  # kept from an earlier run (`--pg-data`)
+        return name
     started = time.perf_counter()
-    url = postgres.database(name)
+    partial = f"{name}_partial"
+    postgres.drop(partial)
+    url = postgres.database(partial)
     command.upgrade(alembic_config(url), "0003")
     asyncio.run(copy_to_postgresql(source, url))
     upgrade_sync(url)  # revision 0004 fills the tallies
+    asyncio.run(analyze(url))
+    postgres.rename(partial, name)
     print(f"copied into PostgreSQL {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return name
+
+
+async def analyze(url: str) -> None:
+    """Vacuum and analyze the loaded database, as autovacuum would before long."""
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_dsn(url))
+    await conn.execute("vacuum analyze")
+    await conn.close()
 
 
 async def count_submitted(url: str) -> int:
@@ -689,6 +744,9 @@ def main() -> None:
     parser.add_argument("--label", default=ROOT.name)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--database-url", help="a PostgreSQL server of your own (postgresql+asyncpg://…)")
+    parser.add_argument(
+        "--pg-data", type=Path, help="keep the throwaway PostgreSQL cluster (and its loaded database) in this folder"
+    )
     parser.add_argument("--prepare", action="store_true", help="only build the cached database (if absent)")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--hold-lock", nargs=2, metavar=("PATH", "SECONDS"), help=argparse.SUPPRESS)
@@ -700,16 +758,22 @@ def main() -> None:
         build(args.build, args.initiatives, args.people, args.units)
         return
     pristine = ensure_database(args)
-    if args.prepare:
+    if args.prepare and args.database == "sqlite":
         print(pristine)
         return
     if args.database == "postgresql":
-        postgres = Postgres(args.database_url)
+        postgres = Postgres(args.database_url, args.pg_data)
+        run = f"mixed_run_{os.getpid()}"
         try:
             template = prepare_postgresql(postgres, pristine)
-            url = postgres.database(f"mixed_run_{os.getpid()}", template=template)
+            if args.prepare:
+                print(template)
+                return
+            url = postgres.database(run, template=template)
             result = asyncio.run(measure(args, url, url, pristine))
         finally:
+            if postgres.server is None or args.pg_data is not None:
+                postgres.drop(run)
             postgres.stop()
     else:
         work = pristine.with_name(f"run-{os.getpid()}.db")

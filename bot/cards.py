@@ -107,8 +107,8 @@ async def card(
         "level": Msg(f"level.{item.review_level or 'grassroots'}"),
         "reviewing": unit.name if unit else "—",
         "due": item.decision_due or "—",
-        "days_left": days_left if days_left is not None else "—",
-        "due_soon": Msg("card.due_soon") if days_left is not None and days_left < DUE_SOON_DAYS else "",
+        "days_left": _deadline(days_left),
+        "due_soon": Msg("card.due_soon") if days_left is not None and 0 < days_left < DUE_SOON_DAYS else "",
         "recognition": await _recognition(turn, item),
         "changes": _changes(item),
         "votes": await _votes(tx, item, unit.quorum if unit and unit.council else 0),
@@ -140,6 +140,17 @@ async def _recognition(turn: Turn, item: Initiative) -> Any:
         "by": who(last),
     }
     return Msg("card.recognised", args)
+
+
+def _deadline(days_left: int | None) -> Any:
+    """How far the deadline to answer is: days left, today, or days overdue (never "còn -3 ngày")."""
+    if days_left is None:
+        return "—"
+    if days_left < 0:
+        return Msg("card.overdue", {"days": -days_left})
+    if days_left == 0:
+        return Msg("card.due_today")
+    return Msg("card.days_left", {"days": days_left})
 
 
 def _applied(item: Initiative) -> Any:

@@ -94,6 +94,16 @@ async def test_items_within_two_weeks_of_the_deadline_are_flagged(tg: TelegramDr
     assert "(còn 9 ngày) ⚠️ sắp hết hạn" in texts(calls)[0]
 
 
+async def test_a_card_past_its_deadline_says_overdue_not_days_left(tg: TelegramDriver, clock: FakeClock) -> None:
+    await four_waiting(tg, clock)  # SK-2026-000001 due 25/02/2027, SK-2026-000002 on 26/02/2027
+    clock.now = datetime(2027, 2, 26, 3, 0, tzinfo=UTC)
+    late = texts(await tg.text(REVIEWER, "/review SK-2026-000001"))[0]
+    assert "<b>Hạn trả lời:</b> 25/02/2027 (⚠️ đã quá hạn 1 ngày)\n" in late
+    today = texts(await tg.text(REVIEWER, "/review SK-2026-000002"))[0]
+    assert "<b>Hạn trả lời:</b> 26/02/2027 (⚠️ hết hạn hôm nay)\n" in today
+    assert "(còn " not in late + today and "sắp hết hạn" not in late + today
+
+
 async def test_decided_initiatives_leave_the_queue(tg: TelegramDriver, clock: FakeClock) -> None:
     await four_waiting(tg, clock)
     calls = await tg.text(REVIEWER, "/pending")

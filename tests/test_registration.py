@@ -192,7 +192,7 @@ async def test_worker_choosing_english_first_gets_english_from_then_on(tg: Teleg
     seen += texts(await tg.text(tom, "Tom Nguyen"))
     calls = await tg.text(tom, "12345")
     seen += texts(calls)
-    refused(calls, "not a valid Vietnamese phone number", "Your phone number?")
+    refused(calls, "not a valid Vietnamese phone number", "What is your phone number?")
     seen += texts(await tg.text(tom, "0912 345 678"))
     calls = await tg.text(tom, "khong co")
     seen += texts(calls)

@@ -32,8 +32,34 @@ def week_span(window: Window, timezone: str) -> str:
     return f"{first}–{format_date(end)}"
 
 
+def board_text(board: Board, campaign: Campaign) -> Msg:
+    """What the chart of `board` shows, as a message: the top people (with their unit) and units with
+    their points, for a chat the chart cannot be shown in (Zalo without a public URL)."""
+    people = tuple(
+        Msg(
+            "leaderboard.person_line",
+            {"rank": s.rank, "name": s.name or "—", "unit": s.unit_name or "—", "points": s.points},
+        )
+        for s in board.people
+    )
+    units = tuple(
+        Msg("leaderboard.unit_line", {"rank": s.rank, "name": s.name or "—", "points": s.points}) for s in board.units
+    )
+    return Msg(
+        "leaderboard.board",
+        {
+            "campaign": campaign.name,
+            "people_label": Msg("leaderboard.people"),
+            "people": Lines(people),
+            "units_label": Msg("leaderboard.units"),
+            "units": Lines(units),
+        },
+    )
+
+
 async def chart(board: Board, campaign: Campaign, period: str, locale: str, week: str) -> FileOut:
-    """The chart of one board in one language, drawn in the worker process (`bot/painter.py`)."""
+    """The chart of one board in one language, drawn in the worker process (`bot/painter.py`), with
+    its text for chats that cannot show it."""
     text = catalog()
     png = await paint(
         board,
@@ -43,7 +69,7 @@ async def chart(board: Board, campaign: Campaign, period: str, locale: str, week
         points_label=text.render(locale, "leaderboard.points"),
         thousands="." if locale == "vi" else ",",
     )
-    return FileOut(f"leaderboard-{campaign.key}-{period}.png", png)
+    return FileOut(f"leaderboard-{campaign.key}-{period}.png", png, alt=board_text(board, campaign))
 
 
 def caption(week: Ranking, whole: Ranking, person: User, span: str, *, worker: bool) -> Reply:

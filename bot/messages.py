@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.domain import Attachment, UserRef
+from bot.i18n import Msg
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,12 @@ PRIVATE_CHAT_LINK = "link:private"
 
 @dataclass(frozen=True)
 class FileOut:
-    """A file to send to the user (for example their data export)."""
+    """A file to send to the user (for example their data export); `alt` is what a picture shows, as
+    a message, for a chat that cannot be shown the picture (sent in its place)."""
 
     name: str
     content: bytes
+    alt: Msg | None = None
 
 
 @dataclass(frozen=True)

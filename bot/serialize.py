@@ -78,6 +78,7 @@ class Blobs(dict[str, bytes]):
     def __init__(self) -> None:
         super().__init__()
         self._seen: dict[int, tuple[bytes, str]] = {}  # keeps the bytes alive, so ids are not reused
+        self._messages: dict[int, tuple[Msg, str]] = {}
 
     def digest(self, content: bytes) -> str:
         """The hex SHA-256 of `content`."""
@@ -88,23 +89,52 @@ class Blobs(dict[str, bytes]):
         self._seen[id(content)] = (content, digest)
         return digest
 
+    def put_message(self, message: Msg) -> str:
+        """Put a message aside as JSON; its digest (one board's text for every reader is encoded once)."""
+        seen = self._messages.get(id(message))
+        if seen is not None and seen[0] is message:
+            return seen[1]
+        digest = _put_message(message, self)
+        self._messages[id(message)] = (message, digest)
+        return digest
+
+
+def _put_message(message: Msg, blobs: MutableMapping[str, bytes]) -> str:
+    """Put a message into `blobs` as JSON; its SHA-256."""
+    content = json.dumps(_value(message), ensure_ascii=False, separators=(",", ":")).encode()
+    digest = hashlib.sha256(content).hexdigest()
+    blobs[digest] = content
+    return digest
+
+
+def _blob(digest: str, blobs: Mapping[str, bytes] | None) -> bytes:
+    """The bytes put aside under `digest`."""
+    if blobs is None or digest not in blobs:
+        raise KeyError(f"file {digest} is not available")
+    return blobs[digest]
+
 
 def _file(file: FileOut, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
-    """A file inline (base64), or by its SHA-256 with the bytes put into `blobs`."""
+    """A file inline (base64), or by its SHA-256 with the bytes put into `blobs`; its alt text the same
+    way (by the SHA-256 of its JSON)."""
     if blobs is None:
-        return {"name": file.name, "b64": base64.b64encode(file.content).decode("ascii")}
+        data = {"name": file.name, "b64": base64.b64encode(file.content).decode("ascii")}
+        return {**data, "alt": _value(file.alt)} if file.alt is not None else data
     digest = blobs.digest(file.content) if isinstance(blobs, Blobs) else hashlib.sha256(file.content).hexdigest()
     blobs[digest] = file.content
-    return {"name": file.name, "sha256": digest}
+    if file.alt is None:
+        return {"name": file.name, "sha256": digest}
+    alt = blobs.put_message(file.alt) if isinstance(blobs, Blobs) else _put_message(file.alt, blobs)
+    return {"name": file.name, "sha256": digest, "alt_sha256": alt}
 
 
 def _load_file(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> FileOut:
     """The inverse of `_file`; a reference needs its bytes in `blobs`."""
-    if "b64" in data:
-        return FileOut(data["name"], base64.b64decode(data["b64"]))
-    if blobs is None or data["sha256"] not in blobs:
-        raise KeyError(f"file {data['sha256']} is not available")
-    return FileOut(data["name"], blobs[data["sha256"]])
+    content = base64.b64decode(data["b64"]) if "b64" in data else _blob(data["sha256"], blobs)
+    alt = data.get("alt")
+    if "alt_sha256" in data:
+        alt = json.loads(_blob(data["alt_sha256"], blobs))
+    return FileOut(data["name"], content, _load_value(alt) if alt is not None else None)
 
 
 def _reply(reply: Reply, blobs: MutableMapping[str, bytes] | None) -> dict[str, Any]:
@@ -164,4 +194,5 @@ def load_replies(text: str, *, blobs: Mapping[str, bytes] | None = None) -> tupl
 def blob_refs(text: str) -> set[str]:
     """The SHA-256 digests of the files a payload refers to (and does not hold inline)."""
     body = json.loads(text)
-    return {r["file"]["sha256"] for r in body["replies"] if "sha256" in r.get("file", {})}
+    files = [r["file"] for r in body["replies"] if "file" in r]
+    return {f[key] for f in files for key in ("sha256", "alt_sha256") if key in f}

@@ -10,7 +10,7 @@ import pytest
 from bot.domain import Attachment
 from bot.i18n import Catalog, Lines, Msg, Vnd
 from bot.messages import Button, FileOut, Reply, rows
-from bot.serialize import blob_refs, dump_replies, load_replies
+from bot.serialize import Blobs, blob_refs, dump_replies, load_replies
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 PHOTO = Attachment("photo", "AgAD-photo", "uniq-1", 54321, "image/jpeg", None)
@@ -33,6 +33,10 @@ CASES: list[tuple[str, tuple[Reply, ...]]] = [
     ("flags", (Reply("k", ask_contact=True, remove_keyboard=True, edit=True, notice="notice.saved"),)),
     ("file", (Reply("privacy.exported", file=FileOut("data.json", b"\x00\xff{}\n\xc3")),)),
     ("media", (Reply("my.detail", media=(PHOTO, DOC)),)),
+    (
+        "picture with its text",
+        (Reply("k", file=FileOut("chart.png", b"PNG", alt=Msg("a", {"l": Lines((Msg("b"),))}))),),
+    ),
     ("several replies", (Reply("a"), Reply("b", {"n": 1}), Reply("c", file=FileOut("chart.png", b"PNG")))),
     ("none", ()),
 ]
@@ -69,6 +73,16 @@ def test_shared_files_are_kept_apart_by_digest() -> None:
     assert load_replies(text, blobs=blobs) == (Reply("k", file=chart),)
     with pytest.raises(KeyError):
         load_replies(text)
+
+
+def test_a_pictures_text_is_kept_apart_by_digest_once_for_every_reader() -> None:
+    board = Msg("leaderboard.board", {"people": Lines(tuple(Msg("p", {"rank": n}) for n in range(20)))})
+    chart = FileOut("chart.png", b"\x89PNG", alt=board)
+    blobs = Blobs()
+    texts = [dump_replies((Reply("k", {"n": n}, file=chart),), blobs=blobs) for n in range(3)]
+    assert len(blobs) == 2 and all(len(text) < 250 for text in texts)  # the picture and its text, once
+    assert blob_refs(texts[0]) == set(blobs)
+    assert load_replies(texts[2], blobs=blobs) == (Reply("k", {"n": 2}, file=chart),)
 
 
 def test_an_unknown_argument_type_is_refused_at_enqueue_time() -> None:

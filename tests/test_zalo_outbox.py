@@ -6,15 +6,20 @@ from datetime import timedelta
 
 import pytest
 
+from bot.leaderboard import Board, Standing
+from bot.leaderboard_job import board_text
+from bot.messages import FileOut, Reply
 from handlers.pictures import PictureLinks
+from handlers.zalo.channel import SENT
 from handlers.zalo.sender import ZaloSender
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, campaign
 from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 __all__ = ["zalo", "zalo_server"]  # fixtures
 
 LAN = "zl-1001"
+MINH = "zl-1002"
 
 
 def sender(zalo: ZaloDriver) -> ZaloSender:
@@ -54,6 +59,7 @@ async def test_the_leaderboard_reaches_zalo_as_text_and_with_a_picture_link_when
     await sender(zalo).drain()
     [text] = [s for s in zalo.fake.sent[before:] if s.method == "sendMessage"]
     assert "Bảng xếp hạng tuần" in text.text and "Tuần này: thứ 1/1." in text.text
+    assert "1. Nguyễn Thị Lan (Công đoàn Công ty May 10): 1 điểm" in text.text  # the chart's data as text
     assert not any(s.method == "sendPhoto" for s in zalo.fake.sent[before:])  # no public URL: text only
     zalo.channel.pictures = PictureLinks("https://sangkien.example.vn")
     clock.now += timedelta(days=7)
@@ -62,6 +68,54 @@ async def test_the_leaderboard_reaches_zalo_as_text_and_with_a_picture_link_when
     await sender(zalo).drain()
     [photo] = [s for s in zalo.fake.sent[before:] if s.method == "sendPhoto"]
     assert photo.params["photo"].startswith("https://sangkien.example.vn/p/")
+
+
+async def test_without_a_public_url_the_leaderboard_reaches_zalo_as_the_week_the_top_list_and_the_readers_rank(
+    zalo: ZaloDriver, clock: FakeClock
+) -> None:
+    await zalo.say(LAN, *REGISTRATION, *CORE, "1", "1")
+    minh = [*REGISTRATION[:3], "Trần Văn Minh", "0987 654 321", *REGISTRATION[5:]]
+    other = ["Khuôn ép nhựa thay nhanh", "tang nang suat lao dong", "1", "Thay khuôn mất 40 phút mỗi ca"]
+    await zalo.say(MINH, *minh, "/new", *other, "Chốt định vị, kẹp nhanh", *CORE[6:], "1", "1")
+    clock.now += timedelta(days=7)  # the weekly board counts the week before
+    await zalo.runtime.jobs.run("leaderboard")
+    before = len(zalo.fake.sent)
+    await sender(zalo).drain()
+    assert [s.method for s in zalo.fake.sent[before:]] == ["sendMessage", "sendMessage"]
+    [text] = zalo.fake.texts(LAN)[-1:]
+    assert text == "\n".join(
+        [
+            "🏆 Bảng xếp hạng tuần 25/11–02/12/2026.",
+            "Tuần này: thứ 1/2.",
+            "Đơn vị: thứ 1/1.",
+            "Từ đầu phong trào: thứ 1/2.",
+            "",
+            "Phong trào 2026",
+            "Cá nhân:",
+            "1. Nguyễn Thị Lan (Công đoàn Công ty May 10): 1 điểm",  # as many points, reached first
+            "2. Trần Văn Minh (Công đoàn Công ty May 10): 1 điểm",
+            "",
+            "Đơn vị:",
+            "1. Công đoàn Công ty May 10: 2 điểm",
+        ]
+    )
+    assert "Tuần này: thứ 2/2." in zalo.fake.texts(MINH)[-1]
+
+
+async def test_a_long_leaderboard_text_goes_in_parts_of_2000_characters_cut_between_lines(zalo: ZaloDriver) -> None:
+    long = "Công đoàn Công ty Trách nhiệm hữu hạn Một thành viên Cơ khí và Xây lắp Điện Hà Nội số"
+    people = [Standing(n, n, f"Người lao động thứ {n} có tên dài", f"{long} {n}", 100 - n) for n in range(1, 21)]
+    units = [Standing(n, 100 + n, f"{long} {n}", None, 500 - n) for n in range(1, 21)]
+    chart = FileOut("leaderboard-c2026-week.png", b"\x89PNG", alt=board_text(Board(people, units, 20, 20), campaign()))
+    zalo.fake.chats.add(LAN)
+    caption = Reply("leaderboard.caption", {"week": "25/11–02/12/2026", "lines": ""}, file=chart)
+    assert await zalo.channel.send(LAN, "en", [caption]) == SENT
+    parts = zalo.fake.texts(LAN)
+    assert len(parts) > 3 and all(len(part) <= 2000 for part in parts)
+    lines = [line for part in parts for line in part.split("\n") if line]
+    assert lines[:3] == ["🏆 Leaderboard for the week 25/11–02/12/2026.", "Phong trào 2026", "People:"]
+    assert lines[3] == f"1. Người lao động thứ 1 có tên dài ({long} 1): 99 points"  # every line whole
+    assert lines[-1] == f"20. {long} 20: 480 points" and len(lines) == 3 + 20 + 1 + 20
 
 
 async def test_a_quota_error_stops_the_zalo_drain_and_the_message_waits(zalo: ZaloDriver, clock: FakeClock) -> None:

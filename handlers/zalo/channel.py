@@ -111,7 +111,7 @@ class ZaloChannel:
     async def send(self, chat_id: str, locale: str, replies: list[Reply]) -> str:
         """Send replies as one text (in parts of 2,000 characters), then their pictures. Returns
         SENT, or why not: QUOTA, BLOCKED, FAILED."""
-        rendered = render(self.catalog, locale, replies)
+        rendered = render(self.catalog, locale, replies, pictures=self.pictures is not None)
         if rendered.text:
             result = await self._guarded(chat_id, self.client.send_message, chat_id, rendered.text)
             if result != SENT:

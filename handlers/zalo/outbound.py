@@ -33,13 +33,16 @@ def hint(catalog: Catalog, locale: str, count: int) -> str:
     return catalog.render(locale, "choice.many", {"last": str(count)})
 
 
-def render(catalog: Catalog, locale: str, replies: list[Reply]) -> Rendered:
-    """Every reply in order as one text; the buttons numbered across them, then what to type."""
+def render(catalog: Catalog, locale: str, replies: list[Reply], *, pictures: bool = True) -> Rendered:
+    """Every reply in order as one text; the buttons numbered across them, then what to type. Without
+    `pictures` (no public URL to send them from), a picture's alt text follows its reply's text."""
     text_of = labels(catalog, locale)
     blocks: list[str] = []
     shown: list[Choice] = []
     for reply in replies:
         lines = [plain(text_of(reply.key, reply.args))]
+        if not pictures and reply.file is not None and reply.file.alt is not None and is_picture(reply.file):
+            lines.append("\n" + plain(text_of(reply.file.alt.key, dict(reply.file.alt.args))))
         for choice in choices([reply], text_of):
             shown.append(choice)
             lines.append(f"{len(shown)}. {choice.label}")

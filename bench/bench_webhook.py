@@ -5,9 +5,11 @@ N simulated workers (default 100) at once each register (7 updates) and submit a
 HTTP server on 127.0.0.1, in a thread of this process) receiving every reply:
 - webhook: `sangkien run --webhook`'s app served by uvicorn on 127.0.0.1, each update POSTed by an
   httpx client pool; an update's latency is its POST, which returns once the reply was sent;
-- polling: the same updates queued at the fake server and fetched by the bot's getUpdates loop
-  (one update per call, as Zalo does); an update's latency runs from queueing to its reply.
-Both modes run in the same process, one after the other in each round, on a fresh database each.
+- polling: `sangkien run`'s Zalo polling (`start_zalo_polling`, with the process's scheduler), the
+  same updates queued at the fake server and fetched by the bot's getUpdates loop (one update per
+  call, as Zalo does); an update's latency runs from queueing to its reply.
+Both modes run in the same process, on a fresh database each, alternately (webhook, polling in odd
+rounds, polling, webhook in even ones: A B B A), so the host's noise falls on both alike.
 
     .venv/bin/python -W ignore bench/bench_webhook.py [--workers 100] [--rounds 3]
 """
@@ -32,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
+from bot.app import open_runtime, start_background, start_zalo_polling  # noqa: E402
 from bot.config import BotSection, Campaign, Config, DatabaseSection, TelegramSection  # noqa: E402
 from bot.serve import ZALO_HEADER, open_webhook  # noqa: E402
-from handlers.zalo.polling import poll  # noqa: E402
 from storage.migrate import upgrade_sync  # noqa: E402
 from tests.conftest import UNITS  # noqa: E402
 from tests.fake_zalo import TOKEN, FakeZalo, FakeZaloServer, Sent  # noqa: E402
@@ -148,8 +150,10 @@ async def webhook_mode(server: FakeZaloServer, config: Config, workers: int, por
 async def polling_mode(server: FakeZaloServer, config: Config, workers: int) -> Measured:
     """The bot's getUpdates loop; an update counts as answered when its reply reaches the fake."""
     fake = server.fake
-    served = await open_webhook(config, register=False)
-    assert served.zalo is not None
+    config.zalo.poll_timeout = 1  # stopping waits for the poll in flight
+    runtime = await open_runtime(config)
+    polling = await start_zalo_polling(runtime)
+    scheduler = await start_background(runtime, {"zalo": polling.sender})
     loop = asyncio.get_running_loop()
     waiting: dict[str, asyncio.Future[str]] = {}
 
@@ -159,8 +163,6 @@ async def polling_mode(server: FakeZaloServer, config: Config, workers: int) -> 
             loop.call_soon_threadsafe(lambda: future.done() or future.set_result(sent.text))
 
     fake.listener = arrived
-    stop = asyncio.Event()
-    polling = asyncio.create_task(poll(served.zalo.client, served.zalo, stop, timeout=1))
 
     async def send(user: str, body: dict[str, Any]) -> str:
         waiting[user] = loop.create_future()
@@ -169,9 +171,9 @@ async def polling_mode(server: FakeZaloServer, config: Config, workers: int) -> 
 
     result = await drive(fake, workers, send)
     fake.listener = None
-    stop.set()
-    await polling
-    await served.close()
+    await scheduler.close()
+    await polling.close()
+    await runtime.close()
     return result
 
 
@@ -200,7 +202,7 @@ async def main() -> None:
         print("| round | mode | updates | updates/s | p50 | p99 | max | receipts |")
         print("|---|---|---|---|---|---|---|---|")
         for round_no in range(1, args.rounds + 1):
-            for mode in ("webhook", "polling"):
+            for mode in ("webhook", "polling") if round_no % 2 else ("polling", "webhook"):
                 folder = Path(tmp) / f"{mode}-{round_no}"
                 folder.mkdir()
                 server = FakeZaloServer().start()

@@ -173,6 +173,6 @@ async def test_the_loop_keeps_beating_while_the_leaderboard_runs_and_another_pro
     assert not [t for t in sent if "locked" in t or "bot gặp lỗi" in t]
     assert answers and (await person_row(harness, person, "u.reg_step"))[0] == "done"
     charts = await harness.query("select count(*) from outbox where status = 'blob'")
-    assert charts == [(1,)]  # the week's chart (everyone reads Vietnamese), drawn while the lock was held
+    assert charts == [(2,)]  # the week's chart (everyone reads Vietnamese), drawn while the lock was held, and its text
     assert max(busy) < STALL_BOUND, sorted(busy)[-5:]  # nothing ran on the loop for 50 ms at a stretch
     assert max(stalls) < STALL_BOUND + noise[0], (sorted(stalls)[-5:], noise)  # nor did it wait that long

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from bot.app import housekeeping
 from bot.config import JobsSection
 from bot.delivery import Delivery
+from bot.i18n import Msg
 from bot.messages import FileOut, Notice, Reply
 from storage.engine import Database
 from storage.outbox import OutboxQueries
@@ -213,6 +214,20 @@ async def test_a_shared_file_goes_once_old_and_no_message_to_be_sent_uses_it(box
     assert await blob_keys(box) == []
     async with box.store.transaction() as tx:
         assert await tx.load_blob(digest) is None
+
+
+async def test_a_pictures_text_is_kept_while_a_message_to_be_sent_uses_it(box: Box) -> None:
+    chart = FileOut("leaderboard.png", b"\x89PNG chart of week 2", alt=Msg("leaderboard.board", {"campaign": "C"}))
+    picture = (Reply("t.chart", {"rank": 1}, file=chart),)
+    await box.enqueue(Notice("zalo:1", "vi", picture), prefix="lb2")
+    assert len(await blob_keys(box)) == 2  # the chart and its text
+    box.clock.now += timedelta(days=31)
+    assert await box.delivery.prune_blobs(KEEP) == 0  # zalo:1 still needs both
+    [item] = await box.delivery.next_batch(10, channel="zalo")
+    assert [r.file for r in await box.delivery.replies(item)] == [chart]
+    await box.finish({"zalo:1": "sent"})
+    assert await box.delivery.prune_blobs(KEEP) == 2
+    assert await blob_keys(box) == []
 
 
 async def test_a_recent_shared_file_stays_and_one_sent_again_is_stored_again(box: Box) -> None:

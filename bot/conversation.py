@@ -93,22 +93,27 @@ class Conversation:
         """Process one update inside one transaction; what it tells others is written to the
         outbox in that transaction, and their channels' senders are woken once it committed."""
         now = self.clock()
+        chats: set[str] = set()
         async with self.store.transaction() as tx:
             outcome, turn = await self._turn(tx, event, now)
             if turn is not None:
-                outcome = await self._write_outbox(tx, event, turn, outcome)
+                outcome = await self._write_outbox(tx, event, turn, outcome, chats)
         if turn is not None:
             for done in turn.after_commit:
                 done()
-            self.delivery.wake(n.chat for n in turn.notices)
+            self.delivery.wake(chats)
         return outcome
 
-    async def _write_outbox(self, tx: Tx, event: Inbound, turn: Turn, outcome: Outcome) -> Outcome:
+    async def _write_outbox(self, tx: Tx, event: Inbound, turn: Turn, outcome: Outcome, chats: set[str]) -> Outcome:
         """Write what the turn tells others, and the answers it keeps (receipts, sent from the
-        outbox later unless the channel confirms them first), into the update's transaction."""
+        outbox later unless the channel confirms them first), into the update's transaction;
+        `chats` gets the chats they go to."""
         if turn.notices:
             prefix = notice_prefix(event, turn.now)
-            await self.delivery.enqueue_notices(tx, turn.notices, job_run_id=None, key_prefix=prefix, numbered=True)
+            told = await self.delivery.enqueue_notices(
+                tx, turn.notices, job_run_id=None, key_prefix=prefix, numbered=True
+            )
+            chats |= told.chats
         kept = []
         for prefix, reply in turn.kept:
             chat = private_chat(turn.user.ref)
@@ -138,6 +143,7 @@ class Conversation:
             user.blocked = False
         before = copy(user)
         user.username = event.username
+        user.last_channel = event.ref.channel  # messages for the person go to the app they use now
         book = await self.campaigns.get(tx, now)
         turn = Turn(tx, user, now, self.config, book=book, finder=self.finder)
         try:

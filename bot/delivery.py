@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
 FINISHED = (SENT, FAILED, BLOCKED)  # never tried again: what pruning may delete
 BLOB = "blob"
+REROUTED = ":other-app"  # the key's end of a message sent on to another app of its person
 KEY_MAX = 120
 ENQUEUE_CHUNK = 1000
 LEASE = timedelta(minutes=2)  # a dead process's claims are taken over after this
@@ -71,6 +72,12 @@ class Recipient:
     blocked: bool
     reminders_off: bool
     leaderboard_off: bool = False
+    chat: str | None = None  # the person's chat in the app they wrote from last
+
+    def chat_now(self, addressed: str) -> str:
+        """Where a message addressed to one of the person's chats goes: their chat in the app they
+        wrote from last (the one rule of where a person's messages go)."""
+        return self.chat or addressed
 
     def declines(self, topic: str) -> bool:
         """True when the person turned this kind of scheduled message off ("reminders" or "leaderboard")."""
@@ -85,6 +92,7 @@ class Enqueued:
     repeated: int = 0
     blocked: int = 0
     opted_out: int = 0
+    chats: set[str] = field(default_factory=set)  # where the added messages go (their senders to wake)
 
 
 @dataclass
@@ -229,7 +237,9 @@ class Delivery:
                 continue
             payload = dump_replies(notice.replies, blobs=batch.blobs)
             user_id = person.user_id if person is not None else None
-            batch.rows.append(NewMessage(key, notice.chat, user_id, notice.locale, payload, not_before, job_run_id))
+            chat = person.chat_now(notice.chat) if person is not None else notice.chat
+            batch.outcome.chats.add(chat)
+            batch.rows.append(NewMessage(key, chat, user_id, notice.locale, payload, not_before, job_run_id))
         return batch
 
     async def store_blobs(self, tx: Tx, blobs: dict[str, bytes]) -> None:
@@ -294,9 +304,13 @@ class Delivery:
                 await tx.offer_menu(chat, menu, now=self.clock())
 
     async def blocked(self, id: int, user_id: int | None) -> None:
-        """The recipient blocked the bot; later enqueues skip them."""
+        """The recipient blocked the bot: the message goes to their other app if they linked one
+        (which their messages use from now on); else later enqueues skip them."""
         async with self.store.transaction() as tx:
-            await tx.mark_blocked(id, user_id, self.clock(), owner=self.owner)
+            other = await self._reroute(tx, id)
+            await tx.mark_blocked(id, None if other else user_id, self.clock(), owner=self.owner)
+        if other:
+            self.wake([other])
 
     async def failed(self, id: int, error: str, attempts: int, *, permanent: bool = False) -> datetime | None:
         """Record a failed try (`attempts` = tries before this one); returns when it is retried
@@ -305,8 +319,29 @@ class Delivery:
         tries = attempts + 1
         retry_at = None if permanent or tries >= self.max_attempts else now + self.backoff * 2 ** (tries - 1)
         async with self.store.transaction() as tx:
+            other = await self._reroute(tx, id) if permanent else None
             await tx.mark_failed(id, error, retry_at, now, owner=self.owner)
+        if other:
+            self.wake([other])
         return retry_at
+
+    async def _reroute(self, tx: Tx, id: int) -> str | None:
+        """Queue a message its chat refused for good to the person's other app, once (a copy is not
+        sent on again), and send their messages there from now on; that chat, or None."""
+        item = await tx.outbox_item(id)
+        if item is None or item.user_id is None or item.key.endswith(REROUTED):
+            return None
+        other = next((chat for chat in await tx.chats_of(item.user_id) if chat != item.chat), None)
+        if other is None:
+            return None
+        now = self.clock()
+        copy = NewMessage(
+            f"resent:{item.id}{REROUTED}", other, item.user_id, item.locale, item.payload, now, item.job_run_id
+        )
+        await tx.enqueue_many([copy], now)
+        await tx.use_channel(item.user_id, other.partition(":")[0])
+        log.info("outbox item %s refused by %s; sent on to %s", id, item.chat, other)
+        return other
 
     async def delivered(self, keys: Iterable[str]) -> None:
         """The channel delivered these kept messages as the direct answer to an update: none goes again."""

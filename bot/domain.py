@@ -69,6 +69,7 @@ class User:
     leaderboard_off: bool = False
     blocked: bool = False
     deleted: bool = False
+    last_channel: str | None = None  # the app the person wrote from last: where their messages go
 
     @property
     def registered(self) -> bool:

@@ -282,7 +282,17 @@ class OutboxPort(Protocol):
         """Add many messages at once; returns how many were new (known keys are left as they are)."""
 
     async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
-        """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
+        """The known people behind these chat keys ("telegram:123": an account's own chat, or one
+        linked to it), with their delivery flags and their chat in the app they wrote from last."""
+
+    async def chats_of(self, user_id: int) -> list[str]:
+        """Every chat of a person: their account's own first, then the apps linked to it, oldest first."""
+
+    async def outbox_item(self, id: int) -> OutboxItem | None:
+        """One message of the outbox, whatever its state."""
+
+    async def use_channel(self, user_id: int, channel: str) -> None:
+        """Send the person's messages to their chat in `channel` from now on."""
 
     async def claim_due(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.delivery import BLOB, BLOCKED, FAILED, FINISHED, PENDING, SENT, NewMessage, OutboxItem, Recipient
+from bot.delivery import BLOB, BLOCKED, FAILED, FINISHED, PENDING, SENT, NewMessage, OutboxItem
 from storage.jobs import reported_runs
 from storage.rows import Queries, metadata, users
 
@@ -27,7 +27,7 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _item(row: Any) -> OutboxItem:
+def to_item(row: Any) -> OutboxItem:
     """Map an outbox row to the core's type."""
     return OutboxItem(row.id, row.key, row.chat, row.user_id, row.locale, row.payload, row.attempts, row.job_run_id)
 
@@ -86,31 +86,6 @@ class OutboxQueries(Queries):
             return int((await self.conn.execute(ENQUEUE["sqlite"], rows)).rowcount)
         return sum([bool((await self.conn.execute(ENQUEUE[self.dialect], row)).rowcount) for row in rows])
 
-    async def recipients(self, chats: list[str]) -> dict[str, Recipient]:
-        """The known people behind these chat keys ("telegram:123"), with their delivery flags."""
-        by_channel: dict[str, list[str]] = {}
-        for chat in chats:
-            channel, _, external = chat.partition(":")
-            by_channel.setdefault(channel, []).append(external)
-        found: dict[str, Recipient] = {}
-        for channel, externals in by_channel.items():
-            for start in range(0, len(externals), LOOKUP_CHUNK):
-                columns = (
-                    users.c.id,
-                    users.c.external_id,
-                    users.c.blocked_at,
-                    users.c.reminders_off,
-                    users.c.leaderboard_off,
-                )
-                stmt = select(*columns).where(
-                    users.c.channel == channel, users.c.external_id.in_(externals[start : start + LOOKUP_CHUNK])
-                )
-                for row in await self.conn.execute(stmt):
-                    found[f"{channel}:{row.external_id}"] = Recipient(
-                        row.id, row.blocked_at is not None, bool(row.reminders_off), bool(row.leaderboard_off)
-                    )
-        return found
-
     async def claim_due(
         self,
         now: datetime,
@@ -143,7 +118,7 @@ class OutboxQueries(Queries):
             .returning(*outbox.c)
         )
         rows = sorted((await self.conn.execute(claim)).all(), key=lambda r: (utc(r.not_before), r.id))
-        return [_item(r) for r in rows]
+        return [to_item(r) for r in rows]
 
     async def renew_claims(self, ids: list[int], *, owner: str, lease_until: datetime) -> int:
         """Extend `owner`'s lease on these messages; returns how many it still holds."""

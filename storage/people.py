@@ -110,9 +110,9 @@ class PeopleQueries(Queries):
     async def create_user(self, ref: UserRef, *, locale: str, now: datetime) -> User:
         """Create a person at the first registration step."""
         values: dict[str, Any] = {"channel": ref.channel, "external_id": ref.external_id, "locale": locale}
-        values.update(reg_step=RegStep.LANGUAGE.value, editing_profile=False, deleted=False)
+        values.update(reg_step=RegStep.LANGUAGE.value, editing_profile=False, deleted=False, last_channel=ref.channel)
         result = await self.conn.execute(INSERT_USER, {**values, "created_at": now, "updated_at": now})
-        return User(id=new_id(result), ref=ref, locale=locale)
+        return User(id=new_id(result), ref=ref, locale=locale, last_channel=ref.channel)
 
     async def save_user(self, user: User, *, now: datetime) -> None:
         """Store the mutable fields of `user` that changed."""

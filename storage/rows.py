@@ -40,6 +40,7 @@ USER_FIELDS = (
     "reminders_off",
     "leaderboard_off",
     "deleted",
+    "last_channel",
     "updated_at",
 )
 INITIATIVE_FIELDS = (
@@ -175,6 +176,7 @@ def to_user(row: Row[Any]) -> User:
         leaderboard_off=row.leaderboard_off,
         blocked=row.blocked_at is not None,
         deleted=row.deleted,
+        last_channel=row.last_channel,
     )
 
 

@@ -17,6 +17,7 @@ from storage.menus import MenuQueries
 from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
+from storage.routing import RoutingQueries
 
 
 class SqlTx(
@@ -29,6 +30,7 @@ class SqlTx(
     OutboxQueries,
     LeaderboardQueries,
     MenuQueries,
+    RoutingQueries,
 ):
     """One database transaction offering every operation the core needs."""
 

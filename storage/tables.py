@@ -52,6 +52,7 @@ class UserRow(SQLModel, table=True):
     leaderboard_off: bool = False
     blocked_at: datetime | None = None
     deleted: bool = False
+    last_channel: str | None = Field(default=None, max_length=16)  # the app written from last (None: its own)
     created_at: datetime
     updated_at: datetime
 

@@ -42,6 +42,7 @@ class FakeZalo:
     sent: list[Sent] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)  # chats that blocked the bot (403)
     quota_errors: int = 0  # answer this many sends with 429 before accepting again
     webhook: dict[str, Any] = field(default_factory=dict)
     base_url: str = ""
@@ -84,6 +85,8 @@ class FakeZalo:
                     return 429, {"ok": False, "error_code": 429, "description": "Quota exceeded"}
                 if str(params.get("chat_id")) not in self.chats:
                     return 200, {"ok": False, "error_code": 400, "description": "Invalid chat_id"}
+                if str(params.get("chat_id")) in self.blocked:
+                    return 200, {"ok": False, "error_code": 403, "description": "The user has blocked the bot"}
             if method == "sendMessage":
                 text = params.get("text")
                 if not isinstance(text, str) or not 1 <= len(text) <= LIMIT:

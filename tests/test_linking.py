@@ -11,7 +11,7 @@ import pytest
 from bot.domain import UserRef
 from tests.conftest import FakeClock, register, submit
 from tests.fake_telegram import Person, TelegramDriver, texts
-from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_server
+from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, code_on_telegram, zalo, zalo_server
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
 __all__ = ["zalo", "zalo_server"]  # fixtures
@@ -21,15 +21,6 @@ LAN_ZALO = "zl-501"
 OTHER_ZALO = "zl-777"
 
 
-async def code_on_telegram(tg: TelegramDriver, person: Person = LAN) -> str:
-    """/link on Telegram; the code it shows."""
-    shown = " ".join(texts(await tg.text(person, "/link")))
-    found = re.search(r"\b(\d{6})\b", shown)
-    assert found is not None, shown
-    assert "10 phút" in shown
-    return found.group(1)
-
-
 async def test_a_code_shown_on_telegram_and_typed_on_zalo_shares_initiatives(
     tg: TelegramDriver, zalo: ZaloDriver
 ) -> None:
@@ -37,7 +28,7 @@ async def test_a_code_shown_on_telegram_and_typed_on_zalo_shares_initiatives(
     receipt = " ".join(texts(await submit(tg, LAN)))
     code = re.search(r"SK-\d{4}-\d{6}", receipt)
     assert code is not None
-    linking = await code_on_telegram(tg)
+    linking = await code_on_telegram(tg, LAN)
     zalo.with_telegram(tg.app.bot)  # as in one process
     before = len(tg.api.calls)
     answer = await zalo.say(LAN_ZALO, f"/link {linking}")
@@ -60,16 +51,16 @@ async def test_five_wrong_codes_lock_linking_for_an_hour(
         answer = await zalo.say(LAN_ZALO, "/link 000000")
         assert f"còn {left} lần" in answer[0]
     assert "tạm khoá" in (await zalo.say(LAN_ZALO, "/link 000001"))[0]
-    right = await code_on_telegram(tg)
+    right = await code_on_telegram(tg, LAN)
     assert "tạm khoá" in (await zalo.say(LAN_ZALO, f"/link {right}"))[0]
     clock.now += timedelta(minutes=61)
-    right = await code_on_telegram(tg)
+    right = await code_on_telegram(tg, LAN)
     assert "Đã liên kết" in (await zalo.say(LAN_ZALO, f"/link {right}"))[0]
 
 
 async def test_an_expired_code_is_refused(tg: TelegramDriver, zalo: ZaloDriver, clock: FakeClock) -> None:
     await register(tg, LAN)
-    code = await code_on_telegram(tg)
+    code = await code_on_telegram(tg, LAN)
     clock.now += timedelta(minutes=11)
     assert "Mã không đúng hoặc đã hết hạn" in (await zalo.say(LAN_ZALO, f"/link {code}"))[0]
     assert await zalo.query("select count(*) from account_link") == [(0,)]
@@ -78,7 +69,7 @@ async def test_an_expired_code_is_refused(tg: TelegramDriver, zalo: ZaloDriver, 
 async def test_an_account_with_initiatives_is_not_retired_by_a_link(tg: TelegramDriver, zalo: ZaloDriver) -> None:
     await register(tg, LAN)
     await zalo.say(LAN_ZALO, *REGISTRATION, *CORE, "1", "1")  # files an initiative on Zalo
-    code = await code_on_telegram(tg)
+    code = await code_on_telegram(tg, LAN)
     answer = await zalo.say(LAN_ZALO, f"/link {code}")
     assert "đã có sáng kiến" in answer[0]
     assert await zalo.query("select count(*) from account_link") == [(0,)]
@@ -86,7 +77,7 @@ async def test_an_account_with_initiatives_is_not_retired_by_a_link(tg: Telegram
 
 async def test_linking_two_accounts_of_the_same_app_is_refused(tg: TelegramDriver) -> None:
     await register(tg, LAN)
-    code = await code_on_telegram(tg)
+    code = await code_on_telegram(tg, LAN)
     answer = texts(await tg.text(Person(502), f"/link {code}"))
     assert "cùng một ứng dụng" in answer[0]
 
@@ -98,7 +89,7 @@ async def test_a_message_from_the_linked_app_waits_while_the_person_is_locked_by
     transaction holds Lan's row (an update of hers from Telegram, maybe in another process), her
     message on the linked Zalo account waits for it, then is answered."""
     await register(tg, LAN)
-    linking = await code_on_telegram(tg)
+    linking = await code_on_telegram(tg, LAN)
     await zalo.say(LAN_ZALO, f"/link {linking}")
     async with zalo.runtime.store.transaction() as tx:
         await tx.user_by_ref(UserRef("telegram", str(LAN.id)), for_update=True)

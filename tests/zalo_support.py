@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.sender import ZaloSender
 from tests.conftest import UNPACED, FakeClock, as_text
+from tests.fake_telegram import Person, TelegramDriver, texts
 from tests.fake_zalo import BOT_ID, TOKEN, FakeZalo, FakeZaloServer
 
 REGISTRATION = ["/start", "1", "dong y", "Nguyễn Thị Lan", "0912 345 678", "cong ty may", "1"]
@@ -81,6 +83,15 @@ def zalo_server() -> Iterator[FakeZaloServer]:
     server = FakeZaloServer().start()
     yield server
     server.stop()
+
+
+async def code_on_telegram(tg: TelegramDriver, person: Person) -> str:
+    """/link on Telegram; the code it shows."""
+    shown = " ".join(texts(await tg.text(person, "/link")))
+    found = re.search(r"\b(\d{6})\b", shown)
+    assert found is not None, shown
+    assert "10 phút" in shown
+    return found.group(1)
 
 
 @asynccontextmanager

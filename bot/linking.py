@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from bot.domain import UserRef
+from bot.domain import User, UserRef
 from bot.errors import InvalidInput
 from bot.menu import main_menu
 from bot.messages import Reply, private_chat
@@ -30,8 +30,9 @@ async def show_code(turn: Turn) -> list[Reply]:
 
 
 async def use_code(turn: Turn, ref: UserRef, typed: str) -> list[Reply]:
-    """Join the identity `ref` (this app) to the account that showed the code; this app's own
-    account, if it holds nothing worth keeping, is retired."""
+    """Join the identity `ref` (this app) to the account that showed the code: what this app's own
+    account holds (initiatives, a draft, reviewer rights, reminder settings) moves to it, and this
+    account is retired."""
     user = turn.user
     locked = await turn.tx.link_locked_until(user.id)
     if locked is not None and locked > turn.now:
@@ -51,14 +52,34 @@ async def use_code(turn: Turn, ref: UserRef, typed: str) -> list[Reply]:
         raise InvalidInput("link.same_account")
     if owner.ref.channel == ref.channel:
         raise InvalidInput("link.same_app", app=APPS.get(ref.channel, ref.channel))
-    if await turn.tx.has_history(user.id):
-        raise InvalidInput("link.has_history", app=APPS.get(owner.ref.channel, owner.ref.channel))
+    owner = await turn.tx.user_by_ref(owner.ref, for_update=True) or owner  # its other app's updates wait
+    if await turn.tx.both_voted(owner.id, user.id):
+        raise InvalidInput("link.both_voted", app=APPS.get(owner.ref.channel, owner.ref.channel))
     await turn.tx.drop_link_code(code)
     await turn.tx.link_succeeded(user.id)
+    told = await merge(turn, owner)
     await turn.tx.forget_person(user.id, now=turn.now)  # frees this identity for the link
     await turn.tx.link_identity(ref, owner.id, now=turn.now)
     user.deleted = True  # nothing of the retired account is saved back
     here, there = APPS.get(ref.channel, ref.channel), APPS.get(owner.ref.channel, owner.ref.channel)
     turn.notify(private_chat(owner.ref), owner.locale, Reply("link.done_there", {"app": here}))
     done = Reply("link.done", {"name": owner.full_name or "", "app": there})
-    return [done, main_menu()]
+    return [done, *told, main_menu()]
+
+
+async def merge(turn: Turn, owner: User) -> list[Reply]:
+    """Move what the retiring account (the turn's) holds to `owner`; what the person is told of it.
+    Of two unsent drafts the newer is kept; a reminder turned off on either stays off."""
+    user, told = turn.user, []
+    drafts = await turn.tx.open_drafts([owner.id, user.id])
+    if len(drafts) == 2:
+        kept, dropped = sorted(drafts, key=lambda d: d.updated_at or d.created_at or turn.now, reverse=True)
+        await turn.tx.delete_draft(dropped.id)
+        told.append(Reply("link.draft_kept", {"kept": kept.title or "…", "dropped": dropped.title or "…"}))
+    merged = await turn.tx.merge_person(owner.id, user.id)
+    if merged.initiatives or merged.rights:
+        told.insert(0, Reply("link.merged", {"initiatives": merged.initiatives, "rights": merged.rights}))
+    owner.reminders_off = owner.reminders_off or user.reminders_off
+    owner.leaderboard_off = owner.leaderboard_off or user.leaderboard_off
+    await turn.tx.save_user(owner, now=turn.now)
+    return told

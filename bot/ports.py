@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from bot.delivery import NewMessage, OutboxItem, Recipient
 
 
+class Merged(NamedTuple):
+    """What an account gave the one it joined: submitted initiatives and reviewer rights."""
+
+    initiatives: int
+    rights: int
+
+
 class UpdatesPruned(NamedTuple):
     """One step of forgetting handled updates: how many went, and the key to go on after."""
 
@@ -374,8 +381,15 @@ class LinkPort(Protocol):
     async def link_succeeded(self, user_id: int) -> None:
         """Forget the wrong tries of a person who typed a right code."""
 
-    async def has_history(self, user_id: int) -> bool:
-        """True when the person filed an initiative or holds reviewer rights."""
+    async def open_drafts(self, user_ids: list[int]) -> list[Initiative]:
+        """The unsent drafts of these people (one each at most)."""
+
+    async def both_voted(self, keep: int, drop: int) -> bool:
+        """True when both accounts voted in the same round of one initiative (one person, two votes)."""
+
+    async def merge_person(self, keep: int, drop: int) -> Merged:
+        """Give `keep` the initiatives (a draft only if `keep` has none), decisions, votes, audit
+        entries, reviewer rights (one per unit), linked apps and waiting messages of `drop`."""
 
 
 class MenuPort(Protocol):

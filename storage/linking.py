@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.domain import Status, User, UserRef
+from bot.domain import User, UserRef
 from storage.outbox import utc
 from storage.people import PeopleQueries
-from storage.rows import initiatives, metadata, reviewers, users
+from storage.rows import metadata, users
 
 links = metadata.tables["account_link"]
 codes = metadata.tables["link_code"]
@@ -86,11 +86,3 @@ class LinkQueries(PeopleQueries):
     async def link_succeeded(self, user_id: int) -> None:
         """Forget the wrong tries of a person who typed a right code."""
         await self.conn.execute(delete(attempts).where(attempts.c.user_id == user_id))
-
-    async def has_history(self, user_id: int) -> bool:
-        """True when the person filed an initiative or holds reviewer rights (an account to keep)."""
-        filed = select(func.count()).where(
-            initiatives.c.author_id == user_id, initiatives.c.status != Status.DRAFT.value
-        )
-        rights = select(func.count()).where(reviewers.c.user_id == user_id, reviewers.c.revoked_at.is_(None))
-        return bool((await self.conn.execute(filed)).scalar_one() or (await self.conn.execute(rights)).scalar_one())

@@ -14,6 +14,7 @@ from storage.jobs import JobQueries
 from storage.leaderboard import LeaderboardQueries
 from storage.linking import LinkQueries
 from storage.menus import MenuQueries
+from storage.merging import MergeQueries
 from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
@@ -31,6 +32,7 @@ class SqlTx(
     LeaderboardQueries,
     MenuQueries,
     RoutingQueries,
+    MergeQueries,
 ):
     """One database transaction offering every operation the core needs."""
 

@@ -66,13 +66,43 @@ async def test_an_expired_code_is_refused(tg: TelegramDriver, zalo: ZaloDriver, 
     assert await zalo.query("select count(*) from account_link") == [(0,)]
 
 
-async def test_an_account_with_initiatives_is_not_retired_by_a_link(tg: TelegramDriver, zalo: ZaloDriver) -> None:
+async def test_two_accounts_holding_initiatives_drafts_and_rights_become_one_person(
+    tg: TelegramDriver, zalo: ZaloDriver, clock: FakeClock
+) -> None:
     await register(tg, LAN)
-    await zalo.say(LAN_ZALO, *REGISTRATION, *CORE, "1", "1")  # files an initiative on Zalo
+    await submit(tg, LAN)  # SK-2026-000001, on Telegram
+    await tg.text(LAN, "/new")
+    await tg.text(LAN, "Bản nháp Telegram")
+    await zalo.say(LAN_ZALO, *REGISTRATION, *CORE, "1", "1")  # SK-2026-000002, on Zalo
+    [(zalo_id, unit_id)] = await zalo.query(f"select id, unit_id from app_user where external_id = '{LAN_ZALO}'")
+    async with zalo.runtime.store.transaction() as tx:
+        await tx.grant(int(zalo_id), int(unit_id), by=None, now=clock())
+    await zalo.say(LAN_ZALO, "/reminders", "tat nhac nho")
+    clock.now += timedelta(minutes=5)
+    await zalo.say(LAN_ZALO, "/new", "Bản nháp Zalo")  # the newer draft
     code = await code_on_telegram(tg, LAN)
     answer = await zalo.say(LAN_ZALO, f"/link {code}")
-    assert "đã có sáng kiến" in answer[0]
-    assert await zalo.query("select count(*) from account_link") == [(0,)]
+    assert "Đã liên kết" in answer[0]
+    assert "1 sáng kiến đã gửi và 1 quyền xét duyệt" in answer[0]
+    assert "đã giữ bản sửa gần đây hơn “Bản nháp Zalo” và bỏ bản “Bản nháp Telegram”" in answer[0]
+    rows = await zalo.query(
+        "select i.code, i.status, i.title, u.channel from initiative i join app_user u on u.id = i.author_id"
+        " order by i.id"
+    )
+    assert [(code, status, channel) for code, status, _, channel in rows] == [
+        ("SK-2026-000001", "submitted", "telegram"),
+        ("SK-2026-000002", "submitted", "telegram"),
+        (None, "draft", "telegram"),
+    ]
+    assert rows[2][2] == "Bản nháp Zalo"
+    rights = await zalo.query(
+        "select u.channel from reviewer r join app_user u on u.id = r.user_id where r.revoked_at is null"
+    )
+    assert rights == [("telegram",)]
+    assert await zalo.query("select reminders_off from app_user where channel = 'telegram'") == [(True,)]
+    listing = " ".join(await zalo.say(LAN_ZALO, "/my"))
+    assert "Bản nháp Zalo" in listing and "SK-2026-000002" in listing
+    assert "Sáng kiến của bạn</b> (2)" in texts(await tg.text(LAN, "/my"))[0]  # on Telegram too
 
 
 async def test_linking_two_accounts_of_the_same_app_is_refused(tg: TelegramDriver) -> None:

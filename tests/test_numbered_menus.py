@@ -7,8 +7,9 @@ import io
 import pytest
 
 from bot import operator
-from bot.app import run_console
+from bot.app import open_runtime, run_console
 from bot.config import Config
+from handlers.console.channel import ConsoleChannel
 from tests.conftest import FakeClock
 from tests.fake_zalo import FakeZaloServer
 from tests.zalo_support import CORE, REGISTRATION, ZaloDriver, zalo, zalo_process, zalo_server
@@ -90,3 +91,17 @@ async def test_deleting_the_account_drops_the_menus_that_named_its_initiatives(z
     answer = await zalo.say(LAN, "/privacy", "xoa tai khoan", "1")  # Xoá tài khoản, then Có, xoá tài khoản
     assert "Đã xoá tài khoản của bạn" in answer[0]
     assert await zalo.query("select options from offered_menu") == []
+
+
+async def test_two_console_processes_on_one_database_read_each_other_s_menus(config: Config) -> None:
+    first, second = await open_runtime(config, migrate=False), await open_runtime(config, migrate=False)
+    try:
+        out = io.StringIO()
+        consoles = [ConsoleChannel(r.conversation, r.catalog, "lan", io.StringIO(), out) for r in (first, second)]
+        lines = ["/start", "2", "1", "Nguyen Thi Lan", "0912 345 678", "cong ty may", "1"]  # English, I agree, …
+        for step, line in enumerate(lines):  # every other line reaches the other process
+            await consoles[step % 2].send(line)
+    finally:
+        await first.close()
+        await second.close()
+    assert "You are registered! Welcome, Nguyen Thi Lan, unit: Công đoàn Công ty May 10." in out.getvalue()

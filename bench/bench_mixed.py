@@ -310,8 +310,12 @@ async def count_submitted(url: str) -> int:
 def hold_lock(target: str, seconds: float) -> None:
     """Subprocess: take the database's write lock, say when (wall clock), hold it, release it, say when.
 
-    SQLite: `BEGIN IMMEDIATE`. PostgreSQL: every table of the schema locked `IN EXCLUSIVE MODE`
-    (others may read, nobody may write), the closest to SQLite's one writer."""
+    SQLite: `BEGIN IMMEDIATE`. PostgreSQL has no database-wide write lock: the initiatives are locked
+    `IN SHARE ROW EXCLUSIVE MODE` (a bulk change over them in another process: everyone may read,
+    nobody may write an initiative, so every step of a draft and every Submit waits, while
+    registration goes on). One table taken in one step: locking every table in turn, as an earlier
+    version did, deadlocked with the bot's transactions that had already written a table further down
+    the list (PostgreSQL then aborted the bot's Submit: "deadlock detected")."""
     if "://" in target:
         asyncio.run(hold_postgresql_lock(target, seconds))
         return
@@ -329,9 +333,8 @@ async def hold_postgresql_lock(url: str, seconds: float) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(plain_dsn(url))
-    tables = [r[0] for r in await conn.fetch("select tablename from pg_tables where schemaname = 'public'")]
     async with conn.transaction():
-        await conn.execute(f"lock table {', '.join(tables)} in exclusive mode")
+        await conn.execute("lock table initiative in share row exclusive mode")
         print(time.time(), flush=True)
         await asyncio.sleep(seconds)
     print(time.time(), flush=True)

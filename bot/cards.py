@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from bot import callbacks as cb
-from bot.domain import AuditEntry, Initiative, Status
+from bot.domain import AuditEntry, Initiative, Status, Tally
 from bot.i18n import Lines, Msg, Vnd
 from bot.messages import Button, Reply
+from bot.parsing import AppliedSince
 from bot.ports import Tx
 from bot.textnorm import display_name
 from bot.turn import Turn
-from bot.views import NONE, applied_arg, initiative_args
+from bot.views import NONE, applied_arg, initiative_args, since_arg
 from bot.workflow import Action, may, refusal
 
 DUE_SOON_DAYS = 14
@@ -29,26 +31,85 @@ def comment_arg(comment: str | None) -> Any:
 
 
 def scores_arg(scores: str | None) -> Any:
-    """Stored scores `novelty/applicability/effectiveness` (1–5 each) as a labelled message, or ''."""
+    """Stored scores `novelty/applicability/effectiveness` (1–5 each; a council's means with one
+    decimal, "4.5") as a labelled message, or ''."""
     parts = (scores or "").split("/")
     if len(parts) != 3:
         return ""
-    return Msg("card.scores", dict(zip(("novelty", "applicability", "effectiveness"), parts, strict=True)))
+    values = (float(p) if "." in p else p for p in parts)
+    return Msg("card.scores", dict(zip(("novelty", "applicability", "effectiveness"), values, strict=True)))
+
+
+def scored_arg(scores: str | None, tally: Tally | None) -> Any:
+    """Scores as a block of a message: one reviewer's, or a council's with the rule that made them."""
+    if not scores:
+        return ""
+    if tally is None:
+        return Msg("card.scored", {"scores": scores_arg(scores)})
+    return Msg("card.council_scored", {"scores": _council_scores(scores, tally)})
+
+
+def _council_scores(scores: str, tally: Tally) -> Msg:
+    """A council's scores, labelled, with how they were made (the mean of the approving votes that gave scores)."""
+    return Msg("card.council_scores", {"scores": scores_arg(scores), "scored": tally.scored})
+
+
+def _recognitions(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """The decisions that recognised the initiative (at each level), oldest first; not the votes."""
+    return [e for e in entries if e.action == Action.APPROVE.value and e.to_status == Status.APPROVED.value]
 
 
 async def scores_block(tx: Tx, item: Initiative) -> Any:
-    """The latest scores a reviewer gave the initiative, as a block of the card or the author's detail."""
-    scored = [e.scores for e in await tx.audit(item.id) if e.scores] if item.status is not Status.DRAFT else []
-    return Msg("card.scored", {"scores": scores_arg(scored[-1])}) if scored else ""
+    """The scores of its latest scored recognition (a reviewer's, or a council's mean), as a block
+    of the card or the author's detail."""
+    scored = [e for e in _recognitions(await tx.audit(item.id)) if e.scores] if item.status is not Status.DRAFT else []
+    return scored_arg(scored[-1].scores, scored[-1].tally) if scored else ""
+
+
+def tally_choice(action: str) -> str:
+    """What a council's count is of: the votes to request changes or forward, else to approve
+    (also when it refused: the approving votes that were too few)."""
+    return action if action in (Action.REQUEST_CHANGES.value, Action.FORWARD.value) else Action.APPROVE.value
+
+
+def tally_arg(tally: Tally, action: str) -> Msg:
+    """ "2/3 phiếu tán thành": the votes for what was decided, of the votes cast."""
+    choice = Msg(f"council.choice_{tally_choice(action)}")
+    return Msg("council.tally", {"count": tally.votes_for, "cast": tally.votes_cast, "choice": choice})
+
+
+def council_by(tally: Tally, action: str) -> Msg:
+    """Who decided: the council of the unit, with its tally."""
+    return Msg("council.by", {"unit": tally.unit_name, "tally": tally_arg(tally, action)})
 
 
 def _audit_comment(entry: AuditEntry) -> Any:
-    """An audit entry's comment: a common reason, a measured benefit as money, or the text written."""
+    """An audit entry's comment: a common reason, the date applied and benefit measured, or the text written."""
     if not entry.comment:
         return ""
-    if entry.action == "mark_applied" and entry.comment.isdigit():
-        return Msg("card.audit_comment", {"comment": Vnd(int(entry.comment))})
+    if entry.action == Action.MARK_APPLIED.value:
+        return Msg("card.audit_comment", {"comment": _applied_comment(entry.comment)})
     return Msg("card.audit_comment", {"comment": comment_arg(entry.comment)})
+
+
+def applied_comment(since: AppliedSince, benefit_vnd: int | None) -> str:
+    """How "mark applied" is kept in the audit log: the date confirmed (`2025-03-01`, or the month
+    `2025-03`) and the benefit measured in VND (empty: not quantified), `2025-03-01;120000000`."""
+    assert since.day is not None
+    day = f"{since.day:%Y-%m}" if since.month_only else since.day.isoformat()
+    return f"{day};{'' if benefit_vnd is None else benefit_vnd}"
+
+
+def _applied_comment(comment: str) -> Any:
+    """A stored "mark applied" comment as the date applied and the benefit (before the date was
+    kept, the comment held only the benefit)."""
+    day, _, vnd = comment.rpartition(";")
+    value = Msg("common.unquantified") if not vnd.isdigit() else Vnd(int(vnd))
+    if not day:
+        return value
+    month_only = len(day) == len("2025-03")
+    since = date.fromisoformat(f"{day}-01" if month_only else day)
+    return Msg("card.audit_applied", {"since": since_arg(since, month_only=month_only), "value": value})
 
 
 def review_buttons(item: Initiative, *, acting: bool = True) -> tuple[tuple[Button, ...], ...]:
@@ -126,20 +187,22 @@ async def card(
 
 
 async def _recognition(turn: Turn, item: Initiative) -> Any:
-    """The recognition an initiative already has: level, day, by whom (its scores are `scored`)."""
+    """The recognitions an initiative already has, one line each: level, day, by whom (a council
+    with its tally; the unit too when it is not the one reviewing now). Scores are `scored`."""
     if item.recognised_level is None:
         return ""
-    entries = await turn.tx.audit(item.id)
-    decided = [e for e in entries if e.action == Action.APPROVE.value and e.to_status == Status.APPROVED.value]
-    if not decided:
-        return ""
-    last = decided[-1]
-    args = {
-        "level": Msg(f"level.{last.level or item.recognised_level}"),
-        "when": turn.local_time(last.created_at).date(),
-        "by": who(last),
-    }
-    return Msg("card.recognised", args)
+    lines = []
+    for entry in _recognitions(await turn.tx.audit(item.id)):
+        by = decided_by(entry)
+        if not entry.tally and entry.unit_id != item.review_unit_id and entry.unit_name:
+            by = Msg("card.by_person_of", {"name": by, "unit": entry.unit_name})
+        args = {
+            "level": Msg(f"level.{entry.level or item.recognised_level}"),
+            "when": turn.local_time(entry.created_at).date(),
+            "by": by,
+        }
+        lines.append(Msg("card.recognised", args))
+    return Msg("card.recognitions", {"lines": Lines(tuple(lines))}) if lines else ""
 
 
 def _deadline(days_left: int | None) -> Any:
@@ -162,10 +225,16 @@ def _applied(item: Initiative) -> Any:
 
 
 def who(entry: AuditEntry) -> Any:
-    """Who made an audit entry: a person, the council, or (for a deleted account) nobody named."""
+    """Who made an audit entry: a person, the council (named when known), or (for a deleted
+    account) nobody named."""
     if entry.by_council:
-        return Msg("council.short")
+        return Msg("council.named", {"unit": entry.tally.unit_name}) if entry.tally else Msg("council.short")
     return display_name(entry.actor_name) or Msg("common.anonymous")
+
+
+def decided_by(entry: AuditEntry) -> Any:
+    """Who made an audit entry, a council's decision with its tally ("… — 2/3 phiếu tán thành")."""
+    return council_by(entry.tally, entry.action) if entry.tally else who(entry)
 
 
 def _changes(item: Initiative) -> Any:
@@ -181,8 +250,15 @@ async def _votes(tx: Tx, item: Initiative, quorum: int) -> Any:
     if not quorum:
         return ""
     votes = await tx.votes_of(item.id, item.review_round)
-    lines = tuple(Msg(f"card.vote_{v.vote}", {"name": display_name(v.name)}) for v in votes)
+    lines = tuple(
+        Msg(f"card.vote_{v.vote}", {"name": display_name(v.name), "scores": _vote_scores(v.scores)}) for v in votes
+    )
     return Msg("card.votes", {"lines": Lines(lines, empty="card.no_votes"), "quorum": quorum})
+
+
+def _vote_scores(scores: str | None) -> Any:
+    """An approving member's scores beside the vote, or ''."""
+    return Msg("card.audit_comment", {"comment": scores_arg(scores)}) if scores else ""
 
 
 async def _hints(turn: Turn, item: Initiative) -> Any:
@@ -196,6 +272,14 @@ async def _hints(turn: Turn, item: Initiative) -> Any:
     return Msg("card.hints", {"lines": Lines(lines)})
 
 
+def _audit_scores(entry: AuditEntry) -> Any:
+    """The scores on a line of the history: a reviewer's or a member's, or a council's with its rule."""
+    if not entry.scores:
+        return ""
+    scores = _council_scores(entry.scores, entry.tally) if entry.tally else scores_arg(entry.scores)
+    return Msg("card.audit_comment", {"comment": scores})
+
+
 def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
     """The audit log as message lines."""
     items = tuple(
@@ -203,12 +287,12 @@ def audit_lines(entries: list[AuditEntry], turn: Turn) -> Lines:
             "card.audit_line",
             {
                 "when": turn.local_time(e.created_at),
-                "who": who(e),
+                "who": decided_by(e),
                 "action": Msg(f"action.{e.action}"),
                 "from": Msg(f"status.{e.from_status}"),
                 "to": Msg(f"status.{e.to_status}"),
                 "comment": _audit_comment(e),
-                "scores": Msg("card.audit_comment", {"comment": scores_arg(e.scores)}) if e.scores else "",
+                "scores": _audit_scores(e),
             },
         )
         for e in entries

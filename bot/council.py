@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bot.cards import comment_arg
-from bot.domain import Grant, Initiative, Unit, Vote
+from bot.cards import comment_arg, council_by, scored_arg, tally_arg, tally_choice
+from bot.domain import Grant, Initiative, Tally, Unit, Vote
 from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
 from bot.messages import Reply, private_chat
@@ -34,11 +35,42 @@ class Ballot:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A council's decision as the author is told it: by whom (the council, its tally), with the
-    comments of the votes for it."""
+    """A council's decision as it is stored and told: its count, its scores (the mean of the
+    approving votes' scores, for a recognition), the comments of the votes for it."""
 
-    by: Msg
+    decided: Action
+    tally: Tally
+    scores: str | None
     comments: Any
+
+    @property
+    def by(self) -> Msg:
+        """Who decided: the council of the unit, with its tally."""
+        return council_by(self.tally, self.decided.value)
+
+    @property
+    def scored(self) -> Any:
+        """The council's scores as a block of a message, or ''."""
+        return scored_arg(self.scores, self.tally)
+
+
+def mean_scores(votes: list[Vote]) -> tuple[str | None, int]:
+    """The council's scores: per criterion, the mean of the approving votes that gave scores,
+    rounded half up to one decimal ("4.5/4/3.5"); and how many votes that is (None, 0: none scored)."""
+    given = [v.scores.split("/") for v in votes if v.vote == Action.APPROVE.value and v.scores]
+    if not given:
+        return None, 0
+    means = (sum((Decimal(s[i]) for s in given), Decimal(0)) / len(given) for i in range(3))
+    rounded = (m.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) for m in means)
+    return "/".join(str(int(m)) if m == m.to_integral_value() else str(m) for m in rounded), len(given)
+
+
+def verdict(ballot: Ballot, decided: Action) -> Verdict:
+    """What the council decided, counted and scored."""
+    choice = Action(tally_choice(decided.value))
+    scores, scored = mean_scores(ballot.votes) if decided is Action.APPROVE else (None, 0)
+    tally = Tally(ballot.unit.id, ballot.unit.name, ballot.count(choice), len(ballot.votes), scored)
+    return Verdict(decided, tally, scores, comments(ballot, decided))
 
 
 def choice_of(action: Action) -> Action:
@@ -63,28 +95,22 @@ def refuse_second_vote(turn: Turn) -> None:
     raise InvalidInput("error.already_voted")
 
 
-async def cast(turn: Turn, item: Initiative, unit: Unit, action: Action, comment: str | None) -> Ballot:
-    """Store this member's vote and count the round: quorum and ≥ 2/3 of the votes cast."""
+async def cast(
+    turn: Turn, item: Initiative, unit: Unit, action: Action, comment: str | None, scores: str | None
+) -> Ballot:
+    """Store this member's vote (with the scores of an approving one) and count the round: quorum
+    and ≥ 2/3 of the votes cast."""
     choice = choice_of(action)
-    if not await turn.tx.add_vote(item.id, item.review_round, turn.user.id, choice.value, comment, now=turn.now):
+    stored = await turn.tx.add_vote(
+        item.id, item.review_round, turn.user.id, choice.value, comment, scores=scores, now=turn.now
+    )
+    if not stored:
         refuse_second_vote(turn)
     votes = await turn.tx.votes_of(item.id, item.review_round)
     council = await members(turn, item, unit)
     counts = Counter(Action(v.vote) for v in votes)
     decided = council_outcome(counts, council=len(council), quorum=unit.quorum)
     return Ballot(unit, votes, council, decided)
-
-
-def tally(ballot: Ballot, decided: Action) -> Msg:
-    """ "2/3 phiếu tán thành": the votes for what was decided (for approving when it was refused)."""
-    choice = decided if decided in (Action.REQUEST_CHANGES, Action.FORWARD) else Action.APPROVE
-    args = {"count": ballot.count(choice), "cast": len(ballot.votes), "choice": Msg(f"council.choice_{choice.value}")}
-    return Msg("council.tally", args)
-
-
-def by(ballot: Ballot, decided: Action) -> Msg:
-    """Who decided: the council of the unit, with its tally."""
-    return Msg("council.by", {"unit": ballot.unit.name, "tally": tally(ballot, decided)})
 
 
 def comments(ballot: Ballot, decided: Action) -> Any:
@@ -95,8 +121,8 @@ def comments(ballot: Ballot, decided: Action) -> Any:
     return Lines(tuple(m if isinstance(m, Msg) else literal(m) for m in map(comment_arg, said)))
 
 
-def tell_members(turn: Turn, item: Initiative, ballot: Ballot, decided: Action, *, in_group: bool) -> Reply:
-    """Tell every member (and the review group) the council's result; return it for the voter."""
+def tell_members(turn: Turn, item: Initiative, ballot: Ballot, decided: Verdict, *, in_group: bool) -> Reply:
+    """Tell every member (and the review group) the council's result and scores; return it for the voter."""
     result = Reply(
         "council.decided",
         {
@@ -104,7 +130,8 @@ def tell_members(turn: Turn, item: Initiative, ballot: Ballot, decided: Action, 
             "code": item.code or "",
             "title": item.title or "",
             "status": Msg(f"status.{item.status.value}"),
-            "tally": tally(ballot, decided),
+            "tally": tally_arg(decided.tally, decided.decided.value),
+            "scored": decided.scored,
         },
     )
     for grant in ballot.members:

@@ -174,6 +174,18 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """The count behind a council's decision: the council's unit, the votes for what it decided and
+    the votes cast, and how many approving votes gave scores (the decision's scores are their mean)."""
+
+    unit_id: int
+    unit_name: str
+    votes_for: int
+    votes_cast: int
+    scored: int = 0
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One line of an initiative's audit log."""
 
@@ -186,6 +198,10 @@ class AuditEntry:
     scores: str | None
     created_at: datetime
     by_council: bool = False  # a council's decision (no one person's): the votes are the lines before it
+    actor_id: int | None = None
+    unit_id: int | None = None  # the unit reviewing it once the action was done
+    unit_name: str | None = None
+    tally: Tally | None = None  # a council's decision: its count
 
 
 @dataclass(frozen=True)
@@ -196,3 +212,4 @@ class Vote:
     name: str
     vote: str
     comment: str | None
+    scores: str | None = None  # an approving member's scores, "4/5/3"

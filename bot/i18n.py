@@ -127,4 +127,6 @@ class Catalog:
             return str(value)
         if isinstance(value, int):
             return format_int(value, locale)
+        if isinstance(value, float):  # a mean score, one decimal: 4,5 in Vietnamese, 4.5 in English
+            return format_decimal(value, format="0.#", locale=locale)
         return escape(str(value))

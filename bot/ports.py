@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bot.config import Campaign
-from bot.domain import Attachment, AuditEntry, Grant, Initiative, Status, Unit, User, UserRef, Vote
+from bot.domain import Attachment, AuditEntry, Grant, Initiative, Status, Tally, Unit, User, UserRef, Vote
 from bot.leaderboard import Board, Points, Ranking, ReaderRank, Window
 from bot.messages import Choice
 
@@ -180,9 +180,11 @@ class ReviewPort(Protocol):
         vote: str,
         comment: str | None,
         *,
+        scores: str | None = None,
         now: datetime,
     ) -> bool:
-        """Record a council member's vote; False if they already voted in this round."""
+        """Record a council member's vote (with the scores of an approving one); False if they
+        already voted in this round."""
 
     async def votes_of(self, initiative_id: int, round_: int) -> list[Vote]:
         """The votes cast in one round, in order."""
@@ -196,9 +198,10 @@ class ReviewPort(Protocol):
         from_status: str,
         comment: str | None,
         scores: str | None,
+        tally: Tally | None = None,
         now: datetime,
     ) -> None:
-        """Append a line to the audit log."""
+        """Append a line to the audit log (a council's decision with its `tally`)."""
 
     async def audit(self, initiative_id: int) -> list[AuditEntry]:
         """The audit log of an initiative, oldest first."""

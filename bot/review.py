@@ -10,9 +10,10 @@ from typing import Any
 from bot import callbacks as cb
 from bot import council
 from bot.admin import is_admin
-from bot.cards import REASONS, audit_lines, card, comment_arg, who
-from bot.domain import Initiative, Status, Unit
+from bot.cards import REASONS, applied_comment, audit_lines, card, comment_arg, who
+from bot.domain import Initiative, Status, Tally, Unit
 from bot.errors import InvalidInput
+from bot.forwarders import tell_below
 from bot.i18n import Msg, Vnd
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import AppliedSince, parse_applied_since, parse_money
@@ -77,8 +78,11 @@ async def route(turn: Turn, item: Initiative) -> None:
         turn.notify(unit.review_chat, locale, await card(turn, item, locale, media=True, private=False))
 
 
-async def tell_author(turn: Turn, item: Initiative, taken: Action, *, who: Any = None, comment: Any = None) -> None:
-    """Tell the author at once what happened (`who`: the council and its tally, else this person)."""
+async def tell_author(
+    turn: Turn, item: Initiative, taken: Action, *, who: Any = None, comment: Any = None, scored: Any = ""
+) -> None:
+    """Tell the author at once what happened (`who`: the council and its tally, else this person;
+    `scored`: the council's scores)."""
     author = await turn.tx.user(item.author_id)
     if author is None or author.deleted:
         return
@@ -100,6 +104,7 @@ async def tell_author(turn: Turn, item: Initiative, taken: Action, *, who: Any =
         "kept": Msg("notify.kept", {"level": level}) if level else "",
         "since": applied_arg(item),
         "value": Msg("common.unquantified") if item.applied_benefit_vnd is None else Vnd(item.applied_benefit_vnd),
+        "scored": scored,
     }
     key = NOTICES.get(taken, "notify.status")
     turn.notify(private_chat(author.ref), author.locale, Reply(key, args, rows(*buttons)))
@@ -327,7 +332,7 @@ async def decide(
     unit = await _council(turn, item)
     if unit is None:
         return await _apply(turn, item, action, comment=comment, scores=scores, in_group=in_group)
-    ballot = await council.cast(turn, item, unit, action, comment)
+    ballot = await council.cast(turn, item, unit, action, comment, scores)
     before, expected = item.status, item.version
     item.status = next_status(before, Action.VOTE)
     if ballot.decided is None:  # a vote that decides nothing leaves the others' cards valid
@@ -340,13 +345,13 @@ async def decide(
         ]
     await turn.log_action(item, action.value, before.value, comment=comment, scores=scores)  # the deciding vote
     taken = refusal(item.status) if ballot.decided is Action.REJECT else ballot.decided
-    verdict = council.Verdict(council.by(ballot, taken), council.comments(ballot, taken))
+    verdict = council.verdict(ballot, taken)
     replies = await _apply(
-        turn, item, taken, comment=None, scores=None, in_group=in_group, expected=expected, verdict=verdict
+        turn, item, taken, comment=None, scores=verdict.scores, in_group=in_group, expected=expected, verdict=verdict
     )
     if replies[0].key == "review.stale":
         return replies
-    result = council.tell_members(turn, item, ballot, taken, in_group=in_group)
+    result = council.tell_members(turn, item, ballot, verdict, in_group=in_group)
     return [Reply("review.done_vote", {"code": item.code or ""}), result, *replies[1:]]
 
 
@@ -371,7 +376,7 @@ async def _apply(
 ) -> list[Reply]:
     """Store a decision (one reviewer's, or the council's `verdict`), tell the author, and send a
     forwarded initiative on to the upper unit's reviewers."""
-    before = item.status
+    before, decided_at = item.status, item.review_unit_id or 0
     expected = item.version if expected is None else expected
     upper = await _upper(turn, item) if taken is Action.FORWARD else None
     item.status = next_status(before, taken)
@@ -387,13 +392,17 @@ async def _apply(
         item.queued_at, item.changed_fields = turn.now, None
     if upper is not None or verdict is not None:
         item.review_round += 1  # the next decision (at the upper unit, or the council's next) is voted anew
-    by_council = verdict is not None
-    if not await _commit(turn, item, taken, before, expected, comment=comment, scores=scores, council=by_council):
+    tally = verdict.tally if verdict else None
+    if not await _commit(turn, item, taken, before, expected, comment=comment, scores=scores, tally=tally):
         return await stale(turn, await _item(turn, item.id))
     if verdict is None:
         await tell_author(turn, item, taken, comment=comment)
+        by: Any
+        by, said = display_name(turn.user.full_name) or "—", comment
     else:
-        await tell_author(turn, item, taken, who=verdict.by, comment=verdict.comments)
+        await tell_author(turn, item, taken, who=verdict.by, comment=verdict.comments, scored=verdict.scored)
+        by, said = verdict.by, verdict.comments
+    await tell_below(turn, item, taken, decided_at=decided_at, who=by, comment=said)
     if upper is not None:
         await route(turn, item)
         done = Reply("review.done_forward", {"code": item.code or "", "unit": upper.name})
@@ -411,12 +420,13 @@ async def _commit(
     *,
     comment: str | None = None,
     scores: str | None = None,
-    council: bool = False,
+    tally: Tally | None = None,
 ) -> bool:
-    """Store the initiative if nobody changed it since version `expected`, and log the action; else False."""
+    """Store the initiative if nobody changed it since version `expected`, and log the action (a
+    council's decision with its `tally`); else False."""
     if not await turn.tx.save_if_unchanged(item, expected_version=expected, now=turn.now):
         return False
-    await turn.log_action(item, action.value, before.value, comment=comment, scores=scores, council=council)
+    await turn.log_action(item, action.value, before.value, comment=comment, scores=scores, tally=tally)
     return True
 
 
@@ -428,7 +438,7 @@ async def mark_applied(turn: Turn, item: Initiative, since: AppliedSince, benefi
     item.applied_since, item.applied_month_only = since.day, since.month_only
     item.version += 1
     turn.user.awaiting = None
-    comment = None if benefit_vnd is None else str(benefit_vnd)
+    comment = applied_comment(since, benefit_vnd)
     if not await _commit(turn, item, Action.MARK_APPLIED, before, expected, comment=comment):
         return await stale(turn, await _item(turn, item.id))
     await tell_author(turn, item, Action.MARK_APPLIED)

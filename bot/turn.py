@@ -10,7 +10,7 @@ from typing import Any
 from bot.campaigns import CampaignBook
 from bot.clock import local
 from bot.config import Config
-from bot.domain import Initiative, User
+from bot.domain import Initiative, Tally, User
 from bot.messages import Notice, Reply
 from bot.ports import Tx
 
@@ -43,13 +43,20 @@ class Turn:
         *,
         comment: str | None = None,
         scores: str | None = None,
-        council: bool = False,
+        tally: Tally | None = None,
     ) -> None:
         """Append this person's action on `item` (which left `before`) to the initiative's audit log
-        (`council`: the council's decision that this person's vote completed, under no one's name)."""
-        actor = None if council else self.user.id
+        (with a `tally`: the council's decision that this person's vote completed, under no one's name)."""
+        actor = None if tally else self.user.id
         await self.tx.record_action(
-            item, actor_id=actor, action=action, from_status=before, comment=comment, scores=scores, now=self.now
+            item,
+            actor_id=actor,
+            action=action,
+            from_status=before,
+            comment=comment,
+            scores=scores,
+            tally=tally,
+            now=self.now,
         )
 
     def notify(self, chat: str, locale: str, *replies: Reply) -> None:

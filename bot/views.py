@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.config import Category
@@ -68,9 +69,14 @@ def applied_arg(item: Initiative) -> Any:
     """When the initiative was first applied: a day, a month ("tháng 3/2025"), or not yet."""
     if item.applied_since is None:
         return Msg("common.not_applied")
-    if item.applied_month_only:
-        return Msg("common.month", {"month": str(item.applied_since.month), "year": str(item.applied_since.year)})
-    return item.applied_since
+    return since_arg(item.applied_since, month_only=item.applied_month_only)
+
+
+def since_arg(day: date, *, month_only: bool) -> Any:
+    """A date applied: the day, or only its month ("tháng 3/2025")."""
+    if month_only:
+        return Msg("common.month", {"month": str(day.month), "year": str(day.year)})
+    return day
 
 
 # the argument of initiative_args that shows each field of the flow

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain import AuditEntry, Initiative, Vote
+from bot.domain import AuditEntry, Initiative, Tally, Vote
 from bot.workflow import OPEN
-from storage.rows import Queries, actions, initiatives, to_initiative, users, votes
+from storage.rows import Queries, actions, initiatives, to_initiative, units, users, votes
 
 OPEN_VALUES = [status.value for status in OPEN]
 
@@ -51,9 +51,11 @@ class ReviewQueries(Queries):
         vote: str,
         comment: str | None,
         *,
+        scores: str | None = None,
         now: datetime,
     ) -> bool:
-        """Record a council member's vote; False if they already voted in this round."""
+        """Record a council member's vote (with the scores of an approving one); False if they
+        already voted in this round."""
         try:
             async with self.savepoint():
                 await self.conn.execute(
@@ -63,6 +65,7 @@ class ReviewQueries(Queries):
                         user_id=user_id,
                         vote=vote,
                         comment=comment,
+                        scores=scores,
                         created_at=now,
                     )
                 )
@@ -73,12 +76,12 @@ class ReviewQueries(Queries):
     async def votes_of(self, initiative_id: int, round_: int) -> list[Vote]:
         """The votes cast in one round, in order."""
         stmt = (
-            select(votes.c.user_id, users.c.full_name, votes.c.vote, votes.c.comment)
+            select(votes.c.user_id, users.c.full_name, votes.c.vote, votes.c.comment, votes.c.scores)
             .join(users, users.c.id == votes.c.user_id)
             .where(votes.c.initiative_id == initiative_id, votes.c.round == round_)
             .order_by(votes.c.id)
         )
-        return [Vote(r.user_id, r.full_name or "—", r.vote, r.comment) for r in await self.conn.execute(stmt)]
+        return [Vote(r.user_id, r.full_name or "—", r.vote, r.comment, r.scores) for r in await self.conn.execute(stmt)]
 
     async def record_action(
         self,
@@ -89,9 +92,10 @@ class ReviewQueries(Queries):
         from_status: str,
         comment: str | None,
         scores: str | None,
+        tally: Tally | None = None,
         now: datetime,
     ) -> None:
-        """Append a line to the audit log."""
+        """Append a line to the audit log (a council's decision with its `tally`)."""
         await self.conn.execute(
             insert(actions).values(
                 initiative_id=item.id,
@@ -103,15 +107,22 @@ class ReviewQueries(Queries):
                 unit_id=item.review_unit_id,
                 comment=comment,
                 scores=scores,
+                council_unit_id=tally.unit_id if tally else None,
+                votes_for=tally.votes_for if tally else None,
+                votes_cast=tally.votes_cast if tally else None,
+                votes_scored=tally.scored if tally else None,
                 created_at=now,
             )
         )
 
     async def audit(self, initiative_id: int) -> list[AuditEntry]:
         """The audit log of an initiative, oldest first."""
+        council, at = units.alias("council"), units.alias("at_unit")
         stmt = (
-            select(actions, users.c.full_name)
+            select(actions, users.c.full_name, council.c.name.label("council_name"), at.c.name.label("unit_name"))
             .outerjoin(users, users.c.id == actions.c.actor_id)
+            .outerjoin(council, council.c.id == actions.c.council_unit_id)
+            .outerjoin(at, at.c.id == actions.c.unit_id)
             .where(actions.c.initiative_id == initiative_id)
             .order_by(actions.c.id)
         )
@@ -126,6 +137,18 @@ class ReviewQueries(Queries):
                 r.scores,
                 r.created_at,
                 by_council=r.actor_id is None,  # only a council's decision has no one person's name on it
+                actor_id=r.actor_id,
+                unit_id=r.unit_id,
+                unit_name=r.unit_name,
+                tally=_tally(r),
             )
             for r in await self.conn.execute(stmt)
         ]
+
+
+def _tally(row: Any) -> Tally | None:
+    """The count stored with a council's decision (None for anything else, and for decisions
+    recorded before counts were kept)."""
+    if row.council_unit_id is None or row.votes_for is None or row.votes_cast is None:
+        return None
+    return Tally(row.council_unit_id, row.council_name or "—", row.votes_for, row.votes_cast, row.votes_scored or 0)

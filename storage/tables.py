@@ -187,6 +187,7 @@ class ReviewVoteRow(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     vote: str = Field(max_length=20)
     comment: str | None = Field(default=None, sa_column=Column(Text))
+    scores: str | None = Field(default=None, max_length=40)  # an approving member's, "4/5/3"
     created_at: datetime
 
 
@@ -205,6 +206,11 @@ class ReviewActionRow(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
     comment: str | None = Field(default=None, sa_column=Column(Text))
     scores: str | None = Field(default=None, max_length=40)
+    # a council's decision: which council, the votes for it and cast, the approving votes scored
+    council_unit_id: int | None = None
+    votes_for: int | None = None
+    votes_cast: int | None = None
+    votes_scored: int | None = None
     created_at: datetime
 
 

@@ -84,7 +84,8 @@ async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_to
     card = edits(second)[0]
     assert (
         "· Đã công nhận ·" in card.text
-        and "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)" in card.text
+        and "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026"
+        " (Hội đồng sáng kiến Công đoàn Công ty May 10 — 2/2 phiếu tán thành)" in card.text
     )
     assert card.text.endswith("(chưa có phiếu)")  # the votes on its next decision (forwarding it up)
     told = sent_to(first + second, WORKER)
@@ -102,7 +103,7 @@ async def test_two_approvals_of_two_votes_cast_recognise_it_and_the_author_is_to
     # the third member comes late: the decision is made
     late = await tg.press(THIRD, button(got[THIRD.id], "✅ Công nhận"))
     assert alert(late)["text"] == "Phiếu đã cũ: sáng kiến đã được người khác xử lý."
-    assert "Sáng kiến này đã được Hội đồng sáng kiến xử lý lúc" in texts(late)[0]
+    assert "Sáng kiến này đã được Hội đồng sáng kiến Công đoàn Công ty May 10 xử lý lúc" in texts(late)[0]
     assert len(await audit(harness)) == 3
     assert await harness.query("select count(*) from review_vote") == [(2,)]
 

@@ -1,7 +1,8 @@
 """Issue 12's whole path, word for word in Vietnamese: a council of three (MAY10, quorum 2, with its
-review group) recognises an initiative despite one dissent, votes to forward it, the upper unit
-recognises it again and marks it applied from the author's date. Every message to every person
-(the author, each member, the group, the upper reviewer) is asserted in full; nobody else hears."""
+review group) recognises an initiative with scores despite one dissent, votes to forward it, the
+upper unit recognises it again (the council hears of it) and marks it applied from the author's
+date. Every message to every person (the author, each member, the group, the upper reviewer) is
+asserted in full; nobody else hears."""
 
 from __future__ import annotations
 
@@ -49,8 +50,15 @@ BODY = """<b>Máy cắt vải tự động</b>
 VOTES = "\n🗳 <b>Phiếu của Hội đồng</b> (cần ít nhất 2 phiếu; thông qua khi đạt từ 2/3 số phiếu):\n"
 AT_MAY10 = "cấp cơ sở (Công đoàn Công ty May 10)"
 AT_KCN = f"cấp trên trực tiếp ({KCN})"
-RECOGNISED_BELOW = "\n🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Hội đồng sáng kiến)"
+TALLY = "2/3 phiếu tán thành"
+RECOGNISED_BELOW = f"\n🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 ({COUNCIL} — {TALLY})"
 RECOGNISED_ABOVE = "\n🏅 Đã được công nhận ở cấp trên trực tiếp ngày 25/11/2026 (Đỗ Văn Dũng)"
+# the council's scores: per criterion, the mean of Hùng's 4 5 3 and Minh's 5 4 4 (Hoa dissented)
+MEANS = (
+    "tính mới 4,5/5, khả năng áp dụng 4,5/5, hiệu quả 3,5/5"
+    " (trung bình của 2 phiếu tán thành có chấm điểm, làm tròn đến 0,1)"
+)
+SCORED = f"\n⭐ <b>Điểm của Hội đồng:</b> {MEANS}"
 
 
 def card(status: str, where: str, tail: str, *, phone: bool = True) -> str:
@@ -100,12 +108,20 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         "nhóm": [card("Đã gửi", AT_MAY10, f"{VOTES}(chưa có phiếu)", phone=False)],
     }
 
-    # Hùng approves: his vote is on his card, the group follows the tally, nobody else hears
-    calls = await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "✅ Công nhận"))
+    # Hùng approves with scores: his vote and scores are on his card, the group follows the tally
+    calls = await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "📝 Công nhận, chấm điểm"))
+    assert heard(calls) == {
+        "Hùng": [
+            "Chấm điểm SK-2026-000001 theo thang 1–5: tính mới, khả năng áp dụng, hiệu quả, rồi ý kiến"
+            " (không bắt buộc). Ví dụ: “4 5 3 Giải pháp tốt, nên nhân rộng”."
+        ]
+    }
+    calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")
+    hung = "✅ Trần Văn Hùng · tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5"
     assert heard(calls) == {
         "Hùng": [
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
-            card("Đang xét duyệt", AT_MAY10, f"{VOTES}✅ Trần Văn Hùng"),
+            card("Đang xét duyệt", AT_MAY10, f"{VOTES}{hung}"),
         ],
         "nhóm": [
             "🗳 <b>SK-2026-000001</b>: Trần Văn Hùng đã bỏ phiếu tán thành"
@@ -122,7 +138,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     assert heard(calls) == {
         "Hoa": [
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
-            card("Đang xét duyệt", AT_MAY10, f"{VOTES}✅ Trần Văn Hùng\n❌ Phạm Thị Hoa"),
+            card("Đang xét duyệt", AT_MAY10, f"{VOTES}{hung}\n❌ Phạm Thị Hoa"),
         ],
         "nhóm": [
             "🗳 <b>SK-2026-000001</b>: Phạm Thị Hoa đã bỏ phiếu không tán thành"
@@ -130,17 +146,19 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         ],
     }
 
-    # Minh approves: 2 of 3 votes, the council recognises it; everyone learns it, the dissent stays out
-    result = f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận</b> — 2/3 phiếu tán thành."
-    recognised = await tg.press(SECOND, button(sent_to(sent, SECOND), "✅ Công nhận"))
+    # Minh approves with scores: 2 of 3 votes, the council recognises it with the mean of the scores
+    # given; everyone learns it, the dissent stays out
+    result = f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận</b> — {TALLY}.{SCORED}"
+    await tg.press(SECOND, button(sent_to(sent, SECOND), "📝 Công nhận, chấm điểm"))
+    recognised = await tg.text(SECOND, "5 4 4")
     assert heard(recognised) == {
         "Minh": [
             f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}",
-            card("Đã công nhận", AT_MAY10, f"{RECOGNISED_BELOW}{VOTES}(chưa có phiếu)"),
+            card("Đã công nhận", AT_MAY10, f"{RECOGNISED_BELOW}{SCORED}{VOTES}(chưa có phiếu)"),
         ],
         "Lan": [
             f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)."
-            f"\nNgười xử lý: {COUNCIL} — 2/3 phiếu tán thành"
+            f"\nNgười xử lý: {COUNCIL} — {TALLY}{SCORED}\nÝ kiến: Giải pháp tốt"
         ],
         "Hoa": [result],
         "Hùng": [result],
@@ -148,8 +166,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     }
 
     # Forwarding is a vote too: Minh votes for it, then Hùng (from /review)
-    calls = await tg.press(SECOND, button(edits(recognised), "Chuyển lên cấp trên"))
-    forward_vote = f"{RECOGNISED_BELOW}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển lên cấp trên)"
+    calls = await tg.press(SECOND, button(sent_to(recognised, SECOND), "Chuyển lên cấp trên"))
+    forward_vote = f"{RECOGNISED_BELOW}{SCORED}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển lên cấp trên)"
     assert heard(calls) == {
         "Minh": [
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
@@ -163,7 +181,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     opened = await tg.text(REVIEWER, "/review SK-2026-000001")
     assert heard(opened) == {"Hùng": [card("Đã công nhận", AT_MAY10, forward_vote)]}
     forwarded = await tg.press(REVIEWER, button(opened, "Chuyển lên cấp trên"))
-    nominated = card("Đã công nhận, đang xét ở cấp trên", AT_KCN, RECOGNISED_BELOW)
+    # the upper unit's card names the recognition below: the council, its tally, the day, its scores
+    nominated = card("Đã công nhận, đang xét ở cấp trên", AT_KCN, f"{RECOGNISED_BELOW}{SCORED}")
     result = (
         f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận, đang xét ở cấp trên</b>"
         " — 2/2 phiếu đề nghị chuyển lên cấp trên."
@@ -181,17 +200,26 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         "nhóm": [result],
     }
 
-    # Dũng, at the upper unit, recognises it again
+    # Dũng, at the upper unit, recognises it again: the author and the whole council below hear it
     calls = await tg.press(UPPER, button(sent_to(forwarded, UPPER), "✅ Công nhận"))
+    upper_decided = (
+        f"🔔 {KCN} đã xét sáng kiến {SK} do {COUNCIL} chuyển lên: <b>công nhận ở cấp trên trực tiếp</b>."
+        "\nNgười xử lý: Đỗ Văn Dũng"
+    )
+    both = f"{RECOGNISED_BELOW}{RECOGNISED_ABOVE}{SCORED}"
     assert heard(calls) == {
         "Dũng": [
             "Đã công nhận sáng kiến SK-2026-000001. Tác giả đã được báo.",
-            card("Đã công nhận", AT_KCN, RECOGNISED_ABOVE),
+            card("Đã công nhận", AT_KCN, both),
         ],
         "Lan": [
             f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp trên trực tiếp, {KCN})."
             "\nNgười xử lý: Đỗ Văn Dũng"
         ],
+        "Hùng": [upper_decided],
+        "Minh": [upper_decided],
+        "Hoa": [upper_decided],
+        "nhóm": [upper_decided],
     }
 
     # ... and marks it applied since the day Lan gave, with the benefit measured
@@ -214,7 +242,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     assert heard(calls) == {
         "Dũng": [
             "Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n"
-            + card("Đã công nhận", AT_KCN, f"{RECOGNISED_ABOVE}{applied}")
+            + card("Đã công nhận", AT_KCN, f"{RECOGNISED_BELOW}{RECOGNISED_ABOVE}{applied}{SCORED}")
         ],
         "Lan": [
             f"🏭 Đã cập nhật: sáng kiến {SK} của bạn đã được áp dụng từ 01/02/2026 ({KCN}).\n"
@@ -222,6 +250,34 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         ],
     }
 
+    # the history: each vote with its scores, the council's decision with its tally and scores, the
+    # date applied and the benefit measured
+    calls = await tg.press(UPPER, button(sent_to(calls, UPPER), "Lịch sử xử lý"))
+    assert heard(calls) == {
+        "Dũng": [
+            "<b>Lịch sử xử lý SK-2026-000001</b>\n"
+            "• 10:00 25/11/2026 · Nguyễn Thị Lan: gửi (Bản nháp → Đã gửi)\n"
+            "• 10:00 25/11/2026 · Trần Văn Hùng: công nhận (Đã gửi → Đang xét duyệt)"
+            " · tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5 · Giải pháp tốt\n"
+            "• 10:00 25/11/2026 · Phạm Thị Hoa: không công nhận (Đang xét duyệt → Đang xét duyệt)"
+            " · Phân xưởng 2 đã làm cách này từ năm 2024\n"
+            "• 10:00 25/11/2026 · Lê Văn Minh: công nhận (Đang xét duyệt → Đang xét duyệt)"
+            " · tính mới 5/5, khả năng áp dụng 4/5, hiệu quả 4/5\n"
+            f"• 10:00 25/11/2026 · {COUNCIL} — {TALLY}: công nhận (Đang xét duyệt → Đã công nhận) · {MEANS}\n"
+            "• 10:00 25/11/2026 · Lê Văn Minh: chuyển lên cấp trên (Đã công nhận → Đã công nhận)\n"
+            "• 10:00 25/11/2026 · Trần Văn Hùng: chuyển lên cấp trên (Đã công nhận → Đã công nhận)\n"
+            f"• 10:00 25/11/2026 · {COUNCIL} — 2/2 phiếu đề nghị chuyển lên cấp trên: chuyển lên cấp trên"
+            " (Đã công nhận → Đã công nhận, đang xét ở cấp trên)\n"
+            "• 10:00 25/11/2026 · Đỗ Văn Dũng: công nhận (Đã công nhận, đang xét ở cấp trên → Đã công nhận)\n"
+            "• 10:00 25/11/2026 · Đỗ Văn Dũng: ghi nhận đã áp dụng (Đã công nhận → Đã công nhận)"
+            " · áp dụng từ 01/02/2026, giá trị làm lợi đo được 120.000.000 đ"
+        ]
+    }
+    # each member's scores are kept with the vote
+    assert await harness.query(
+        "select u.full_name, v.vote, v.scores from review_vote v join app_user u on u.id = v.user_id"
+        " where v.round = 0 order by v.id"
+    ) == [("Trần Văn Hùng", "approve", "4/5/3"), ("Phạm Thị Hoa", "reject", None), ("Lê Văn Minh", "approve", "5/4/4")]
     assert await initiative(harness, "status", "recognised_level", "applied_since", "applied_benefit_vnd") == (
         "approved",
         "upper",

@@ -52,7 +52,7 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
     text = upper_card[0].text
     assert "· Đã công nhận, đang xét ở cấp trên · cấp trên trực tiếp (Công đoàn các Khu công nghiệp Hà Nội)" in text
     assert "<b>Tác giả:</b> Nguyễn Thị Lan (100%) · ☎ +84912345678 · Công đoàn Công ty May 10" in text
-    assert "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng)" in text
+    assert "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng, Công đoàn Công ty May 10)" in text
     assert await initiative(harness, "status", "review_level", "recognised_level", "review_round") == (
         "nominated",
         "upper",
@@ -69,6 +69,11 @@ async def test_recognised_initiative_is_forwarded_up_and_recognised_again(tg: Te
         "🎉 Congratulations! Your initiative <b>SK-2026-000001</b> “Máy cắt vải tự động” is <b>recognised</b>"
         " (upper level, Công đoàn các Khu công nghiệp Hà Nội).\nBy: Đỗ Văn Dũng"
     )
+    # the reviewer who forwarded it learns the upper unit's decision
+    assert [c.text for c in sent_to(calls, REVIEWER)] == [
+        "🔔 Công đoàn các Khu công nghiệp Hà Nội đã xét sáng kiến <b>SK-2026-000001</b> “Máy cắt vải tự động”"
+        " do anh/chị chuyển lên: <b>công nhận ở cấp trên trực tiếp</b>.\nNgười xử lý: Đỗ Văn Dũng"
+    ]
     assert await initiative(harness, "status", "recognised_level") == ("approved", "upper")
     assert await audit(harness) == [
         ("approve", "submitted", "approved", "Trần Văn Hùng"),
@@ -180,7 +185,7 @@ async def test_mark_applied_records_the_measured_benefit_and_tells_the_author(
         "select action, from_status, to_status, comment from review_action where action <> 'submit' order by id"
     ) == [
         ("approve", "submitted", "approved", None),
-        ("mark_applied", "approved", "approved", "120000000"),
+        ("mark_applied", "approved", "approved", "2026-02-01;120000000"),
     ]
 
     assert await initiative(harness, "applied_since") == "2026-02-01"

@@ -56,4 +56,6 @@ async def test_the_measured_benefit_reads_as_money_in_the_history(tg: TelegramDr
     calls = await tg.text(REVIEWER, "2,5 tỷ")
     calls = await tg.press(REVIEWER, button(sent_to(calls, REVIEWER), "Lịch sử xử lý"))
     history = texts(calls)[0]
-    assert " · 2.500.000.000 đ" in history and "2500000000" not in history
+    # the date the unit confirmed and the benefit measured, as money
+    assert "ghi nhận đã áp dụng (Đã công nhận → Đã công nhận) · áp dụng từ 01/02/2026, giá trị làm lợi" in history
+    assert history.endswith(" 2.500.000.000 đ") and "2500000000" not in history

@@ -112,8 +112,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     calls = await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "📝 Công nhận, chấm điểm"))
     assert heard(calls) == {
         "Hùng": [
-            "Chấm điểm SK-2026-000001 theo thang 1–5: tính mới, khả năng áp dụng, hiệu quả, rồi ý kiến"
-            " (không bắt buộc). Ví dụ: “4 5 3 Giải pháp tốt, nên nhân rộng”."
+            "Anh/chị chấm điểm SK-2026-000001 theo thang 1–5 cho tính mới, khả năng áp dụng và hiệu quả,"
+            " rồi ghi ý kiến (không bắt buộc). Ví dụ: “4 5 3 Giải pháp tốt, nên nhân rộng”."
         ]
     }
     calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")

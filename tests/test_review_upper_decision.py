@@ -45,7 +45,7 @@ async def forwarded_undecided(tg: TelegramDriver) -> list[Call]:
     await grant(tg, REVIEWER)
     await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc", phone="0912 000 701")
     await enroll(tg, WORKER)
-    return await tg.press(REVIEWER, button(cards(await submit_as(tg, WORKER), REVIEWER), "Chuyển cấp trên"))
+    return await tg.press(REVIEWER, button(cards(await submit_as(tg, WORKER), REVIEWER), "Chuyển lên cấp trên"))
 
 
 async def test_the_upper_units_request_for_changes_reaches_the_author_and_the_forwarder_and_comes_back_up(
@@ -55,7 +55,7 @@ async def test_the_upper_units_request_for_changes_reaches_the_author_and_the_fo
     await tg.press(UPPER, button(cards(calls, UPPER), "Yêu cầu bổ sung"))
     calls = await tg.text(UPPER, "Cần số liệu năng suất trước và sau")
     assert told(calls, WORKER) == [
-        f"🔔 Sáng kiến {SK}: <b>Cần bổ sung</b> ({KCN}).\nNgười xử lý: Đỗ Văn Dũng"
+        f"🔔 Sáng kiến {SK} của bạn: <b>Cần bổ sung</b> ({KCN}).\nNgười xử lý: Đỗ Văn Dũng"
         "\nÝ kiến: Cần số liệu năng suất trước và sau"
     ]
     assert told(calls, REVIEWER) == [
@@ -99,8 +99,8 @@ async def test_the_council_and_its_group_hear_that_the_upper_unit_declined(
     sent = await submit_as(tg, WORKER)
     await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "✅ Công nhận"))
     calls = await tg.press(SECOND, button(sent_to(sent, SECOND), "✅ Công nhận"))
-    await tg.press(SECOND, button(edits(calls), "Chuyển cấp trên"))
-    calls = await tg.press(REVIEWER, button(await tg.text(REVIEWER, "/review SK-2026-000001"), "Chuyển cấp trên"))
+    await tg.press(SECOND, button(edits(calls), "Chuyển lên cấp trên"))
+    calls = await tg.press(REVIEWER, button(await tg.text(REVIEWER, "/review SK-2026-000001"), "Chuyển lên cấp trên"))
     assert await initiative(harness, "status") == "nominated"
     await tg.press(UPPER, button(cards(calls, UPPER), "Không công nhận"))
     calls = await tg.text(UPPER, "Đơn vị khác đã áp dụng từ trước")
@@ -121,8 +121,8 @@ async def test_the_city_level_tells_the_upper_unit_that_forwarded_to_it(tg: Tele
     await grant(tg, CITY, "Liên đoàn", unit_query="lien doan lao dong", phone="0913 000 621", name="Hà Văn Sơn")
     await enroll(tg, WORKER)
     calls = await tg.press(REVIEWER, button(cards(await submit_as(tg, WORKER), REVIEWER), "✅ Công nhận"))
-    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển cấp trên"))
-    calls = await tg.press(UPPER, button(cards(calls, UPPER), "Chuyển cấp trên"))
+    calls = await tg.press(REVIEWER, button(edits(calls), "Chuyển lên cấp trên"))
+    calls = await tg.press(UPPER, button(cards(calls, UPPER), "Chuyển lên cấp trên"))
     assert texts(calls)[0] == "Đã chuyển SK-2026-000001 lên Liên đoàn Lao động thành phố Hà Nội để xét công nhận."
     # MAY10's reviewer hears that the upper unit sent it on
     assert told(calls, REVIEWER) == [
@@ -130,7 +130,8 @@ async def test_the_city_level_tells_the_upper_unit_that_forwarded_to_it(tg: Tele
         " <b>chuyển tiếp lên Liên đoàn Lao động thành phố Hà Nội</b>.\nNgười xử lý: Đỗ Văn Dũng"
     ]
     city_card = cards(calls, CITY)
-    assert "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng, Công đoàn Công ty May 10)" in city_card[0].text
+    below = "🏅 Đã được công nhận ở cấp cơ sở ngày 25/11/2026 (Trần Văn Hùng, Công đoàn Công ty May 10)"
+    assert below in city_card[0].text
     calls = await tg.press(CITY, button(city_card, "✅ Công nhận"))
     # the upper unit's reviewer who forwarded it to the city hears the city's decision
     assert told(calls, UPPER) == [

@@ -295,3 +295,6 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         ("approve", "nominated", "approved", "Đỗ Văn Dũng"),
         ("mark_applied", "approved", "approved", "Đỗ Văn Dũng"),
     ]
+    # Lan reads the council's scores, with their rule, in her initiative's detail
+    calls = await tg.press(WORKER, "v1:open:1")
+    assert heard(calls)["Lan"][0].endswith(f"<b>Hạn trả lời:</b> 25/02/2027{SCORED}")

@@ -2,8 +2,8 @@
 audit line of a council's decision names the council, the votes for it and cast, and how many of
 the approving votes gave scores (the council's scores are their mean, stored as the line's scores).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -78,6 +78,30 @@ async def test_a_dissenter_completing_the_vote_is_not_named_as_the_decider(
     ]
 
 
+async def test_the_councils_scores_are_the_mean_of_the_approving_votes_that_gave_scores(
+    tg: TelegramDriver, harness: Harness
+) -> None:
+    got = await council_cards(tg)
+    await tg.press(REVIEWER, button(got[REVIEWER.id], "chấm điểm"))
+    await tg.text(REVIEWER, "4 4 3")
+    await tg.press(SECOND, button(got[SECOND.id], "chấm điểm"))
+    await tg.text(SECOND, "5 5 3")
+    calls = await tg.press(THIRD, button(got[THIRD.id], "✅ Công nhận"))  # approves without scores: left out
+    scored = (
+        "\n⭐ <b>Điểm của Hội đồng:</b> tính mới 4,5/5, khả năng áp dụng 4,5/5, hiệu quả 3/5"
+        " (trung bình của 2 phiếu tán thành có chấm điểm, làm tròn đến 0,1)"
+    )
+    result = f"🗳 {COUNCIL} đã quyết định về {CODE}: <b>Đã công nhận</b> — 3/3 phiếu tán thành.{scored}"
+    assert [c.text for c in sent_to(calls, GROUP_ID)] == [result]
+    assert [c.text for c in sent_to(calls, WORKER)] == [
+        f"🎉 Chúc mừng! Sáng kiến {CODE} của bạn <b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)."
+        f"\nNgười xử lý: {COUNCIL} — 3/3 phiếu tán thành{scored}"
+    ]
+    assert await harness.query(
+        "select scores, votes_for, votes_cast, votes_scored from review_action where to_status = 'approved'"
+    ) == [("4.5/4.5/3", 3, 3, 2)]
+
+
 async def test_requesting_changes_is_a_vote_of_the_council(tg: TelegramDriver, harness: Harness) -> None:
     got = await council_cards(tg)
     await tg.press(REVIEWER, button(got[REVIEWER.id], "Yêu cầu bổ sung"))

@@ -185,6 +185,7 @@ class Conversation:
                 return Outcome(default, [Reply("error.register_first")]), None
             return Outcome(default, [], alert="error.not_reviewer"), None
         before = copy(user)
+        user.last_channel = event.ref.channel  # a press in a group is the person using that app too
         book = await self.campaigns.get(tx, self.clock())
         turn = Turn(tx, user, self.clock(), self.config, book=book, finder=self.finder)
         try:

@@ -27,8 +27,11 @@ from tests.review_support import (
     text_in_group,
     units_with,
 )
+from tests.zalo_support import ZaloDriver, code_on_telegram, zalo, zalo_server
 
 pytestmark = pytest.mark.postgresql  # also run on PostgreSQL (tests/conftest.py)
+__all__ = ["zalo", "zalo_server"]  # fixtures
+HUNG_ZALO = "zl-601"
 
 NOT_REVIEWER = "Anh/chị không phải người xét duyệt của đơn vị này."
 
@@ -207,3 +210,16 @@ async def test_the_file_seeds_a_review_group_where_none_is_bound(tg: TelegramDri
     await harness.stop()
     await harness.start()
     assert await harness.query("select review_chat from unit where code = 'MAY10'") == [(f"telegram:{GROUP_ID}",)]
+
+
+async def test_a_press_in_the_group_makes_telegram_the_app_a_linked_reviewer_is_written_to(
+    tg: TelegramDriver, zalo: ZaloDriver
+) -> None:
+    posted = await group_card(tg)
+    zalo.with_telegram(tg.app.bot)
+    code = await code_on_telegram(tg, REVIEWER)
+    await zalo.say(HUNG_ZALO, f"/link {code}", "/my")  # Hùng links his Zalo and uses it
+    assert await zalo.query("select last_channel from app_user where external_id = '601'") == [("zalo",)]
+    await press_in_group(tg, REVIEWER, button(posted, "✅ Công nhận"))
+    assert await zalo.query("select status from initiative") == [("approved",)]
+    assert await zalo.query("select last_channel from app_user where external_id = '601'") == [("telegram",)]

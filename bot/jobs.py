@@ -62,6 +62,7 @@ class JobContext:
 
 BATCH = 1_000  # messages made by a job before they are written (the rows of a page of readers or more)
 STEP = 50  # outbox rows per INSERT (one executemany)
+MAX_REST = 0.1  # a job rests as long as it worked for a page of its messages (up to this): the loop is the answers' too
 WRITE_BUDGET = 0.02  # seconds a job's write transaction goes on adding rows before it commits and lets others in
 
 
@@ -146,12 +147,15 @@ class JobRunner:
         waiting: list[Outgoing] = []  # messages made and not written yet
         count = 0
         kept: set[str] = set()  # files (charts) written by this run already
+        worked = time.perf_counter()
         async for item in outgoing:
             waiting.append(item)
             count += len(item.notices)
             if count >= BATCH:
                 await self._write(waiting, name, run_id, report, kept)
                 waiting, count = [], 0
+            await asyncio.sleep(min(time.perf_counter() - worked, MAX_REST))  # the people's answers first
+            worked = time.perf_counter()
         await self._write(waiting, name, run_id, report, kept)
         async with self.store.transaction() as tx:
             await tx.finish_run(run_id, report, now=self.clock())

@@ -17,7 +17,7 @@ from bot.forwarders import tell_below
 from bot.i18n import Msg, Vnd
 from bot.messages import Button, Reply, private_chat, rows
 from bot.parsing import AppliedSince, parse_applied_since, parse_money
-from bot.reviewers import is_own_work, may_review, reviewers_for
+from bot.reviewers import is_own_work, may_review, reviewers_for, reviewers_of_chain
 from bot.textnorm import clean, display_name
 from bot.turn import Turn
 from bot.views import applied_arg
@@ -65,14 +65,15 @@ async def route(turn: Turn, item: Initiative) -> None:
     """Send the card to every reviewer of the initiative's review unit, and to its review group."""
     assert item.review_unit_id is not None
     await turn.tx.load_children(item)
-    for grant in await reviewers_for(turn.tx, item.review_unit_id):
+    chain = await turn.tx.unit_chain(item.review_unit_id)
+    for grant in await reviewers_of_chain(turn.tx, item.review_unit_id, chain):
         if not is_own_work(grant.user, item):
             turn.notify(
                 private_chat(grant.user.ref),
                 grant.user.locale,
                 await card(turn, item, grant.user.locale, media=True),
             )
-    unit = await turn.tx.unit(item.review_unit_id)
+    unit = chain[0] if chain else None
     if unit and unit.review_chat:
         locale = turn.config.bot.locale
         turn.notify(unit.review_chat, locale, await card(turn, item, locale, media=True, private=False))

@@ -11,7 +11,11 @@ from bot.textnorm import fold
 
 async def reviewers_for(tx: Tx, unit_id: int) -> list[Grant]:
     """The reviewers of a unit: its own, plus those of upper units configured to cover it."""
-    chain = await tx.unit_chain(unit_id)
+    return await reviewers_of_chain(tx, unit_id, await tx.unit_chain(unit_id))
+
+
+async def reviewers_of_chain(tx: Tx, unit_id: int, chain: list[Unit]) -> list[Grant]:
+    """The reviewers of unit `unit_id` whose chain (the unit, then its ancestors) was read already."""
     covering = [unit.id for unit in chain[1:] if unit.covers_below]
     grants = await tx.grants(unit_ids=[unit_id, *covering])
     seen: set[int] = set()

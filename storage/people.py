@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Integer, bindparam, delete, func, insert, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,6 +34,7 @@ USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
 INSERT_USER = insert(users)
 UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))
 UNITS_PER_QUERY = 500
+MAX_DEPTH = 16  # levels of a unit chain read at most (a parent loop in the data cannot run away)
 # Unit fields bot.toml only seeds: set in chat too (/reviewgroup), so a stored value wins.
 SEEDED_ONLY = frozenset({"review_chat"})
 
@@ -200,13 +201,12 @@ class PeopleQueries(Queries):
         return [to_unit(row) for row in rows]
 
     async def unit_chain(self, unit_id: int) -> list[Unit]:
-        """Return the unit and its ancestors, nearest first."""
-        chain: list[Unit] = []
-        current = await self.unit(unit_id)
-        while current is not None and len(chain) < 16:
-            chain.append(current)
-            current = await self.unit(current.parent_id) if current.parent_id else None
-        return chain
+        """Return the unit and its ancestors, nearest first (one recursive query, 16 levels at most)."""
+        depth = literal_column("0", Integer).label("depth")
+        chain = select(units, depth).where(units.c.id == unit_id).cte("chain", recursive=True)
+        upper = select(units, (chain.c.depth + 1).label("depth"))
+        chain = chain.union_all(upper.where(units.c.id == chain.c.parent_id, chain.c.depth < MAX_DEPTH - 1))
+        return [to_unit(row) for row in await self.conn.execute(select(chain).order_by(chain.c.depth))]
 
     async def descendants(self, unit_ids: list[int]) -> list[int]:
         """Return the ids of every unit below the given ones (not the given ones themselves)."""

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,7 +39,7 @@ from handlers.plain import plain
 from handlers.telegram.application import Services, build_application, publish_commands
 from handlers.telegram.sender import CHANNEL as TELEGRAM
 from handlers.telegram.sender import OutboxSender
-from handlers.zalo.channel import ZaloChannel
+from handlers.zalo.channel import BLOCKED, FAILED, QUOTA, SENT, ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.inbound import CHANNEL as ZALO
 from handlers.zalo.polling import poll
@@ -48,6 +49,7 @@ from storage.migrate import upgrade
 from storage.store import SqlStore, seed
 
 log = logging.getLogger(__name__)
+RETRYING = "retrying"  # a message `jobs run --send` left for the next drain
 JOBS: dict[str, JobFunction] = {
     "reminders": reminders,
     "reviewer_digest": reviewer_digest,
@@ -354,7 +356,7 @@ async def run_jobs(config: Config, action: str, name: str, *, send: bool = False
         if name not in runtime.jobs.jobs:
             print(f"job {name} is not available in this version", file=sys.stderr)
             return 2
-        if send and not config.telegram.token:  # before the run is claimed: it could not be run again this minute
+        if send and not (config.telegram.token or config.zalo.token):  # before the run is claimed
             _print(runtime, [Reply("jobs.send_needs_token")], file=sys.stderr)
             return 2
         report = await runtime.jobs.run(name)
@@ -362,14 +364,33 @@ async def run_jobs(config: Config, action: str, name: str, *, send: bool = False
         if not send:
             _print(runtime, [Reply("jobs.run_waiting")])
             return 0
-        application = telegram_application(runtime)
-        async with application:
-            stats = await telegram_sender(runtime, application.bot, wake=False).drain()
-            await runtime.jobs.report_deliveries()
-        _print(runtime, [sent_summary(stats.sent, stats.failed, stats.blocked, stats.retrying)])
+        sent = await send_outbox_now(runtime)
+        await runtime.jobs.report_deliveries()
+        _print(runtime, [sent_summary(sent[SENT], sent[FAILED], sent[BLOCKED], sent[RETRYING])])
         return 0
     finally:
         await runtime.close()
+
+
+async def send_outbox_now(runtime: Runtime) -> Counter[str]:
+    """Drain the outbox once on every channel that has a token (`jobs run --send`)."""
+    config, counts = runtime.config, Counter[str]()
+    if config.telegram.token:
+        application = telegram_application(runtime)
+        async with application:
+            stats = await telegram_sender(runtime, application.bot, wake=False).drain()
+        counts.update({SENT: stats.sent, FAILED: stats.failed, BLOCKED: stats.blocked, RETRYING: stats.retrying})
+    if config.zalo.token:
+        zalo = config.zalo
+        client = ZaloClient(zalo.token, zalo.base_url, timeout=zalo.request_timeout)
+        try:
+            drained = await zalo_sender(runtime, zalo_channel(runtime, client)).drain()
+        finally:
+            await client.close()
+        counts.update(
+            {SENT: drained[SENT], FAILED: drained[FAILED], BLOCKED: drained[BLOCKED], RETRYING: drained[QUOTA]}
+        )
+    return counts
 
 
 async def run_campaigns(config: Config, words: list[str]) -> int:

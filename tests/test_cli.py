@@ -266,7 +266,7 @@ def test_jobs_run_records_the_run_and_refuses_to_send_without_a_token(
     with sqlite3.connect(database) as conn:
         assert conn.execute("select job from job_run").fetchall() == [("reminders",)]
     assert main(["--config", str(config_file), "jobs", "run", "admin_report", "--send"]) == 2
-    assert "--send cần token Telegram" in capsys.readouterr().err
+    assert "--send cần token Telegram hoặc Zalo" in capsys.readouterr().err
     with sqlite3.connect(database) as conn:  # refused before the run was claimed: it can still run this minute
         assert conn.execute("select job from job_run").fetchall() == [("reminders",)]
 

@@ -23,7 +23,6 @@ COLLEAGUE = Person(502, first_name="Cúc")
 FILED = "đã được gửi lúc"
 
 
-
 async def test_a_decisions_notice_is_committed_with_it_and_sent_after_a_restart(
     tg: TelegramDriver, harness: Harness
 ) -> None:

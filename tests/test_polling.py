@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import run_telegram, run_zalo
+from bot.app import run_jobs, run_telegram, run_zalo
 from bot.config import Config, TelegramSection
 from tests.conftest import FakeClock
 from tests.fake_telegram import FakeBotApi, Person
@@ -163,4 +163,19 @@ async def test_zalo_alone_runs_the_scheduled_jobs_and_delivers_what_they_queue(
     [reminder] = zalo.fake.texts(MAI)[before:]
     assert "Bạn còn một sáng kiến chưa gửi xong (“Máy cắt vải tự động”, đang ở bước 4/" in reminder
     assert await zalo.query("select chat, status from outbox") == [(f"zalo:{MAI}", "sent")]
+
+
+async def test_jobs_run_send_with_only_a_zalo_token_delivers_on_zalo(
+    zalo: ZaloDriver, clock: FakeClock, config: Config, capsys: Any
+) -> None:
+    clock.now = datetime.now(UTC) - timedelta(hours=25)  # a draft left a day ago
+    await zalo.say(MAI, *REGISTRATION, *CORE[:4])
+    config.telegram.token = ""  # `sangkien jobs run reminders --send` with only SANGKIEN_ZALO_TOKEN
+    config.jobs.quiet_start = config.jobs.quiet_end  # no quiet hours, whatever the time the test runs
+    before = len(zalo.fake.texts(MAI))
+    assert await run_jobs(config, "run", "reminders", send=True) == 0
+    [reminder] = zalo.fake.texts(MAI)[before:]
+    assert "Bạn còn một sáng kiến chưa gửi xong" in reminder
+    assert "Đã gửi ngay: 1 tin; lỗi 0; bị chặn 0; sẽ thử lại 0." in capsys.readouterr().out
+    assert (f"zalo:{MAI}", "sent") in await zalo.query("select chat, status from outbox")
     assert [name for (name,) in await zalo.query("select job from job_run")] == ["reminders"]

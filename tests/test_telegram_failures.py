@@ -21,7 +21,6 @@ APOLOGY = "bot gặp lỗi"
 FLOOD = (429, "Too Many Requests: retry after 1")
 
 
-
 @pytest.mark.parametrize(("status", "description"), [FLOOD, (502, "Bad Gateway")])
 async def test_a_card_that_cannot_be_edited_after_a_decision_still_tells_the_author(
     tg: TelegramDriver, harness: Harness, waits: list[float], status: int, description: str

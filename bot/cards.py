@@ -183,6 +183,7 @@ async def card(
         review_buttons(item, acting=acting),
         media=tuple(item.attachments) if media else (),
         edit=edit,
+        card=item.id,
     )
 
 

@@ -23,14 +23,17 @@ from bot.messages import (
     PRIVATE_CHAT_LINK,
     Button,
     Command,
+    Edited,
     Inbound,
     Notice,
     Outcome,
     Press,
     Reply,
+    Shown,
     Text,
     private_chat,
     rows,
+    strip_buttons,
 )
 from bot.ports import Store, Tx
 from bot.receipts import RECEIPT_GRACE
@@ -55,6 +58,29 @@ def notice_prefix(event: Inbound, now: datetime) -> str:
 def menu_chat(event: Inbound) -> str:
     """The chat whose numbered menu an update answers."""
     return event.chat_key or private_chat(event.ref)
+
+
+def answered_step(turn: Turn, event: Inbound, replies: list[Reply]) -> list[Reply]:
+    """The buttons of the step a person answered go: by typing (or leaving it with a command), or
+    by one of its buttons when the answer does not change that message in place. They are removed
+    before the answer's replies in the same chat, or through the outbox in the other app's chat."""
+    kept = turn.user.step_keyboard
+    if kept is None or isinstance(event.payload, Edited):
+        return []
+    chat, _, message = kept.rpartition(":")
+    if isinstance(event.payload, Press):
+        if chat != event.chat_key or str(event.pressed) != message:
+            return []  # a button elsewhere: the step is still open
+        turn.user.step_keyboard = None
+        if any(r.edit and r.target is None for r in replies):
+            return []  # the answer changes the pressed message itself
+    turn.user.step_keyboard = None
+    if not message.isdigit():
+        return []
+    if chat == event.chat_key:
+        return [strip_buttons(int(message))]
+    turn.notify(chat, turn.user.locale, strip_buttons(int(message)))
+    return []
 
 
 class Conversation:
@@ -126,6 +152,23 @@ class Conversation:
         """The channel sent the update's answer: its kept replies are not sent again from the outbox."""
         await self.delivery.delivered(keys)
 
+    async def shown(self, event: Inbound, outcome: Outcome, shown: Shown) -> None:
+        """The answer's review cards and step buttons went out as these messages: keep their ids (a
+        person's older card of the same initiative loses its buttons) in one short transaction,
+        only when there is something new to keep."""
+        asked = f"{shown.chat}:{shown.question}" if shown.question is not None and event.private else None
+        keyboard = asked if asked != outcome.keyboard else None
+        if not shown.cards and keyboard is None:
+            return
+        async with self.store.transaction() as tx:
+            if keyboard is not None:
+                user = await tx.user_by_ref(event.ref) or await tx.linked_user(event.ref)
+                if user is not None:
+                    await tx.set_step_keyboard(user.id, keyboard)
+            replaced = await self.delivery.keep_cards(tx, shown.chat, shown.cards)
+        if replaced:
+            self.delivery.wake([shown.chat])
+
     async def _turn(self, tx: Tx, event: Inbound, now: datetime) -> tuple[Outcome, Turn | None]:
         """Run the update's step: what to answer, and the turn (None when nothing was done)."""
         default = self.config.bot.locale
@@ -152,6 +195,7 @@ class Conversation:
             replies = [Reply(error.key, error.args_), *await router.reprompt(turn)]
         if before.reg_step is RegStep.PHONE and user.reg_step is not RegStep.PHONE:
             replies = registration.without_contact_keyboard(replies)  # the phone question is over
+        replies = [*answered_step(turn, event, replies), *replies]
         if user != before and not user.deleted:
             await tx.save_user(user, now=now)
         if turn.campaigns_changed:
@@ -160,7 +204,7 @@ class Conversation:
             offered = event.numbering.offered(user.locale, replies)
             if offered is not None:
                 await tx.offer_menu(menu_chat(event), offered, now=now)
-        return Outcome(user.locale, replies, turn.alert), turn
+        return Outcome(user.locale, replies, turn.alert, keyboard=user.step_keyboard), turn
 
     @staticmethod
     async def _read_number(tx: Tx, event: Inbound) -> Inbound:

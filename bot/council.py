@@ -13,7 +13,6 @@ from bot.errors import InvalidInput
 from bot.i18n import Lines, Msg
 from bot.messages import Reply, private_chat
 from bot.reviewers import is_own_work, reviewers_for
-from bot.textnorm import display_name
 from bot.turn import Turn
 from bot.views import literal
 from bot.workflow import Action, council_outcome
@@ -140,18 +139,3 @@ def tell_members(turn: Turn, item: Initiative, ballot: Ballot, decided: Verdict,
     if ballot.unit.review_chat and not in_group:
         turn.notify(ballot.unit.review_chat, turn.config.bot.locale, result)
     return result
-
-
-def tell_group(turn: Turn, item: Initiative, ballot: Ballot, action: Action, *, in_group: bool) -> None:
-    """Keep the review group's tally live: one line per vote cast elsewhere."""
-    if not ballot.unit.review_chat or in_group:
-        return
-    args = {
-        "code": item.code or "",
-        "name": display_name(turn.user.full_name) or "—",
-        "choice": Msg(f"council.choice_{choice_of(action).value}"),
-        "cast": len(ballot.votes),
-        "council": len(ballot.members),
-        "quorum": ballot.unit.quorum,
-    }
-    turn.notify(ballot.unit.review_chat, turn.config.bot.locale, Reply("council.vote_cast", args))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chunks import CHUNK, delete_in_chunks
 from bot.clock import Clock, local
-from bot.messages import Choice, Notice, Reply
+from bot.messages import Choice, Notice, Reply, strip_buttons
 from bot.serialize import Blobs, blob_refs, dump_replies, load_replies
 
 if TYPE_CHECKING:
@@ -294,14 +294,55 @@ class Delivery:
                 self._blobs.popitem(last=False)
         return load_replies(item.payload, blobs=self._blobs)
 
-    async def sent(self, id: int, *, chat: str = "", menu: list[Choice] | None = None) -> None:
+    async def sent(
+        self,
+        id: int,
+        *,
+        chat: str = "",
+        menu: list[Choice] | None = None,
+        cards: Iterable[tuple[int, int]] = (),
+    ) -> None:
         """The channel confirmed the message; on a channel without buttons, `menu` is what it
-        numbered in `chat` (kept with the confirmation: a typed number means it from now on)."""
+        numbered in `chat` (kept with the confirmation: a typed number means it from now on); the
+        review cards among it, (initiative, message id) in `chat`, are kept (the older card of the
+        same initiative there loses its buttons)."""
+        shown, replaced = list(cards), []
         async with self.store.transaction() as tx:
             if not await tx.mark_sent(id, self.clock(), owner=self.owner):
                 log.warning("outbox item %s was sent after its claim passed to another process", id)
             if menu is not None:
                 await tx.offer_menu(chat, menu, now=self.clock())
+            if shown:
+                replaced = await self.keep_cards(tx, chat, shown)
+        if replaced:
+            self.wake([chat])
+
+    async def keep_cards(self, tx: Tx, chat: str, cards: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Keep the message ids of review cards just shown in `chat` ((initiative, message id)), and
+        have the older card of each initiative there lose its buttons; returns the older ones."""
+        now = self.clock()
+        replaced = []
+        for initiative_id, message_id in cards:
+            older = await tx.record_card(initiative_id, chat, message_id, now)
+            if older is not None:
+                replaced.append((initiative_id, older))
+        strips = [
+            NewMessage(f"strip:{chat}:{older}", chat, None, "", dump_replies((strip_buttons(older),)), now, None)
+            for _, older in replaced
+        ]
+        if strips:
+            await tx.enqueue_many(strips, now)
+        return replaced
+
+    async def card_targets(self, chat: str, initiatives: Iterable[int]) -> dict[int, int]:
+        """The message id of each initiative's latest card in `chat` (those sent)."""
+        found: dict[int, int] = {}
+        async with self.store.read() as tx:
+            for initiative_id in set(initiatives):
+                message_id = await tx.card_message(initiative_id, chat)
+                if message_id is not None:
+                    found[initiative_id] = message_id
+        return found
 
     async def blocked(self, id: int, user_id: int | None) -> None:
         """The recipient blocked the bot: the message goes to their other app if they linked one

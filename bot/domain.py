@@ -65,6 +65,7 @@ class User:
     editing_profile: bool = False
     username: str | None = None
     awaiting: str | None = None
+    step_keyboard: str | None = None  # "chat:message id" of the buttons of the step the person is at
     reminders_off: bool = False
     leaderboard_off: bool = False
     blocked: bool = False

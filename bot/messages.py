@@ -92,6 +92,7 @@ class Inbound:
     username: str | None = None
     reply_to: UserRef | None = None
     numbering: Numbering | None = None  # a channel without buttons: its menus are kept per chat
+    pressed: int | None = None  # the message whose button was pressed, where the channel tells
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,17 @@ class FileOut:
     alt: Msg | None = None
 
 
+KEEP_TEXT = ""  # the key of an edit that changes only the buttons of a message (none: removes them)
+
+
 @dataclass(frozen=True)
 class Reply:
-    """One message to send: a locale key with arguments, buttons in rows, and extras."""
+    """One message to send: a locale key with arguments, buttons in rows, and extras.
+
+    `edit` changes the pressed message in place, or the message `target` (a message id in the
+    chat); in the outbox, where nothing was pressed, it changes the review card of initiative
+    `card` sent to the chat before. A message with `card` is that initiative's review card: its
+    channel keeps its message id, so that it can be edited later."""
 
     key: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +139,20 @@ class Reply:
     file: FileOut | None = None
     media: tuple[Attachment, ...] = ()
     notice: str | None = None
+    card: int | None = None
+    target: int | None = None
+    question: bool = False  # a step of registration or submission: its buttons go once answered by typing
+
+    @property
+    def edits_earlier(self) -> bool:
+        """True for an edit of an earlier message than the pressed one (a step's buttons): a channel
+        without edits shows nothing for it."""
+        return self.edit and self.target is not None
+
+
+def strip_buttons(message_id: int) -> Reply:
+    """An edit that removes the buttons of an earlier message."""
+    return Reply(KEEP_TEXT, edit=True, target=message_id)
 
 
 def rows(*buttons: Button, per_row: int = 1) -> tuple[tuple[Button, ...], ...]:
@@ -155,6 +178,24 @@ class Outcome:
     replies: list[Reply]
     alert: str | None = None
     kept: tuple[str, ...] = ()  # outbox keys of replies also kept there: confirm with `delivered`
+    keyboard: str | None = None  # "chat:message id" of the step's buttons the core knows of now
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Messages of an answer that the core keeps track of, once the channel sent them: review cards
+    ((initiative, message id)) and the message carrying the buttons of the step asked."""
+
+    chat: str
+    cards: tuple[tuple[int, int], ...] = ()
+    question: int | None = None
+
+    @staticmethod
+    def of(chat: str, replies: list[Reply], messages: dict[int, int]) -> Shown:
+        """What to keep of `replies` sent in `chat`, given the message carrying each one's buttons."""
+        cards = tuple((r.card, messages[i]) for i, r in enumerate(replies) if r.card is not None and i in messages)
+        asked = [messages[i] for i, r in enumerate(replies) if r.question and r.buttons and i in messages]
+        return Shown(chat, cards, asked[-1] if asked else None)
 
 
 class Core(Protocol):
@@ -165,6 +206,9 @@ class Core(Protocol):
 
     async def delivered(self, keys: tuple[str, ...]) -> None:
         """The answer went out: replies it also kept in the outbox are not sent again."""
+
+    async def shown(self, event: Inbound, outcome: Outcome, shown: Shown) -> None:
+        """The answer's cards and step buttons went out as these messages: keep track of them."""
 
 
 def private_chat(ref: UserRef) -> str:

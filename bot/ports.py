@@ -45,6 +45,9 @@ class PeoplePort(Protocol):
     async def save_user(self, user: User, *, now: datetime) -> None:
         """Store every mutable field of `user`."""
 
+    async def set_step_keyboard(self, user_id: int, keyboard: str | None) -> None:
+        """Remember which message ("chat:message id") carries the buttons of the step the person is at."""
+
     async def unblock(self, user_id: int) -> None:
         """Someone who had blocked the bot writes again: messages may reach them again."""
 
@@ -357,6 +360,22 @@ class OutboxPort(Protocol):
         """Return a shared file by its SHA-256 digest."""
 
 
+class SentCardPort(Protocol):
+    """The review cards sent: the channel's message id of each initiative's latest card per chat."""
+
+    async def record_card(self, initiative_id: int, chat: str, message_id: int, now: datetime) -> int | None:
+        """Keep `message_id` as the initiative's card in `chat`; returns the one it replaces, if any."""
+
+    async def card_message(self, initiative_id: int, chat: str) -> int | None:
+        """The message id of the initiative's latest card in `chat`, if one was sent."""
+
+    async def card_messages(self, initiative_id: int) -> dict[str, int]:
+        """The message id of the initiative's latest card in every chat it was sent to."""
+
+    async def forget_cards(self, initiative_id: int, chats: list[str]) -> None:
+        """The initiative's cards in these chats lost their buttons: nothing is left to change there."""
+
+
 class LinkPort(Protocol):
     """Account linking: another app's identity of a person, one-time codes, wrong tries."""
 
@@ -430,6 +449,7 @@ class Tx(
     CampaignPort,
     JobPort,
     OutboxPort,
+    SentCardPort,
     LeaderboardPort,
     LinkPort,
     MenuPort,

@@ -27,7 +27,7 @@ def language_menu(user: User) -> Reply:
         )
         for lang in LANGUAGES
     ]
-    return Reply("language.choose", {}, rows(*buttons))
+    return Reply("language.choose", {}, rows(*buttons), question=True)
 
 
 def consent_prompt() -> Reply:
@@ -39,6 +39,7 @@ def consent_prompt() -> Reply:
             Button("button.agree", cb.Consent("yes").encode()),
             Button("button.decline", cb.Consent("no").encode()),
         ),
+        question=True,
     )
 
 
@@ -172,6 +173,7 @@ async def _search_unit(turn: Turn, text: str) -> list[Reply]:
             "register.pick_unit",
             {"more": Msg("register.more_units") if more else ""},
             rows(*buttons),
+            question=True,
         )
     ]
 

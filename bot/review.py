@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot import callbacks as cb
-from bot import council
+from bot import council, live_cards
 from bot.admin import is_admin
 from bot.cards import REASONS, applied_comment, audit_lines, card, comment_arg, who
 from bot.domain import Initiative, Status, Tally, Unit
@@ -207,7 +207,7 @@ def question(item: Initiative, act: str) -> Reply:
         buttons = [Button("review.applied_as_given", data, {"when": applied_arg(item)})]
     buttons.append(Button("review.cancel_question", cb.CancelQuestion(item.id).encode()))
     key = f"{PROMPTS[act]}_given" if act == "apl" and given else PROMPTS[act]
-    return Reply(key, {"code": item.code or "", "when": applied_arg(item)}, rows(*buttons))
+    return Reply(key, {"code": item.code or "", "when": applied_arg(item)}, rows(*buttons), question=True)
 
 
 def _pending(awaiting: str | None) -> tuple[str, int, int, str]:
@@ -339,7 +339,8 @@ async def decide(
     if ballot.decided is None:  # a vote that decides nothing leaves the others' cards valid
         if not await _commit(turn, item, action, before, expected, comment=comment, scores=scores):
             return await stale(turn, await _item(turn, item.id))
-        council.tell_group(turn, item, ballot, action, in_group=in_group)
+        if not in_group:  # pressed in the group, its card is the answer's to edit
+            await live_cards.show_in_group(turn, item, unit)
         return [
             Reply("review.done_vote", {"code": item.code or ""}),
             await card(turn, item, turn.user.locale, edit=True, private=not in_group),
@@ -379,6 +380,7 @@ async def _apply(
     forwarded initiative on to the upper unit's reviewers."""
     before, decided_at = item.status, item.review_unit_id or 0
     expected = item.version if expected is None else expected
+    reviewing = await turn.tx.unit(item.review_unit_id or 0)
     upper = await _upper(turn, item) if taken is Action.FORWARD else None
     item.status = next_status(before, taken)
     item.version += 1
@@ -396,6 +398,7 @@ async def _apply(
     tally = verdict.tally if verdict else None
     if not await _commit(turn, item, taken, before, expected, comment=comment, scores=scores, tally=tally):
         return await stale(turn, await _item(turn, item.id))
+    await live_cards.settle(turn, item, reviewing, in_group=in_group)
     if verdict is None:
         await tell_author(turn, item, taken, comment=comment)
         by: Any

@@ -147,15 +147,16 @@ def _reply(reply: Reply, blobs: MutableMapping[str, bytes] | None) -> dict[str, 
             [{"label": b.label, "data": b.data, **({"args": _args(b.args)} if b.args else {})} for b in row]
             for row in reply.buttons
         ]
-    for flag in ("ask_contact", "remove_keyboard", "edit"):
+    for flag in ("ask_contact", "remove_keyboard", "edit", "question"):
         if getattr(reply, flag):
             data[flag] = True
     if reply.file is not None:
         data["file"] = _file(reply.file, blobs)
     if reply.media:
         data["media"] = [asdict(a) for a in reply.media]
-    if reply.notice is not None:
-        data["notice"] = reply.notice
+    for name in ("notice", "card", "target"):
+        if getattr(reply, name) is not None:
+            data[name] = getattr(reply, name)
     return data
 
 
@@ -171,9 +172,12 @@ def _load_reply(data: Mapping[str, Any], blobs: Mapping[str, bytes] | None) -> R
         ask_contact=data.get("ask_contact", False),
         remove_keyboard=data.get("remove_keyboard", False),
         edit=data.get("edit", False),
+        question=data.get("question", False),
         file=_load_file(data["file"], blobs) if "file" in data else None,
         media=tuple(Attachment(**a) for a in data.get("media", ())),
         notice=data.get("notice"),
+        card=data.get("card"),
+        target=data.get("target"),
     )
 
 

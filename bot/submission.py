@@ -93,10 +93,9 @@ def prompt(turn: Turn, draft: Initiative, *, request: str | None = None) -> Repl
             "request": Msg("ask.request", {"request": request}) if request else "",
             "question": question,
         }
-        return Reply("ask.editing", args, keyboard)
-    return Reply(
-        "ask.step_optional" if field.optional else "ask.step", {**step_args(draft), "question": question}, keyboard
-    )
+        return Reply("ask.editing", args, keyboard, question=True)
+    args = {**step_args(draft), "question": question}
+    return Reply("ask.step_optional" if field.optional else "ask.step", args, keyboard, question=True)
 
 
 def options(turn: Turn, draft: Initiative) -> list[tuple[str, Msg]]:
@@ -150,6 +149,7 @@ def summary(turn: Turn, draft: Initiative) -> Reply:
             Button("button.edit", cb.ChooseField(draft.id).encode()),
             Button("button.cancel", cb.CancelDraft(draft.id).encode()),
         ),
+        question=True,
     )
 
 
@@ -225,7 +225,7 @@ async def answer(turn: Turn, draft: Initiative, payload: Payload) -> list[Reply]
         draft.version += 1
         await turn.tx.save_initiative(draft, now=turn.now)
         await turn.tx.load_children(draft)
-        return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)))]
+        return [Reply("file.received", {"count": len(draft.attachments)}, rows(*_file_buttons(draft)), question=True)]
     return [*notes, *await advance(turn, draft)]
 
 
@@ -246,7 +246,7 @@ def _confirm_repeat(draft: Initiative, previous: str) -> Reply:
     take = Button("button.same_yes", cb.AnswerAgain(draft.id, draft.version).encode())
     retype = Button("button.same_no", cb.ResumeDraft(draft.id).encode())
     args = {"previous": Msg(f"field.{previous}"), "field": Msg(f"field.{draft.step}")}
-    return Reply("draft.same_answer", args, rows(take, retype))
+    return Reply("draft.same_answer", args, rows(take, retype), question=True)
 
 
 async def reviewer_request(turn: Turn, draft: Initiative) -> str | None:
@@ -273,7 +273,7 @@ def similar_warning(draft: Initiative, hints: list[Any]) -> Reply:
         Button("button.edit", cb.ChooseField(draft.id).encode()),
         Button("button.cancel", cb.CancelDraft(draft.id).encode()),
     )
-    return Reply("draft.similar", {"lines": Lines(lines)}, buttons)
+    return Reply("draft.similar", {"lines": Lines(lines)}, buttons, question=True)
 
 
 async def pause_revision(turn: Turn, item: Initiative) -> None:

@@ -122,6 +122,11 @@ class PeopleQueries(Queries):
         values["name_folded"] = fold(user.full_name)[:200] if user.full_name else None
         await self.save_changed(users, user.id, values)
 
+    async def set_step_keyboard(self, user_id: int, keyboard: str | None) -> None:
+        """Remember which message ("chat:message id") carries the buttons of the step the person is at."""
+        self.forget_seen(users, user_id)
+        await self.conn.execute(update(users).where(users.c.id == user_id).values(step_keyboard=keyboard))
+
     async def unblock(self, user_id: int) -> None:
         """Someone who had blocked the bot writes again: messages may reach them again."""
         await self.conn.execute(update(users).where(users.c.id == user_id).values(blocked_at=None))
@@ -298,6 +303,7 @@ class PeopleQueries(Queries):
                 consent_at=None,
                 pending_unit_code=None,
                 awaiting=None,
+                step_keyboard=None,
                 deleted=True,
                 reg_step=RegStep.LANGUAGE.value,
                 updated_at=now,

@@ -19,6 +19,7 @@ from storage.outbox import OutboxQueries
 from storage.people import PeopleQueries
 from storage.reviews import ReviewQueries
 from storage.routing import RoutingQueries
+from storage.sent_cards import SentCardQueries
 
 
 class SqlTx(
@@ -29,6 +30,7 @@ class SqlTx(
     CampaignQueries,
     JobQueries,
     OutboxQueries,
+    SentCardQueries,
     LeaderboardQueries,
     MenuQueries,
     RoutingQueries,

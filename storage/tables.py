@@ -48,6 +48,7 @@ class UserRow(SQLModel, table=True):
     editing_profile: bool = False
     username: str | None = Field(default=None, max_length=64, index=True)
     awaiting: str | None = Field(default=None, max_length=64)
+    step_keyboard: str | None = Field(default=None, max_length=90)  # "chat:message id" of the last step's buttons
     reminders_off: bool = False
     leaderboard_off: bool = False
     blocked_at: datetime | None = None
@@ -279,6 +280,17 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=80)  # the process sending it
     lease_until: datetime | None = None  # another process may take it over after this
+
+
+class SentCardRow(SQLModel, table=True):
+    """The channel's id of the last review card of an initiative sent to a chat (edited later)."""
+
+    __tablename__ = "sent_card"
+
+    initiative_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    chat: str = Field(primary_key=True, max_length=64)
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sent_at: datetime
 
 
 class CodeCounterRow(SQLModel, table=True):

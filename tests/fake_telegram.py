@@ -31,6 +31,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)
+    result: Any = None  # what the fake Bot API answered (a sent Message as a dict, True…)
 
     @property
     def text(self) -> str:
@@ -45,6 +46,14 @@ class Call:
             markup = json.loads(markup)
         rows = (markup or {}).get("inline_keyboard", [])
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    @property
+    def message_id(self) -> int:
+        """The id of the message sent, or of the message edited."""
+        if "message_id" in self.params:
+            return int(self.params["message_id"])
+        assert isinstance(self.result, dict), self.result
+        return int(self.result["message_id"])
 
     @property
     def keyboard(self) -> dict[str, Any]:
@@ -94,8 +103,11 @@ class FakeBotApi(BaseRequest):
         """The result a successful call returns."""
         if method == "getMe":
             return BOT_USER
-        if method in ("sendMessage", "editMessageText"):
+        if method == "sendMessage":
             return self._message(params, text=params.get("text", ""))
+        if method in ("editMessageText", "editMessageReplyMarkup"):  # the same message, changed
+            edited = self._message(params, text=params.get("text", "…"))
+            return {**edited, "message_id": int(params["message_id"])}
         if method == "sendDocument":
             return self._message(params, document={"file_id": "doc", "file_unique_id": "doc"})
         if method == "sendPhoto":
@@ -128,12 +140,14 @@ class FakeBotApi(BaseRequest):
         files: dict[str, tuple[str | None, bytes]] = {}
         for part, (filename, content, *_rest) in (request_data.multipart_data if request_data else {}).items():
             files[part] = (filename, content if isinstance(content, bytes) else content.read())
-        self.calls.append(Call(name, params, files))
+        call = Call(name, params, files)
+        self.calls.append(call)
         queued = self.failures.get(name)
         if queued:
             status, body = queued.pop(0)
             return status, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+        call.result = self._result(name, params)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
 
 @dataclass
@@ -194,8 +208,21 @@ class TelegramDriver:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.deliver(self._message(person, chat, **content))
 
-    async def press(self, person: Person, data: str, message_id: int = 1) -> list[Call]:
-        """The person presses an inline button carrying `data`."""
+    def carrying(self, chat_id: int, data: str) -> int:
+        """The id of the latest message in the chat that shows a button carrying `data` (1 if none)."""
+        for call in reversed(self.api.calls):
+            chat = call.params.get("chat_id")
+            if chat is not None and int(chat) == chat_id and any(d == data for _, d in call.buttons):
+                if call.method == "sendMessage" and call.result is None:
+                    continue  # refused by the fake Bot API: never shown
+                return call.message_id
+        return 1
+
+    async def press(self, person: Person, data: str, message_id: int | None = None) -> list[Call]:
+        """The person presses an inline button carrying `data` (on the latest message showing it,
+        unless `message_id` names another)."""
+        if message_id is None:
+            message_id = self.carrying(person.id, data)
         message = {
             "message_id": message_id,
             "date": 1764000000,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Config
 from tests.conftest import Harness
-from tests.fake_telegram import Call, TelegramDriver, button
+from tests.fake_telegram import Call, Person, TelegramDriver, button
 from tests.review_support import (
     GROUP_ID,
     REVIEWER,
@@ -19,7 +19,6 @@ from tests.review_support import (
     UPPER,
     WORKER,
     audit,
-    edits,
     enroll,
     grant,
     initiative,
@@ -68,12 +67,26 @@ def card(status: str, where: str, tail: str, *, phone: bool = True) -> str:
 
 
 def heard(calls: list[Call]) -> dict[str, list[str]]:
-    """What each person (or the group) was sent or shown, in order; anyone else fails the test."""
+    """What each person (or the group) was sent or shown, in order: a new message as its text, a
+    message changed in place as "[sửa #id] text", one that lost its buttons as "[bỏ nút #id]";
+    anyone else fails the test."""
     out: dict[str, list[str]] = {}
     for call in calls:
-        if call.method in ("sendMessage", "editMessageText"):
-            out.setdefault(CHATS[int(call.params["chat_id"])], []).append(call.text)
+        if call.method == "sendMessage":
+            seen = call.text
+        elif call.method == "editMessageText":
+            seen = f"[sửa #{call.message_id}] {call.text}"
+        elif call.method == "editMessageReplyMarkup":
+            seen = f"[bỏ nút #{call.message_id}]" if not call.buttons else f"[nút #{call.message_id}] {call.buttons}"
+        else:
+            continue
+        out.setdefault(CHATS[int(call.params["chat_id"])], []).append(seen)
     return out
+
+
+async def press_on(tg: TelegramDriver, person: Person, message: Call, label: str) -> list[Call]:
+    """The person presses the button labelled with `label` on that message."""
+    return await tg.press(person, button([message], label), message_id=message.message_id)
 
 
 @pytest.fixture
@@ -92,11 +105,14 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     await grant(tg, UPPER, "Khu công nghiệp", unit_query="may duc", phone="0912 000 701")
     await enroll(tg, WORKER)
 
-    # Lan submits: the receipt, a card to each member (with her phone), the group's card (without)
+    # Lan submits: the summary's buttons go, the receipt, a card to each member (with her phone),
+    # the group's card (without)
     sent = await submit_as(tg, WORKER)
+    summary = [c for c in tg.api.calls if any(label == "📨 Gửi sáng kiến" for label, _ in c.buttons)][-1]
     new_card = card("Đã gửi", AT_MAY10, f"{VOTES}(chưa có phiếu)")
     assert heard(sent) == {
         "Lan": [
+            f"[bỏ nút #{summary.message_id}]",
             "<b>Biên nhận sáng kiến</b>\nMã: <b>SK-2026-000001</b>\nTên: Máy cắt vải tự động\n"
             "Lĩnh vực: Tăng năng suất lao động\nGửi lúc: 10:00 25/11/2026\n"
             "Đơn vị phải xem xét và trả lời trước ngày <b>25/02/2027</b> (trong 3 tháng kể từ ngày nhận sáng kiến)."
@@ -108,79 +124,90 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         "nhóm": [card("Đã gửi", AT_MAY10, f"{VOTES}(chưa có phiếu)", phone=False)],
     }
 
-    # Hùng approves with scores: his vote and scores are on his card, the group follows the tally
-    calls = await tg.press(REVIEWER, button(sent_to(sent, REVIEWER), "📝 Công nhận, chấm điểm"))
-    assert heard(calls) == {
+    # every card is a message of its own: the group's is edited live, the private ones lose their buttons
+    hung, minh, hoa, group = (sent_to(sent, chat)[0] for chat in (REVIEWER, SECOND, THIRD, GROUP_ID))
+
+    # Hùng approves with scores: his vote and scores are on a new card (the old one loses its buttons),
+    # and the group's card shows the tally
+    asked = await press_on(tg, REVIEWER, hung, "📝 Công nhận, chấm điểm")
+    assert heard(asked) == {
         "Hùng": [
             "Anh/chị chấm điểm SK-2026-000001 theo thang 1–5 cho tính mới, khả năng áp dụng và hiệu quả,"
             " rồi ghi ý kiến (không bắt buộc). Ví dụ: “4 5 3 Giải pháp tốt, nên nhân rộng”."
         ]
     }
     calls = await tg.text(REVIEWER, "4 5 3 Giải pháp tốt")
-    hung = "✅ Trần Văn Hùng · tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5"
+    hung_vote = "✅ Trần Văn Hùng · tính mới 4/5, khả năng áp dụng 5/5, hiệu quả 3/5"
+    one_vote = f"{VOTES}{hung_vote}"
     assert heard(calls) == {
         "Hùng": [
+            f"[bỏ nút #{asked[-1].message_id}]",
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
-            card("Đang xét duyệt", AT_MAY10, f"{VOTES}{hung}"),
+            card("Đang xét duyệt", AT_MAY10, one_vote),
+            f"[bỏ nút #{hung.message_id}]",
         ],
-        "nhóm": [
-            "🗳 <b>SK-2026-000001</b>: Trần Văn Hùng đã bỏ phiếu tán thành"
-            " (1/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
-        ],
+        "nhóm": [f"[sửa #{group.message_id}] " + card("Đang xét duyệt", AT_MAY10, one_vote, phone=False)],
     }
 
-    # Hoa dissents with a reason of her own
-    calls = await tg.press(THIRD, button(sent_to(sent, THIRD), "Không công nhận"))
-    assert heard(calls) == {
+    hung = sent_to(calls, REVIEWER)[-1]  # his card of now
+
+    # Hoa dissents with a reason of her own: her vote comes with a new card, the old one loses its buttons
+    asked = await press_on(tg, THIRD, hoa, "Không công nhận")
+    assert heard(asked) == {
         "Hoa": ["Vì sao không công nhận SK-2026-000001? Anh/chị chọn một lý do dưới đây hoặc gõ lý do khác."]
     }
     calls = await tg.text(THIRD, "Phân xưởng 2 đã làm cách này từ năm 2024")
+    two_votes = f"{one_vote}\n❌ Phạm Thị Hoa"
     assert heard(calls) == {
         "Hoa": [
+            f"[bỏ nút #{asked[-1].message_id}]",
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
-            card("Đang xét duyệt", AT_MAY10, f"{VOTES}{hung}\n❌ Phạm Thị Hoa"),
+            card("Đang xét duyệt", AT_MAY10, two_votes),
+            f"[bỏ nút #{hoa.message_id}]",
         ],
-        "nhóm": [
-            "🗳 <b>SK-2026-000001</b>: Phạm Thị Hoa đã bỏ phiếu không tán thành"
-            " (2/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
-        ],
+        "nhóm": [f"[sửa #{group.message_id}] " + card("Đang xét duyệt", AT_MAY10, two_votes, phone=False)],
     }
+    hoa = sent_to(calls, THIRD)[-1]
 
     # Minh approves with scores: 2 of 3 votes, the council recognises it with the mean of the scores
-    # given; everyone learns it, the dissent stays out
+    # given; everyone learns it, the dissent stays out, the others' cards lose their buttons and the
+    # group's card shows the recognition
     result = f"🗳 {COUNCIL} đã quyết định về {SK}: <b>Đã công nhận</b> — {TALLY}.{SCORED}"
-    await tg.press(SECOND, button(sent_to(sent, SECOND), "📝 Công nhận, chấm điểm"))
+    asked = await press_on(tg, SECOND, minh, "📝 Công nhận, chấm điểm")
     recognised = await tg.text(SECOND, "5 4 4")
+    decided = f"{RECOGNISED_BELOW}{SCORED}{VOTES}(chưa có phiếu)"
     assert heard(recognised) == {
         "Minh": [
+            f"[bỏ nút #{asked[-1].message_id}]",
             f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}",
-            card("Đã công nhận", AT_MAY10, f"{RECOGNISED_BELOW}{SCORED}{VOTES}(chưa có phiếu)"),
+            card("Đã công nhận", AT_MAY10, decided),
+            f"[bỏ nút #{minh.message_id}]",
         ],
         "Lan": [
             f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp cơ sở, Công đoàn Công ty May 10)."
             f"\nNgười xử lý: {COUNCIL} — {TALLY}{SCORED}\nÝ kiến: Giải pháp tốt"
         ],
-        "Hoa": [result],
-        "Hùng": [result],
-        "nhóm": [result],
+        "Hoa": [f"[bỏ nút #{hoa.message_id}]", result],
+        "Hùng": [f"[bỏ nút #{hung.message_id}]", result],
+        "nhóm": [f"[sửa #{group.message_id}] " + card("Đã công nhận", AT_MAY10, decided, phone=False), result],
     }
 
+    minh = sent_to(recognised, SECOND)[-1]  # the card of now, its buttons live
+
     # Forwarding is a vote too: Minh votes for it, then Hùng (from /review)
-    calls = await tg.press(SECOND, button(sent_to(recognised, SECOND), "Chuyển lên cấp trên"))
+    calls = await press_on(tg, SECOND, minh, "Chuyển lên cấp trên")
     forward_vote = f"{RECOGNISED_BELOW}{SCORED}{VOTES}⬆️ Lê Văn Minh (đề nghị chuyển lên cấp trên)"
     assert heard(calls) == {
         "Minh": [
             "Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.",
-            card("Đã công nhận", AT_MAY10, forward_vote),
+            f"[sửa #{minh.message_id}] " + card("Đã công nhận", AT_MAY10, forward_vote),
         ],
-        "nhóm": [
-            "🗳 <b>SK-2026-000001</b>: Lê Văn Minh đã bỏ phiếu đề nghị chuyển lên cấp trên"
-            " (1/3 thành viên đã bỏ phiếu, cần ít nhất 2 phiếu)."
-        ],
+        "nhóm": [f"[sửa #{group.message_id}] " + card("Đã công nhận", AT_MAY10, forward_vote, phone=False)],
     }
-    opened = await tg.text(REVIEWER, "/review SK-2026-000001")
-    assert heard(opened) == {"Hùng": [card("Đã công nhận", AT_MAY10, forward_vote)]}
-    forwarded = await tg.press(REVIEWER, button(opened, "Chuyển lên cấp trên"))
+    calls = await tg.text(REVIEWER, "/review SK-2026-000001")
+    assert heard(calls) == {"Hùng": [card("Đã công nhận", AT_MAY10, forward_vote)]}
+    opened = sent_to(calls, REVIEWER)[0]
+    forwarded = await press_on(tg, REVIEWER, opened, "Chuyển lên cấp trên")
     # the upper unit's card names the recognition below: the council, its tally, the day, its scores
     nominated = card("Đã công nhận, đang xét ở cấp trên", AT_KCN, f"{RECOGNISED_BELOW}{SCORED}")
     result = (
@@ -188,20 +215,30 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         " — 2/2 phiếu đề nghị chuyển lên cấp trên."
     )
     assert heard(forwarded) == {
-        "Hùng": [f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}", nominated],
+        "Hùng": [
+            f"Đã ghi nhận phiếu của anh/chị cho SK-2026-000001.\n\n{result}",
+            f"[sửa #{opened.message_id}] {nominated}",
+        ],
         "Lan": [
             f"📤 Sáng kiến {SK} của bạn đã được chuyển lên {KCN} để xét công nhận."
             "\nSáng kiến vẫn được công nhận ở cấp cơ sở."
             f"\nNgười chuyển: {COUNCIL} — 2/2 phiếu đề nghị chuyển lên cấp trên"
         ],
         "Dũng": [nominated],
-        "Minh": [result],
+        "Minh": [f"[bỏ nút #{minh.message_id}]", result],
         "Hoa": [result],
-        "nhóm": [result],
+        "nhóm": [
+            f"[sửa #{group.message_id}] "
+            + card("Đã công nhận, đang xét ở cấp trên", AT_KCN, f"{RECOGNISED_BELOW}{SCORED}", phone=False),
+            result,
+        ],
     }
+    assert [label for label, _ in sent_to(forwarded, GROUP_ID, "editMessageText")[0].buttons] == ["🕘 Lịch sử xử lý"]
 
-    # Dũng, at the upper unit, recognises it again: the author and the whole council below hear it
-    calls = await tg.press(UPPER, button(sent_to(forwarded, UPPER), "✅ Công nhận"))
+    # Dũng, at the upper unit, recognises it again: the author and the whole council below hear it,
+    # and the cards below lose what buttons they had left
+    dung = sent_to(forwarded, UPPER)[0]
+    calls = await press_on(tg, UPPER, dung, "✅ Công nhận")
     upper_decided = (
         f"🔔 {KCN} đã xét sáng kiến {SK} do {COUNCIL} chuyển lên: <b>công nhận ở cấp trên trực tiếp</b>."
         "\nNgười xử lý: Đỗ Văn Dũng"
@@ -210,39 +247,43 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     assert heard(calls) == {
         "Dũng": [
             "Đã công nhận sáng kiến SK-2026-000001. Tác giả đã được báo.",
-            card("Đã công nhận", AT_KCN, both),
+            f"[sửa #{dung.message_id}] " + card("Đã công nhận", AT_KCN, both),
         ],
         "Lan": [
             f"🎉 Chúc mừng! Sáng kiến {SK} của bạn <b>đã được công nhận</b> (cấp trên trực tiếp, {KCN})."
             "\nNgười xử lý: Đỗ Văn Dũng"
         ],
-        "Hùng": [upper_decided],
+        "Hùng": [f"[bỏ nút #{opened.message_id}]", upper_decided],
         "Minh": [upper_decided],
         "Hoa": [upper_decided],
-        "nhóm": [upper_decided],
+        "nhóm": [f"[bỏ nút #{group.message_id}]", upper_decided],
     }
 
     # ... and marks it applied since the day Lan gave, with the benefit measured
-    calls = await tg.press(UPPER, button(edits(calls), "Ghi nhận đã áp dụng"))
+    calls = await press_on(tg, UPPER, sent_to(calls, UPPER, "editMessageText")[0], "Ghi nhận đã áp dụng")
     assert heard(calls) == {
         "Dũng": [
             "SK-2026-000001 được áp dụng từ ngày nào? Tác giả ghi 01/02/2026: bấm nút để xác nhận,"
             " hoặc gõ ngày khác (ngày/tháng/năm, ví dụ 15/03/2026)."
         ]
     }
-    calls = await tg.press(UPPER, button(calls, "✅ Từ 01/02/2026, như tác giả ghi"))
+    when = sent_to(calls, UPPER)[-1]
+    calls = await press_on(tg, UPPER, when, "✅ Từ 01/02/2026, như tác giả ghi")
     assert heard(calls) == {
         "Dũng": [
-            "Giá trị làm lợi đo được khi áp dụng SK-2026-000001 là bao nhiêu?"
-            " Ví dụ: “120 triệu”, hoặc “không xác định được”."
+            f"[bỏ nút #{when.message_id}]",
+            "Giá trị làm lợi đo được của SK-2026-000001 khi áp dụng? Ví dụ “120 triệu”, hoặc “không xác định được”."
         ]
     }
+    asked = sent_to(calls, UPPER)[-1]
     calls = await tg.text(UPPER, "120 triệu")
     applied = "\n🏭 Đơn vị xác nhận đã áp dụng từ 01/02/2026; giá trị làm lợi đo được: 120.000.000 đ"
     assert heard(calls) == {
         "Dũng": [
+            f"[bỏ nút #{asked.message_id}]",
             "Đã cập nhật: SK-2026-000001 đã được áp dụng.\n\n"
-            + card("Đã công nhận", AT_KCN, f"{RECOGNISED_BELOW}{RECOGNISED_ABOVE}{applied}{SCORED}")
+            + card("Đã công nhận", AT_KCN, f"{RECOGNISED_BELOW}{RECOGNISED_ABOVE}{applied}{SCORED}"),
+            f"[bỏ nút #{dung.message_id}]",
         ],
         "Lan": [
             f"🏭 Đã cập nhật: sáng kiến {SK} của bạn đã được áp dụng từ 01/02/2026 ({KCN}).\n"

@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.i18n import Catalog
-from bot.messages import Core
+from bot.messages import Core, Shown
 from handlers.files import FileStore
 from handlers.telegram.api import make_bot
 from handlers.telegram.inbound import to_inbound
@@ -94,8 +94,9 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sent = await send_replies(
             bot, chat.id, services.catalog, outcome.locale, outcome.replies, query, services.files
         )
-        if sent and outcome.kept:
+        if sent.complete and outcome.kept:
             await services.core.delivered(outcome.kept)
+        await services.core.shown(event, outcome, Shown.of(event.chat_key, outcome.replies, sent.messages))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

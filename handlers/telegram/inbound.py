@@ -77,6 +77,8 @@ def to_inbound(update: Update) -> Inbound | None:
         payload = Edited()
     else:
         return None
+    query = update.callback_query
+    pressed = query.message.message_id if query is not None and query.message is not None else None
     replied = update.message.reply_to_message if update.message is not None else None
     author = replied.from_user if replied is not None else None
     return Inbound(
@@ -87,4 +89,5 @@ def to_inbound(update: Update) -> Inbound | None:
         chat_key=f"{CHANNEL}:{chat.id}",
         username=user.username,
         reply_to=UserRef(CHANNEL, str(author.id)) if author is not None and not author.is_bot else None,
+        pressed=pressed,
     )

@@ -7,6 +7,7 @@ import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -18,6 +19,7 @@ from telegram import (
     InputFile,
     InputMediaPhoto,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -27,7 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.domain import Attachment
 from bot.i18n import Catalog
-from bot.messages import PRIVATE_CHAT_LINK, Reply
+from bot.messages import KEEP_TEXT, PRIVATE_CHAT_LINK, Reply
 from handlers.files import PREFIX, FileStore
 from handlers.telegram.api import TelegramBot
 
@@ -105,27 +107,27 @@ def retry_seconds(exc: RetryAfter) -> float:
 FLOOD_TRIES = 3  # a reply waits out Telegram's flood control this often before it is dropped
 
 
-async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
-    """Run one Bot API call: wait out flood control, log blocked users and other errors; never raise
-    a Telegram error (what the core committed stands, and the other messages still go)."""
+async def guarded(action: Callable[[], Awaitable[Any]], chat_id: int) -> Any:
+    """Run one Bot API call and return its result (None when it failed): wait out flood control, log
+    blocked users and other errors; never raise a Telegram error (what the core committed stands,
+    and the other messages still go)."""
     for attempt in range(1, FLOOD_TRIES + 1):
         try:
-            await action()
-            return True
+            return await action()
         except RetryAfter as exc:
             delay = retry_seconds(exc)
             if attempt == FLOOD_TRIES:
                 log.error("flood control for chat %s after %s tries; message dropped", chat_id, attempt)
-                return False
+                return None
             log.warning("flood control for chat %s: waiting %ss", chat_id, delay)
             await asyncio.sleep(float(delay))
         except Forbidden:
             log.info("chat %s blocked the bot; reply dropped", chat_id)
-            return False
+            return None
         except TelegramError:
             log.exception("sending to chat %s failed", chat_id)
-            return False
-    return False
+            return None
+    return None
 
 
 async def edited(bot: TelegramBot, edit: dict[str, Any]) -> bool:
@@ -144,6 +146,29 @@ async def edited(bot: TelegramBot, edit: dict[str, Any]) -> bool:
         return False
 
 
+@dataclass
+class Sent:
+    """What `send_replies` did: whether every message went out, and which message (its id) carries
+    the buttons of each reply, by the reply's index (the pressed one when it was edited in place)."""
+
+    complete: bool = True
+    messages: dict[int, int] = field(default_factory=dict)
+
+
+async def _edit_earlier(bot: TelegramBot, chat_id: int, reply: Reply, text: str, keyboard: Markup) -> bool:
+    """Edit the earlier message `reply.target`: only its buttons (gone or too old to edit: nothing
+    left to do), or its text; False when a new message should be sent instead."""
+    assert reply.target is not None
+    if reply.key != KEEP_TEXT:
+        return await edited(bot, {**text_message(chat_id, text, keyboard), "message_id": reply.target})
+    inline = keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None
+    try:
+        await bot.edit_message_reply_markup(chat_id, reply.target, reply_markup=inline)
+    except TelegramError as exc:  # not modified, gone, too old: the buttons are not live either way
+        log.debug("could not change the buttons of message %s in chat %s: %s", reply.target, chat_id, exc)
+    return True
+
+
 async def send_replies(
     bot: TelegramBot,
     chat_id: int,
@@ -152,40 +177,47 @@ async def send_replies(
     replies: list[Reply],
     query: CallbackQuery | None = None,
     files: FileStore | None = None,
-) -> bool:
-    """Send each reply in order (editing the pressed message where the reply asks for it); True
-    when every message went out.
+) -> Sent:
+    """Send each reply in order (editing the pressed message, or an earlier one, where the reply
+    asks for it); say whether every message went out and which messages carry buttons.
 
     A plain text followed by another new message goes out as the start of that message: one
     message instead of two ("Draft started" above the first question).
     """
     lead = ""
-    sent = True
+    shown = Sent()
     for index, reply in enumerate(replies):
-        text = catalog.render(locale, reply.key, reply.args, escape=html.escape)
+        text = catalog.render(locale, reply.key, reply.args, escape=html.escape) if reply.key != KEEP_TEXT else ""
+        keyboard = markup(catalog, locale, reply, bot.username)
+        if reply.edits_earlier and await _edit_earlier(bot, chat_id, reply, text, keyboard):
+            continue
         following = replies[index + 1] if index + 1 < len(replies) else None
         if following is not None and not following.edit and _plain(reply):
             lead = f"{lead}{text}\n\n"
             continue
         text, lead = lead + text, ""
-        keyboard = markup(catalog, locale, reply, bot.username)
         parts = split_text(text)
         pressed = query.message if query is not None else None
         if (
             reply.edit
+            and not reply.edits_earlier
             and pressed is not None
             and len(parts) == 1
             and (keyboard is None or isinstance(keyboard, InlineKeyboardMarkup))
         ):
             edit = {**text_message(pressed.chat.id, parts[0], keyboard), "message_id": pressed.message_id}
             if await edited(bot, edit):
+                shown.messages[index] = pressed.message_id
                 continue
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
+        for number, part in enumerate(parts):
+            last = number == len(parts) - 1
             message = text_message(chat_id, part, keyboard if last else None)
-            sent = await guarded(partial(bot.send_message, **message), chat_id) and sent
-        sent = await _send_extras(bot, chat_id, reply, files) and sent
-    return sent
+            result = await guarded(partial(bot.send_message, **message), chat_id)
+            shown.complete = result is not None and shown.complete
+            if last and isinstance(result, Message):
+                shown.messages[index] = result.message_id
+        shown.complete = await _send_extras(bot, chat_id, reply, files) and shown.complete
+    return shown
 
 
 def _plain(reply: Reply) -> bool:
@@ -202,21 +234,32 @@ async def photo_source(item: Attachment, files: FileStore | None) -> str | bytes
     return item.file_id
 
 
+async def _went(action: Callable[[], Awaitable[Any]], chat_id: int) -> bool:
+    """Run one Bot API call through `guarded`; True when it went out."""
+    return await guarded(action, chat_id) is not None
+
+
 async def _send_extras(bot: TelegramBot, chat_id: int, reply: Reply, files: FileStore | None = None) -> bool:
     """Send a reply's file and attachments (photos as albums, documents one by one); True if all went."""
     sent = True
     if reply.file is not None:
         upload = InputFile(reply.file.content, filename=reply.file.name)
-        sent = await guarded(partial(bot.send_document, chat_id, upload), chat_id) and sent
+        sent = await _went(partial(bot.send_document, chat_id, upload), chat_id) and sent
     photos = [a for a in reply.media if a.kind == "photo"]
     for start in range(0, len(photos), 10):
         batch = photos[start : start + 10]
         if len(batch) == 1:
             photo = await photo_source(batch[0], files)
-            sent = await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id) and sent
+            sent = (
+                await guarded(partial(bot.send_photo, chat_id, photo, caption=batch[0].caption), chat_id) is not None
+                and sent
+            )
         else:
             media = [InputMediaPhoto(await photo_source(p, files), caption=p.caption) for p in batch]
-            sent = await guarded(partial(bot.send_media_group, chat_id, media), chat_id) and sent
+            sent = await _went(partial(bot.send_media_group, chat_id, media), chat_id) and sent
     for doc in (a for a in reply.media if a.kind != "photo"):
-        sent = await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id) and sent
+        sent = (
+            await guarded(partial(bot.send_document, chat_id, doc.file_id, caption=doc.caption), chat_id) is not None
+            and sent
+        )
     return sent

@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from telegram import InputFile, InputMediaPhoto
+from telegram import InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.delivery import Delivery, OutboxItem
 from bot.domain import Attachment
 from bot.i18n import Catalog
-from bot.messages import FileOut, Reply
+from bot.messages import KEEP_TEXT, FileOut, Reply
 from handlers.files import FileStore
 from handlers.telegram.api import TelegramBot
 from handlers.telegram.limiter import RateLimiter
@@ -54,6 +54,7 @@ class Step:
 
     send: Callable[[int | str], Awaitable[Any]]
     picture: str | None = None
+    card: int | None = None  # the initiative whose review card the message it sends (or edits) is
 
 
 @dataclass
@@ -117,6 +118,7 @@ class OutboxSender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._background: asyncio.Task[DrainStats] | None = None
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # items of one chat go one after another
 
     def stop(self) -> None:
         """Take no new items and start no new call; `drain` returns once the calls in flight are
@@ -212,24 +214,41 @@ class OutboxSender:
     async def _run(
         self, item: OutboxItem, stats: DrainStats, slots: asyncio.Semaphore, inflight: set[int], done: asyncio.Event
     ) -> None:
-        """Send one item and record what happened; never raises for a bad item."""
+        """Send one item and record what happened, after the items of its chat taken before it;
+        never raises for a bad item."""
+        lock, waiting = self._chats.get(item.chat, (asyncio.Lock(), 0))
+        self._chats[item.chat] = (lock, waiting + 1)
         try:
-            try:
-                steps = self._steps(item.locale, await self.delivery.replies(item))
-            except Exception as exc:  # a payload or message key that cannot be rendered
-                log.exception("outbox item %s cannot be rendered", item.id)
-                await self.delivery.failed(item.id, f"render: {exc!r}", item.attempts, permanent=True)
-                stats.failed += 1
-                return
-            await self._deliver(item, steps, stats)
+            async with lock:
+                await self._render_and_deliver(item, stats)
         finally:
+            lock, waiting = self._chats[item.chat]
+            if waiting == 1:
+                del self._chats[item.chat]
+            else:
+                self._chats[item.chat] = (lock, waiting - 1)
             inflight.discard(item.id)
             slots.release()
             done.set()
 
+    async def _render_and_deliver(self, item: OutboxItem, stats: DrainStats) -> None:
+        """Render an item (the cards it edits looked up) and send it."""
+        try:
+            replies = await self.delivery.replies(item)
+            edited = [r.card for r in replies if r.edit and r.card is not None and r.target is None]
+            targets = await self.delivery.card_targets(item.chat, edited) if edited else {}
+            steps = self._steps(item.locale, replies, targets)
+        except Exception as exc:  # a payload or message key that cannot be rendered
+            log.exception("outbox item %s cannot be rendered", item.id)
+            await self.delivery.failed(item.id, f"render: {exc!r}", item.attempts, permanent=True)
+            stats.failed += 1
+            return
+        await self._deliver(item, steps, stats)
+
     async def _deliver(self, item: OutboxItem, steps: list[Step], stats: DrainStats) -> None:
         """Make each call of an item, waiting out flood control; mark the item when done."""
         chat_id = chat_id_of(item.chat)
+        cards: list[tuple[int, int]] = []
         for index, step in enumerate(steps):
             floods = timeouts = 0
             while True:
@@ -241,7 +260,9 @@ class OutboxSender:
                 if step.picture is not None and step.picture in self._uploads:
                     continue  # an upload began while we waited: this slot goes unused
                 try:
-                    await step.send(chat_id)
+                    message = await step.send(chat_id)
+                    if step.card is not None and isinstance(message, Message):
+                        cards.append((step.card, message.message_id))
                     break
                 except RetryAfter as exc:
                     stats.floods += 1
@@ -274,7 +295,7 @@ class OutboxSender:
                 except TelegramError as exc:
                     await self._failed(item, exc, stats)
                     return
-        await self.delivery.sent(item.id)  # the very next statement: see the module docstring
+        await self.delivery.sent(item.id, chat=item.chat, cards=cards)  # the very next statement: see the module docstring
         stats.sent += 1
 
     async def _failed(self, item: OutboxItem, exc: Exception, stats: DrainStats, *, permanent: bool = False) -> None:
@@ -287,12 +308,24 @@ class OutboxSender:
         else:
             stats.retrying += 1
 
-    def _steps(self, locale: str, replies: tuple[Reply, ...]) -> list[Step]:
-        """The Bot API calls that deliver these replies, in order."""
+    def _steps(self, locale: str, replies: tuple[Reply, ...], targets: dict[int, int]) -> list[Step]:
+        """The Bot API calls that deliver these replies, in order (`targets`: the message of each
+        initiative's card in the chat, for the replies that edit it)."""
         steps: list[Step] = []
         for reply in replies:
-            text = self.catalog.render(locale, reply.key, reply.args, escape=html.escape)
             keyboard = markup(self.catalog, locale, reply, self.bot.username)
+            if reply.edit:
+                target = reply.target if reply.target is not None else targets.get(reply.card or 0)
+                text = (
+                    None
+                    if reply.key == KEEP_TEXT
+                    else self.catalog.render(locale, reply.key, reply.args, escape=html.escape)
+                )
+                steps.append(
+                    Step(partial(self._edit, target, text, keyboard), card=None if text is None else reply.card)
+                )
+                continue
+            text = self.catalog.render(locale, reply.key, reply.args, escape=html.escape)
             photo = _lone_photo(reply)
             if photo is not None and len(text) <= MessageLimit.CAPTION_LENGTH:
                 steps.append(self._photo_step(photo, text, keyboard))
@@ -301,7 +334,9 @@ class OutboxSender:
                 parts = split_text(text)
                 for index, part in enumerate(parts):
                     last = index == len(parts) - 1
-                    steps.append(Step(partial(self._text, part, keyboard if last else None)))
+                    steps.append(
+                        Step(partial(self._text, part, keyboard if last else None), card=reply.card if last else None)
+                    )
             steps.extend(self._extras(reply))
         return steps
 
@@ -328,9 +363,32 @@ class OutboxSender:
         digest = hashlib.sha256(photo.content).hexdigest()
         return Step(partial(self._photo, photo, digest, caption, keyboard), digest)
 
-    async def _text(self, text: str, keyboard: Markup, chat_id: int | str) -> None:
+    async def _text(self, text: str, keyboard: Markup, chat_id: int | str) -> Message:
         """Send one text message."""
-        await self.bot.send_message(**text_message(chat_id, text, keyboard))
+        return await self.bot.send_message(**text_message(chat_id, text, keyboard))
+
+    async def _edit(self, target: int | None, text: str | None, keyboard: Markup, chat_id: int | str) -> Any:
+        """Edit an earlier message: its text and buttons, or (`text` None) only its buttons. A message
+        that shows this already counts as done; one gone or too old to edit (or never sent) is left
+        as it is when only its buttons were to change, else a new message takes its place (a card
+        too long for one message is edited in its last part, the one carrying the buttons)."""
+        last = split_text(text)[-1] if text is not None else None
+        if target is not None:
+            try:
+                if last is None:
+                    inline = keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None
+                    return await self.bot.edit_message_reply_markup(chat_id, target, reply_markup=inline)
+                return await self.bot.edit_message_text(**text_message(chat_id, last, keyboard), message_id=target)
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return None
+                log.info("message %s in chat %s cannot be edited (%s)", target, chat_id, exc.message)
+        if text is None:
+            return None
+        parts = split_text(text)
+        for part in parts[:-1]:
+            await self._text(part, None, chat_id)
+        return await self._text(parts[-1], keyboard, chat_id)
 
     async def _album(self, photos: list[Attachment], chat_id: int | str) -> None:
         """Send photos as one album, each with the caption the worker wrote (plain text)."""

@@ -39,7 +39,7 @@ def render(catalog: Catalog, locale: str, replies: list[Reply], *, pictures: boo
     text_of = labels(catalog, locale)
     blocks: list[str] = []
     shown: list[Choice] = []
-    for reply in replies:
+    for reply in (r for r in replies if not r.edits_earlier):  # Zalo has no edits: nothing to show
         lines = [plain(text_of(reply.key, reply.args))]
         if not pictures and reply.file is not None and reply.file.alt is not None and is_picture(reply.file):
             lines.append("\n" + plain(text_of(reply.file.alt.key, dict(reply.file.alt.args))))

@@ -85,11 +85,15 @@ class ZaloSender:
                     return stats
                 tried.append(item.id)
                 try:
-                    replies = list(await self.delivery.replies(item))
+                    replies = [r for r in await self.delivery.replies(item) if not r.edit]
                 except Exception as exc:  # a payload that cannot be read back
                     log.exception("outbox item %s cannot be rendered", item.id)
                     await self.delivery.failed(item.id, f"render: {exc!r}", item.attempts, permanent=True)
                     stats["failed"] += 1
+                    continue
+                if not replies:  # Zalo cannot edit a message: an edit is done by sending nothing
+                    await self.delivery.sent(item.id)
+                    stats["edit"] += 1
                     continue
                 await self._pace()
                 result = await self.channel.send(item.chat.partition(":")[2], item.locale, replies)

@@ -295,7 +295,7 @@ class OutboxSender:
                 except TelegramError as exc:
                     await self._failed(item, exc, stats)
                     return
-        await self.delivery.sent(item.id, chat=item.chat, cards=cards)  # the very next statement: see the module docstring
+        await self.delivery.sent(item.id, chat=item.chat, cards=cards)  # the very next statement (module docstring)
         stats.sent += 1
 
     async def _failed(self, item: OutboxItem, exc: Exception, stats: DrainStats, *, permanent: bool = False) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import callbacks as cb
+from bot import live_cards
 from bot.cards import scores_block
 from bot.domain import Initiative, Status
 from bot.errors import InvalidInput
@@ -107,4 +108,5 @@ async def withdraw(turn: Turn, initiative_id: int, version: int) -> list[Reply]:
     await turn.tx.save_initiative(item, now=turn.now)
     await turn.log_action(item, Action.WITHDRAW.value, before.value)
     await turn.tx.record_event(WITHDRAWN_EVENT, item.id, {"code": item.code}, now=turn.now)
+    await live_cards.settle(turn, item, await turn.tx.unit(item.review_unit_id or 0), in_group=False)
     return [Reply("my.withdrawn", {"code": item.code or ""}, edit=True)]

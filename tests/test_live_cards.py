@@ -181,3 +181,16 @@ async def test_zalo_sends_nothing_for_an_edit_and_counts_it_done(zalo: ZaloDrive
     stats = await ZaloSender(zalo.channel, runtime.delivery, per_second=1e6).drain()
     assert stats["edit"] == 1 and zalo.fake.sent[before:] == []
     assert await zalo.query("select status from outbox where key like 'edit:%'") == [("sent",)]
+
+
+async def test_a_withdrawn_initiatives_cards_lose_their_buttons(tg: TelegramDriver, harness: Harness) -> None:
+    sent = await council_with_card(tg)
+    calls = await tg.text(WORKER, "/my")
+    calls = await tg.press(WORKER, button(calls, "SK-2026-000001"))
+    calls = await tg.press(WORKER, button(calls, "Rút sáng kiến"))
+    calls = await tg.press(WORKER, button(calls, "Có, rút sáng kiến"))
+    for member in (REVIEWER, SECOND, THIRD):
+        assert stripped(calls, member.id) == [sent_to(sent, member)[0].message_id]
+    [group_card] = sent_to(calls, GROUP_ID, "editMessageText")
+    assert "Đã rút" in group_card.text
+    assert [label for label, _ in group_card.buttons] == ["🕘 Lịch sử xử lý"]

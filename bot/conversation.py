@@ -155,7 +155,8 @@ class Conversation:
     async def shown(self, event: Inbound, outcome: Outcome, shown: Shown) -> None:
         """The answer's review cards and step buttons went out as these messages: keep their ids (a
         person's older card of the same initiative loses its buttons) in one short transaction,
-        only when there is something new to keep."""
+        only when there is something new to keep (on SQLite, answers kept at the same moment share
+        a commit: storage/engine.py)."""
         asked = f"{shown.chat}:{shown.question}" if shown.question is not None and event.private else None
         keyboard = asked if asked != outcome.keyboard else None
         if not shown.cards and keyboard is None:

@@ -29,7 +29,11 @@ from storage.rows import (
 USER_BY_REF = select(users).where(
     users.c.channel == bindparam("channel"), users.c.external_id == bindparam("external_id")
 )
-USER_BY_REF_LOCKED = USER_BY_REF.with_for_update()  # SQLite leaves FOR UPDATE out: its writer is alone anyway
+# FOR NO KEY UPDATE: one person's updates go one at a time, and still another transaction may add a
+# row that refers to the person (a message to them in the outbox: its foreign key check takes KEY
+# SHARE, which FOR UPDATE would block, a deadlock when that transaction holds what this one waits for).
+# SQLite leaves it out: its writer is alone anyway.
+USER_BY_REF_LOCKED = USER_BY_REF.with_for_update(key_share=True)
 USER_BY_ID = select(users).where(users.c.id == bindparam("id"))
 INSERT_USER = insert(users)
 UNIT_BY_ID = select(units).where(units.c.id == bindparam("id"))

@@ -21,10 +21,10 @@ ADMIN = Person(ADMIN_ID, first_name="Admin")
 
 async def outbox(harness: Harness) -> list[tuple[str, str, datetime, str]]:
     """(key, chat, not_before, payload) of every outbox row the jobs wrote (not what updates told
-    others, nor kept receipts), oldest first."""
+    others, nor kept receipts, nor the buttons taken off older cards), oldest first."""
     rows = await harness.query(
         "select key, chat, not_before, payload from outbox"
-        " where key not like 'notice:%' and key not like 'receipt:%' order by id"
+        " where key not like 'notice:%' and key not like 'receipt:%' and key not like 'strip:%' order by id"
     )
     return [(k, c, n if isinstance(n, datetime) else datetime.fromisoformat(str(n)), p) for k, c, n, p in rows]
 

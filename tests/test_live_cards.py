@@ -79,7 +79,7 @@ async def test_a_vote_in_private_edits_the_group_card_in_place_instead_of_a_line
     assert sent_to(calls, GROUP_ID) == []  # no line of its own
     [live] = sent_to(calls, GROUP_ID, "editMessageText")
     assert live.message_id == group_card.message_id
-    assert live.text.endswith("(cần ít nhất 2 phiếu, tán thành ≥ 2/3):\n✅ Trần Văn Hùng")
+    assert live.text.endswith("(cần ít nhất 2 phiếu; thông qua khi đạt từ 2/3 số phiếu):\n✅ Trần Văn Hùng")
     assert [label for label, _ in live.buttons][:2] == ["✅ Công nhận", "📝 Công nhận, chấm điểm"]
     # pressed in the group, the vote edits the pressed card (the answer's own edit): nothing more is sent
     calls = await press_in_group(tg, SECOND, button([live], "Không công nhận"))
@@ -131,7 +131,7 @@ async def test_at_the_decision_the_other_members_cards_lose_their_buttons(tg: Te
     assert stripped(calls, THIRD.id) == [sent_to(sent, THIRD)[0].message_id]
     assert stripped(calls, SECOND.id) == []  # the decider's card is edited by the answer itself
     [group_card] = sent_to(calls, GROUP_ID, "editMessageText")
-    assert "Đã công nhận" in group_card.text and "⬆️ Chuyển cấp trên" in [label for label, _ in group_card.buttons]
+    assert "Đã công nhận" in group_card.text and "⬆️ Chuyển lên cấp trên" in [label for label, _ in group_card.buttons]
     assert set(await kept_cards(harness)) == {GROUP, f"telegram:{SECOND.id}"}  # nothing left to strip elsewhere
 
 

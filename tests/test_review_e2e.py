@@ -272,7 +272,8 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
     assert heard(calls) == {
         "Dũng": [
             f"[bỏ nút #{when.message_id}]",
-            "Giá trị làm lợi đo được của SK-2026-000001 khi áp dụng? Ví dụ “120 triệu”, hoặc “không xác định được”."
+            "Giá trị làm lợi đo được khi áp dụng SK-2026-000001 là bao nhiêu?"
+            " Ví dụ: “120 triệu”, hoặc “không xác định được”."
         ]
     }
     asked = sent_to(calls, UPPER)[-1]

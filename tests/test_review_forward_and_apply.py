@@ -111,9 +111,10 @@ async def test_a_forwarded_recognition_cannot_be_withdrawn_and_stays_readable_be
     ]
     # the grassroots reviewer still opens it, to read
     calls = await tg.text(REVIEWER, "/review SK-2026-000001")
-    assert "· Đã công nhận, đang xét ở cấp trên ·" in texts(calls)[0]
-    assert [label for label, _ in calls[-1].buttons] == ["🕘 Lịch sử xử lý"]
-    calls = await tg.press(REVIEWER, calls[-1].buttons[0][1])
+    [shown] = sent_to(calls, REVIEWER)
+    assert "· Đã công nhận, đang xét ở cấp trên ·" in shown.text
+    assert [label for label, _ in shown.buttons] == ["🕘 Lịch sử xử lý"]
+    calls = await tg.press(REVIEWER, shown.buttons[0][1])
     assert texts(calls)[0].startswith("<b>Lịch sử xử lý SK-2026-000001</b>")
     assert await initiative(harness, "status") == "nominated"
 

@@ -163,10 +163,10 @@ class Conversation:
             return
         try:
             async with self.store.transaction() as tx:
-                if keyboard is not None:
-                    user = await tx.user_by_ref(event.ref) or await tx.linked_user(event.ref)
+                if keyboard is not None and not await tx.set_step_keyboard(event.ref, keyboard):
+                    user = await tx.linked_user(event.ref)
                     if user is not None:
-                        await tx.set_step_keyboard(user.id, keyboard)
+                        await tx.set_step_keyboard(user.ref, keyboard)
                 replaced = await self.delivery.keep_cards(tx, shown.chat, shown.cards)
         except Exception:  # the answer went out: at worst an old button stays live (and is refused)
             log.exception("could not keep the messages shown to %s:%s", event.ref.channel, event.ref.external_id)

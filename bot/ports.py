@@ -45,8 +45,9 @@ class PeoplePort(Protocol):
     async def save_user(self, user: User, *, now: datetime) -> None:
         """Store every mutable field of `user`."""
 
-    async def set_step_keyboard(self, user_id: int, keyboard: str | None) -> None:
-        """Remember which message ("chat:message id") carries the buttons of the step the person is at."""
+    async def set_step_keyboard(self, ref: UserRef, keyboard: str | None) -> bool:
+        """Remember which message ("chat:message id") carries the buttons of the step the person
+        `ref` is at; False when `ref` is nobody's own account (a linked one, say)."""
 
     async def unblock(self, user_id: int) -> None:
         """Someone who had blocked the bot writes again: messages may reach them again."""

@@ -126,10 +126,11 @@ class PeopleQueries(Queries):
         values["name_folded"] = fold(user.full_name)[:200] if user.full_name else None
         await self.save_changed(users, user.id, values)
 
-    async def set_step_keyboard(self, user_id: int, keyboard: str | None) -> None:
-        """Remember which message ("chat:message id") carries the buttons of the step the person is at."""
-        self.forget_seen(users, user_id)
-        await self.conn.execute(update(users).where(users.c.id == user_id).values(step_keyboard=keyboard))
+    async def set_step_keyboard(self, ref: UserRef, keyboard: str | None) -> bool:
+        """Remember which message ("chat:message id") carries the buttons of the step the person
+        `ref` is at; False when `ref` is nobody's own account (a linked one, say)."""
+        stmt = update(users).where(users.c.channel == ref.channel, users.c.external_id == ref.external_id)
+        return bool((await self.conn.execute(stmt.values(step_keyboard=keyboard))).rowcount)
 
     async def unblock(self, user_id: int) -> None:
         """Someone who had blocked the bot writes again: messages may reach them again."""

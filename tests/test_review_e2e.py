@@ -116,7 +116,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
             "<b>Biên nhận sáng kiến</b>\nMã: <b>SK-2026-000001</b>\nTên: Máy cắt vải tự động\n"
             "Lĩnh vực: Tăng năng suất lao động\nGửi lúc: 10:00 25/11/2026\n"
             "Đơn vị phải xem xét và trả lời trước ngày <b>25/02/2027</b> (trong 3 tháng kể từ ngày nhận sáng kiến)."
-            " Bạn sẽ được báo ngay khi trạng thái thay đổi."
+            " Bạn sẽ được báo ngay khi trạng thái thay đổi.",
         ],
         "Minh": [new_card],
         "Hoa": [new_card],
@@ -273,7 +273,7 @@ async def test_council_forward_upper_approval_and_application_word_for_word(
         "Dũng": [
             f"[bỏ nút #{when.message_id}]",
             "Giá trị làm lợi đo được khi áp dụng SK-2026-000001 là bao nhiêu?"
-            " Ví dụ: “120 triệu”, hoặc “không xác định được”."
+            " Ví dụ: “120 triệu”, hoặc “không xác định được”.",
         ]
     }
     asked = sent_to(calls, UPPER)[-1]

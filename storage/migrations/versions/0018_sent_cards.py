@@ -6,8 +6,8 @@ the council's tally live, and older cards lose their buttons. `app_user.step_key
 message ("chat:message id") whose buttons belong to the step a person is at, removed once they
 answer by typing.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

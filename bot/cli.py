@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     job_commands.add_parser("list", help="every job with its schedule, next and last run")
     run_job = job_commands.add_parser("run", help="run a job now (its messages go to the outbox)")
     run_job.add_argument("name", choices=JOB_NAMES)
-    run_job.add_argument("--send", action="store_true", help="also send the outbox now (needs a Telegram or Zalo token)")
+    run_job.add_argument("--send", action="store_true", help="also send the outbox now (needs a bot token)")
     campaigns = commands.add_parser("campaigns", help="list campaigns with progress, or change one")
     campaign_commands = campaigns.add_subparsers(dest="campaigns_command", required=True)
     campaign_commands.add_parser("list", help="every campaign with its progress")

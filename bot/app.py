@@ -24,6 +24,7 @@ from bot.digest import reviewer_digest
 from bot.domain import UserRef
 from bot.errors import InvalidInput
 from bot.i18n import Catalog
+from bot.job_process import JobProcess
 from bot.job_summary import run_summary, sent_summary
 from bot.jobs import JobFunction, JobRunner, deliverable
 from bot.leaderboard_job import leaderboard
@@ -228,12 +229,16 @@ async def start_telegram(application: Any, runtime: Runtime) -> OutboxSender:
     return sender
 
 
-async def start_background(runtime: Runtime, senders: dict[str, Sender], *, catch_up: bool = True) -> Scheduler:
+async def start_background(
+    runtime: Runtime, senders: dict[str, Sender], *, catch_up: bool = True, process: JobProcess | None = None
+) -> Scheduler:
     """What runs once per process, whichever channels it serves: the duplicate index loading, and the
-    scheduler (cron jobs, runs missed while down made up at once, housekeeping, each channel's outbox
-    drain); `catch_up=False` leaves the first making up of missed runs to its interval (benches)."""
+    scheduler (cron jobs and runs missed while down, made up at once, both in a worker process;
+    housekeeping, each channel's outbox drain); `catch_up=False` leaves the first making up of missed
+    runs to its interval, and `process` replaces the worker (benches)."""
     await warm_up(runtime)
-    scheduler = Scheduler(runtime.jobs, senders, lambda: housekeeping(runtime))
+    process = process or JobProcess(open_runtime, runtime.config)
+    scheduler = Scheduler(runtime.jobs, senders, lambda: housekeeping(runtime), process)
     scheduler.start(catch_up=catch_up)
     return scheduler
 

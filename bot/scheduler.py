@@ -15,6 +15,7 @@ from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import utc_now
+from bot.job_process import JobProcess
 from bot.jobs import JobRunner
 from bot.schedule import latest_fire, trigger
 
@@ -62,15 +63,21 @@ def quiet_frequent_jobs() -> None:
 
 class Scheduler:
     """Runs every enabled job on its cron schedule, drains each channel's outbox sender apart (a
-    channel waiting out its quota never holds another back), makes up missed runs, keeps house."""
+    channel waiting out its quota never holds another back), makes up missed runs, keeps house.
+
+    With a `process`, the cron runs and the making up of missed runs go to that worker process (what
+    `sangkien run` does); without, they run on this event loop (tests moving a fake clock)."""
 
     def __init__(
         self,
         jobs: JobRunner,
         senders: Mapping[str, Sender],
         housekeeping: Callable[[], Awaitable[dict[str, int]]],
+        process: JobProcess | None = None,
     ) -> None:
         self.jobs = jobs
+        self.process = process
+        self.runs: JobRunner | JobProcess = process or jobs
         self.senders = dict(senders)
         self.housekeeping = housekeeping
         self.timezone = ZoneInfo(jobs.config.bot.timezone)
@@ -128,6 +135,8 @@ class Scheduler:
         self.scheduler.pause()
         for sender in self.senders.values():
             sender.stop()
+        if self.process is not None:  # a run going on there is cut short, made up later
+            self.process.close()
         await self.idle()
         self.scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
@@ -157,7 +166,7 @@ class Scheduler:
         async def run() -> None:
             window = timedelta(minutes=spec.grace_minutes + 1)
             scheduled = latest_fire(spec.cron, self.jobs.config.bot.timezone, utc_now(), within=window)
-            report = await self.jobs.run(name, scheduled)
+            report = await self.runs.run(name, scheduled)
             log.info("job %s for %s: %s", name, scheduled, report or "already ran")
 
         return run
@@ -180,7 +189,7 @@ class Scheduler:
     async def _catch_up(self) -> None:
         """Make up a run missed within its grace time: one missed while down, or one another process
         began and left unfinished."""
-        made_up = await self.jobs.catch_up()
+        made_up = await self.runs.catch_up()
         if made_up:
             log.info("runs made up: %s", made_up)
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.app import run_jobs, run_telegram, run_zalo
 from bot.config import Config, TelegramSection
@@ -140,29 +144,59 @@ async def test_run_serves_zalo_alone_when_only_zalo_has_a_token(config: Config, 
     assert "Chọn ngôn ngữ" in server.fake.texts("zl-1")[0]
 
 
+def run_by(claimed_by: str) -> int:
+    """The process id in a run's claim (`host:pid:nonce`)."""
+    return int(claimed_by.split(":")[-2])
+
+
+async def serve_zalo_until(zalo: ZaloDriver, config: Config, chat: str, job: str) -> list[str]:
+    """`sangkien run` with only a Zalo token and `job` due this minute (the others off): serve until
+    something new reaches `chat`, stop; what reached it."""
+    config.telegram.token = ""  # `sangkien run` with only SANGKIEN_ZALO_TOKEN
+    config.zalo.poll_timeout = 1
+    config.jobs.quiet_start = config.jobs.quiet_end  # no quiet hours, whatever the time the test runs
+    for name in ("reminders", "leaderboard", "reviewer_digest", "admin_report"):
+        config.jobs.spec(name).enabled = name == job
+    config.jobs.spec(job).cron, config.jobs.spec(job).grace_minutes = "* * * * *", 10  # due this minute
+    before = len(zalo.fake.texts(chat))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_zalo(config, stop))
+    for _ in range(1200):  # the run made up at start (in the jobs process) queues it, the Zalo drain sends it
+        if len(zalo.fake.texts(chat)) > before or task.done():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    return zalo.fake.texts(chat)[before:]
+
+
+@pytest.mark.postgresql
 async def test_zalo_alone_runs_the_scheduled_jobs_and_delivers_what_they_queue(
     zalo: ZaloDriver, clock: FakeClock, config: Config
 ) -> None:
     clock.now = datetime.now(UTC) - timedelta(hours=25)  # a draft left a day ago
     await zalo.say(MAI, *REGISTRATION, *CORE[:4])
-    config.telegram.token = ""  # `sangkien run` with only SANGKIEN_ZALO_TOKEN
-    config.zalo.poll_timeout = 1
-    config.jobs.quiet_start = config.jobs.quiet_end  # no quiet hours, whatever the time the test runs
-    config.jobs.reminders.cron, config.jobs.reminders.grace_minutes = "* * * * *", 10  # due this minute
-    for other in ("leaderboard", "reviewer_digest", "admin_report"):
-        config.jobs.spec(other).enabled = False
-    before = len(zalo.fake.texts(MAI))
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_zalo(config, stop))
-    for _ in range(300):  # the run made up at start queues the reminder, the Zalo drain sends it
-        if len(zalo.fake.texts(MAI)) > before or task.done():
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await task
-    [reminder] = zalo.fake.texts(MAI)[before:]
+    [reminder] = await serve_zalo_until(zalo, config, MAI, "reminders")
     assert "Bạn còn một sáng kiến chưa gửi xong (“Máy cắt vải tự động”, đang ở bước 4/" in reminder
     assert await zalo.query("select chat, status from outbox") == [(f"zalo:{MAI}", "sent")]
+    [(job, claimed_by)] = await zalo.query("select job, claimed_by from job_run")
+    assert job == "reminders" and run_by(claimed_by) != os.getpid()  # run in the jobs process, not the bot's
+
+
+@pytest.mark.postgresql
+async def test_the_leaderboard_run_by_sangkien_run_draws_its_chart_in_the_jobs_process(
+    zalo: ZaloDriver, clock: FakeClock, config: Config
+) -> None:
+    clock.now = datetime.now(UTC) - timedelta(days=2)  # submitted within the week the board counts
+    await zalo.say(MAI, *REGISTRATION, *CORE, "1", "1")
+    [board] = await serve_zalo_until(zalo, config, MAI, "leaderboard")
+    assert "Bảng xếp hạng tuần" in board and "Tuần này: thứ 1/1." in board
+    charts = [
+        base64.b64decode(payload) for (payload,) in await zalo.query("select payload from outbox where status = 'blob'")
+    ]
+    assert any(chart.startswith(b"\x89PNG") for chart in charts)  # drawn from the jobs process
+    [(claimed_by,)] = await zalo.query("select claimed_by from job_run where job = 'leaderboard'")
+    assert run_by(claimed_by) != os.getpid()
 
 
 async def test_jobs_run_send_with_only_a_zalo_token_delivers_on_zalo(

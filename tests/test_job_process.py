@@ -1,0 +1,45 @@
+"""The jobs process of `sangkien run`: stopping the bot ends a run going on there at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.job_process import JobProcess
+
+
+class Stuck:
+    """A runtime whose job never ends (in the jobs process); it says it began in a file."""
+
+    def __init__(self, began: Path) -> None:
+        self.jobs, self.began = self, began
+
+    async def run(self, name: str, scheduled_for: datetime | None = None) -> dict[str, Any] | None:
+        self.began.touch()
+        await asyncio.sleep(3600)
+        return {"job": name}
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+async def stuck(config: Config, clock: Any, *, migrate: bool) -> Stuck:
+    """Open the runtime whose job never ends."""
+    return Stuck(Path(config.zalo.files_dir) / "began")
+
+
+async def test_closing_the_jobs_process_ends_the_run_going_on_and_starts_no_other(
+    config: Config, tmp_path: Path
+) -> None:
+    config.zalo.files_dir = str(tmp_path)
+    process = JobProcess(stuck, config)
+    running = asyncio.create_task(process.run("leaderboard"))
+    queued = asyncio.create_task(process.run("reminders"))  # waits behind it: one worker
+    while not (tmp_path / "began").exists():
+        await asyncio.sleep(0.05)
+    process.close()
+    assert await asyncio.wait_for(asyncio.gather(running, queued), timeout=120) == [None, None]
+    assert await process.catch_up() == []  # closed: nothing more is run

@@ -10,8 +10,9 @@ next update, never anyone else's), through real dispatch (`Application.process_u
 fake Bot API). (Earlier versions handed a fixed 100 updates/s to whichever person was ready and
 started a new person whenever nobody was: every slow moment added people who then shared the same
 100/s, so most people were still at their first steps at the end and almost nobody reached Submit.)
-Meanwhile the weekly leaderboard, the reviewer digest and the admin report run inside the bot through
-its job runner (`JobRunner.run`, what the scheduler's cron jobs call), the outbox drain runs every 2 s
+Meanwhile the weekly leaderboard, the reviewer digest and the admin report run as `sangkien run` runs
+them: in its jobs process (`JobProcess.run`, bot/job_process.py; `--jobs-in loop`: on the bot's event
+loop through `JobRunner.run`, as before, and what the code before issue 11 does), the outbox drain runs every 2 s
 as scheduled (bot/scheduler.py), and another process holds the database's write lock for 3 s twice (SQLite:
 `BEGIN IMMEDIATE` in a subprocess). The bot's clock is the data's "now" (Monday 08:00 in Hà Nội,
 outside the quiet hours) moving with real time.
@@ -510,6 +511,16 @@ def summary_ms(ordered: list[float]) -> dict[str, float | None]:
     }
 
 
+class DataClock:
+    """The data's "now", moving with real time from `began` (picklable: the jobs process keeps it)."""
+
+    def __init__(self, began: datetime) -> None:
+        self.began = began
+
+    def __call__(self) -> datetime:
+        return NOW + (datetime.now(UTC) - self.began)
+
+
 def call_with_known(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call with the keyword arguments `function` accepts (the APIs differ between versions)."""
     accepted = inspect.signature(function).parameters
@@ -537,18 +548,21 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         ROOT / "bot.toml",
         env={"SANGKIEN_DATABASE_URL": url, "SANGKIEN_TELEGRAM_TOKEN": "1:BENCH", "SANGKIEN_ADMINS": str(ADMIN)},
     )
-    origin = time.perf_counter()
-
-    def clock() -> datetime:
-        """The data's "now", moving with real time."""
-        return NOW + timedelta(seconds=time.perf_counter() - origin)
-
+    clock = DataClock(datetime.now(UTC))
     opened = time.perf_counter()
     runtime = await call_with_known(composition.open_runtime, config, clock=clock)
     app: Application[Any, Any, Any, Any, Any, Any] = composition.telegram_application(runtime, request=api)
     await app.initialize()
     sender = OutboxSender(app.bot, runtime.catalog, runtime.delivery)
-    scheduler = await composition.start_background(runtime, {"telegram": sender}, catch_up=False)
+    runner, process = runtime.jobs, None
+    if args.jobs_in == "process":  # as `sangkien run` does: the jobs in a worker process, on the same clock
+        from bot.job_process import JobProcess
+
+        runner = process = JobProcess(composition.open_runtime, config, clock)
+        await process.start()
+    scheduler = await call_with_known(
+        composition.start_background, runtime, {"telegram": sender}, catch_up=False, process=process
+    )
     warm = time.perf_counter() - opened
     rss_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     await app.start()
@@ -597,7 +611,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
         began = time.perf_counter()
         events.append((f"job {name} started", began - start))
-        await runtime.jobs.run(name)
+        await runner.run(name)
         job_times[name] = time.perf_counter() - began
         events.append((f"job {name} finished", time.perf_counter() - start))
 
@@ -661,6 +675,7 @@ async def measure(args: argparse.Namespace, url: str, lock_target: Path | str, s
     receipts = sum(n for text, n in submit_answers.items() if "receipt" in text.lower() or "Biên nhận" in text)
     return {
         "label": args.label,
+        "jobs_in": args.jobs_in,
         "database": url.split(":", 1)[0],
         "code": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
         "rate": args.rate,
@@ -706,7 +721,8 @@ def summary(result: dict[str, Any]) -> str:
     errors = r["error_replies"] + r["errors_logged"] + r["flow_failures"]
     return "\n".join(
         [
-            f"{r['label']} ({r['code']}): {r['arrivals']} updates arriving over {r['seconds']:.0f} s at"
+            f"{r['label']} ({r['code']}, jobs in {r['jobs_in']}): {r['arrivals']} updates arriving over"
+            f" {r['seconds']:.0f} s at"
             f" {r['rate']:.0f}/s (the last handed to the bot {r['last_issued_s']} s after the start)"
             f" from {r['people']} people ({r['submitted']} submissions), {r['answered']} answered,"
             f" {r['unanswered']} still waiting at the end",
@@ -742,6 +758,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
         "--updates-only", action="store_true", help="no jobs and no other process: the conversation alone, open loop"
+    )
+    parser.add_argument(
+        "--jobs-in",
+        choices=["process", "loop"],
+        default="process",
+        help="run the jobs in a worker process as `sangkien run` does, or on the bot's event loop (before)",
     )
     parser.add_argument("--new-share", type=float, default=0.5, help="share of people who register first")
     parser.add_argument("--label", default=ROOT.name)

@@ -78,17 +78,26 @@ class JobProcess:
 
     async def _call(self, action: str, *args: Any) -> Any:
         """Hand one call to the worker and wait for its answer without working; None once closed."""
-        pool = self.pool or await asyncio.to_thread(self._started)
+        pool = self.pool if self.pool is not None else await asyncio.to_thread(self._started)
         if self.closed:  # checked after the wait for the start, right before handing over
             return None
         call = functools.partial(work, self.opener, self.config, self.clock, action, *args)
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, call)
         except BrokenProcessPool:
-            if not self.closed:
-                raise
-            log.info("jobs process stopped during %s %s: left to the next making up of missed runs", action, args)
+            if self.closed:
+                log.info("jobs process stopped during %s %s: made up after its lease ends", action, args)
+            else:  # died (killed, out of memory): the next call starts another
+                log.error("jobs process died during %s %s: made up after its lease ends", action, args)
+                self.forget(pool)
             return None
+
+    def forget(self, pool: ProcessPoolExecutor) -> None:
+        """Drop a worker that died (once: the calls that were waiting on it all land here)."""
+        with self.starting:
+            if self.pool is pool:
+                self.pool, self.pid = None, None
+        pool.shutdown(wait=False)
 
     def _started(self) -> ProcessPoolExecutor:
         """Start the worker and learn its process id (in a thread: spawning takes a while)."""

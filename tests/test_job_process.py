@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,10 @@ class Stuck:
         self.jobs, self.began = self, began
 
     async def run(self, name: str, scheduled_for: datetime | None = None) -> dict[str, Any] | None:
+        if name == "crash":
+            os._exit(1)
+        if name == "quick":
+            return {"job": name, "pid": os.getpid()}
         self.began.touch()
         await asyncio.sleep(3600)
         return {"job": name}
@@ -43,3 +48,14 @@ async def test_closing_the_jobs_process_ends_the_run_going_on_and_starts_no_othe
     process.close()
     assert await asyncio.wait_for(asyncio.gather(running, queued), timeout=120) == [None, None]
     assert await process.catch_up() == []  # closed: nothing more is run
+
+
+async def test_a_jobs_process_that_dies_is_replaced_for_the_next_run(config: Config, tmp_path: Path) -> None:
+    config.zalo.files_dir = str(tmp_path)
+    process = JobProcess(stuck, config)
+    try:
+        assert await process.run("crash") is None  # its run is left to its lease and the making up
+        report = await process.run("quick")
+        assert report is not None and report["pid"] not in (os.getpid(), None)
+    finally:
+        process.close()

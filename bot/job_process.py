@@ -32,8 +32,10 @@ Opener = Callable[..., Awaitable[Any]]  # `open_runtime(config, clock, migrate=F
 
 
 def _ignore_interrupts() -> None:
-    """In the worker: Ctrl-C reaches the whole process group, but the bot decides when its jobs stop."""
+    """In the worker: Ctrl-C and a service manager's SIGTERM reach the whole group of processes, but the
+    bot decides when its jobs stop (`JobProcess.close`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 async def _work(opener: Opener, config: Config, clock: Clock, action: str, args: tuple[Any, ...]) -> Any:
@@ -123,4 +125,4 @@ class JobProcess:
         self.pool.shutdown(wait=False)  # the calls waiting end with BrokenProcessPool once it is gone
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError):  # already gone
-                os.kill(self.pid, signal.SIGTERM)
+                os.kill(self.pid, signal.SIGKILL)  # it ignores SIGTERM

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.clock import Clock, utc_now
 from bot.config import Config
+from bot.orphans import exit_with_parent
 
 log = logging.getLogger(__name__)
 Opener = Callable[..., Awaitable[Any]]  # `open_runtime(config, clock, migrate=False)`: has `.jobs` and `.close()`
@@ -36,6 +37,7 @@ def _ignore_interrupts() -> None:
     bot decides when its jobs stop (`JobProcess.close`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    exit_with_parent()  # a bot killed outright does not leave its jobs running
 
 
 async def _work(opener: Opener, config: Config, clock: Clock, action: str, args: tuple[Any, ...]) -> Any:

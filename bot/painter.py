@@ -15,6 +15,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from bot.leaderboard import Board
+from bot.orphans import exit_with_parent
 
 _pool: ProcessPoolExecutor | None = None
 
@@ -27,8 +28,9 @@ def draw(board: Board, labels: dict[str, str]) -> bytes:
 
 
 def _lower_priority() -> None:
-    """In the worker: yield the CPU to the bot's event loop whenever both want it."""
+    """In the worker: yield the CPU to the bot's event loop whenever both want it; end with the bot."""
     os.nice(10)
+    exit_with_parent()
 
 
 def started() -> ProcessPoolExecutor:

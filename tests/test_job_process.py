@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,3 +61,35 @@ async def test_a_jobs_process_that_dies_is_replaced_for_the_next_run(config: Con
         assert report is not None and report["pid"] not in (os.getpid(), None)
     finally:
         process.close()
+
+
+def _start_painter(pids: Any) -> None:
+    """In a spawned process: start the chart process, say its pid, then wait to be killed."""
+    from bot import painter
+
+    pids.put(painter.started().submit(os.getpid).result())
+    time.sleep(120)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie left unreaped counts as ended)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_the_chart_process_ends_when_the_process_that_started_it_is_killed() -> None:
+    spawn = multiprocessing.get_context("spawn")
+    pids = spawn.Queue()
+    parent = spawn.Process(target=_start_painter, args=(pids,))
+    parent.start()
+    drawer = pids.get(timeout=120)
+    assert _alive(drawer)
+    parent.kill()  # as a SIGKILL of the jobs process (or the bot) does
+    parent.join()
+    for _ in range(100):
+        if not _alive(drawer):
+            break
+        time.sleep(0.1)
+    assert not _alive(drawer)
